@@ -1,0 +1,101 @@
+"""Entry point: builds the aiohttp app (bot endpoint, health), starts the scheduler.
+
+    python app.py        # serves http://localhost:3978/api/messages on SQLite by default
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.adapter import create_adapter
+from bot.handler import IccBot
+from bot.router import Router
+from bot.services import Services
+from bot.web import ADAPTER, BOT, SERVICES, add_routes
+from config import ConfigError, Settings, load_settings
+from dialogs import build_router
+from scheduler.setup import create_scheduler
+from storage.db import Database, is_unavailable_error
+from storage.migrate import migrate
+
+log = logging.getLogger("icc-bot")
+
+
+def create_app(settings: Settings, *, router: Router | None = None) -> web.Application:
+    """Build the application; nothing starts until the app's startup runs its cleanup_ctx."""
+    app = web.Application(client_max_size=settings.max_request_bytes)
+    database = Database(settings.database_url)
+    services = Services(settings=settings, database=database)
+    adapter = create_adapter(settings)
+    bot = IccBot(services, router or build_router())
+    app[SERVICES] = services
+    app[ADAPTER] = adapter
+    app[BOT] = bot
+    add_routes(app)
+    app.cleanup_ctx.append(_database_ctx)
+    if settings.run_scheduler:
+        app.cleanup_ctx.append(_scheduler_ctx)
+    return app
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    database = app[SERVICES].database
+    await migrate(database.engine)
+    yield
+    await database.dispose()
+
+
+async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    scheduler = create_scheduler(misfire_grace_seconds=services.settings.reminder_grace_seconds)
+    scheduler.start()
+    services.extras["scheduler"] = scheduler
+    yield
+    scheduler.shutdown(wait=False)
+
+
+def _announce(settings: Settings) -> None:
+    if settings.authenticated:
+        log.info("Bot Framework authentication ON for app id %s (%s)", settings.app_id, settings.app_type)
+    else:
+        banner = "!" * 78
+        log.warning(banner)
+        log.warning("NO MicrosoftAppId SET: running WITHOUT AUTHENTICATION.")
+        log.warning("Anyone who can reach this port can talk to the bot. Fine for the Teams")
+        log.warning("emulator (Agents Playground) on this machine; never expose it like this.")
+        log.warning(banner)
+    log.info("database: %s", settings.database_url.split("@")[-1])
+    log.info("listening on http://%s:%d/api/messages", settings.host, settings.port)
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"icc-bot: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    _announce(settings)
+    try:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    except Exception as error:
+        if is_unavailable_error(error):
+            where = settings.database_url.split("@")[-1]
+            print(f"icc-bot: cannot reach the database ({where}): {error}", file=sys.stderr)
+            return 1
+        if isinstance(error, OSError):
+            print(f"icc-bot: cannot start: {error}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Teams side: adapter, activity handler, routing, cards, conversation references."""

@@ -1,0 +1,120 @@
+"""Reading Teams activities: where they came from, who sent them, what was typed."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationReference
+
+from storage.channels import ConversationInfo
+
+_THREAD_SUFFIX = re.compile(r";messageid=\d+$")
+_TAGS = re.compile(r"<[^>]+>")
+_AT_TAG = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+class MalformedActivity(ValueError):
+    """The activity lacks what any reply needs (a conversation, a service URL)."""
+
+
+def base_conversation_id(conversation_id: str) -> str:
+    """A channel post's conversation id carries `;messageid=<thread>`; the channel is the rest."""
+    return _THREAD_SUFFIX.sub("", conversation_id)
+
+
+def channel_data(activity: Activity) -> dict[str, Any]:
+    data = activity.channel_data
+    return data if isinstance(data, dict) else {}
+
+
+def team_id(activity: Activity) -> str | None:
+    team = channel_data(activity).get("team")
+    return team.get("id") if isinstance(team, dict) else None
+
+
+def tenant_id(activity: Activity) -> str | None:
+    tenant = channel_data(activity).get("tenant")
+    if isinstance(tenant, dict) and tenant.get("id"):
+        return str(tenant["id"])
+    conversation = activity.conversation
+    return getattr(conversation, "tenant_id", None) if conversation else None
+
+
+def conversation_type(activity: Activity) -> str:
+    kind = getattr(activity.conversation, "conversation_type", None)
+    if kind in ("personal", "channel", "groupChat"):
+        return str(kind)
+    if team_id(activity):
+        return "channel"
+    return "groupChat" if getattr(activity.conversation, "is_group", False) else "personal"
+
+
+def check_addressable(activity: Activity) -> None:
+    if activity.conversation is None or not getattr(activity.conversation, "id", None):
+        raise MalformedActivity("activity has no conversation")
+    if not activity.service_url:
+        raise MalformedActivity("activity has no serviceUrl")
+    if activity.recipient is None or not getattr(activity.recipient, "id", None):
+        raise MalformedActivity("activity has no recipient")
+
+
+def conversation_info(activity: Activity) -> ConversationInfo:
+    """The reference to store for later proactive messages, addressed to the channel itself."""
+    reference: ConversationReference = TurnContext.get_conversation_reference(activity)
+    base_id = base_conversation_id(activity.conversation.id)
+    reference.conversation.id = base_id
+    reference.activity_id = None
+    reference.user = None  # the reference addresses the conversation, not whoever spoke last
+    data = channel_data(activity)
+    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    team = data.get("team") if isinstance(data.get("team"), dict) else {}
+    name = channel.get("name") or team.get("name") or getattr(activity.conversation, "name", None)
+    return ConversationInfo(
+        conversation_id=base_id,
+        conversation_type=conversation_type(activity),
+        channel_id=activity.channel_id or "msteams",
+        service_url=activity.service_url,
+        reference=reference.serialize(),
+        tenant_id=tenant_id(activity),
+        team_id=team_id(activity),
+        name=str(name)[:300] if name else None,
+    )
+
+
+def command_text(activity: Activity) -> str:
+    """The message text with the bot's @mention, HTML and extra whitespace removed."""
+    text = activity.text or ""
+    bot_id = getattr(activity.recipient, "id", None)
+    for entity in activity.entities or []:
+        props = entity.additional_properties if hasattr(entity, "additional_properties") else {}
+        if getattr(entity, "type", None) != "mention" or not isinstance(props, dict):
+            continue
+        mentioned = props.get("mentioned") or {}
+        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id and props.get("text"):
+            text = text.replace(str(props["text"]), " ")
+    # A channel post may still open with an <at> tag of the bot (some clients omit the entity).
+    text = _AT_TAG.sub(" ", text) if text.lstrip().lower().startswith("<at") else text
+    text = html.unescape(_TAGS.sub(" ", text)).replace("\xa0", " ")
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent an activity, as Teams tells us."""
+
+    user_id: str
+    aad_object_id: str | None
+    name: str
+
+
+def sender(activity: Activity) -> Sender:
+    account = activity.from_property
+    return Sender(
+        user_id=getattr(account, "id", "") or "",
+        aad_object_id=getattr(account, "aad_object_id", None),
+        name=getattr(account, "name", "") or "",
+    )

@@ -1,0 +1,148 @@
+"""Adaptive Card 1.5 building blocks: pure functions from plain data to card dicts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import CardFactory
+from botbuilder.schema import Attachment
+
+CARD_VERSION = "1.5"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+Card = dict[str, Any]
+Element = dict[str, Any]
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+
+
+def escape(text: str, limit: int | None = None) -> str:
+    """User text as literal card text: Markdown disarmed, optionally truncated with an ellipsis."""
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)].rstrip() + "…"
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def card(body: Sequence[Element], actions: Sequence[Element] = (), **extra: Any) -> Card:
+    result: Card = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": CARD_VERSION,
+        "body": list(body),
+        "msteams": {"width": "Full"},
+    }
+    if actions:
+        result["actions"] = list(actions)
+    result.update(extra)
+    return result
+
+
+def text(
+    value: str,
+    *,
+    size: str | None = None,
+    weight: str | None = None,
+    color: str | None = None,
+    subtle: bool = False,
+    wrap: bool = True,
+    spacing: str | None = None,
+    **extra: Any,
+) -> Element:
+    block: Element = {"type": "TextBlock", "text": value, "wrap": wrap}
+    if size:
+        block["size"] = size
+    if weight:
+        block["weight"] = weight
+    if color:
+        block["color"] = color
+    if subtle:
+        block["isSubtle"] = True
+    if spacing:
+        block["spacing"] = spacing
+    block.update(extra)
+    return block
+
+
+def heading(value: str) -> Element:
+    return text(value, size="Large", weight="Bolder", style="heading")
+
+
+def facts(pairs: Iterable[tuple[str, str]]) -> Element:
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
+
+
+def container(items: Sequence[Element], **extra: Any) -> Element:
+    return {"type": "Container", "items": list(items), **extra}
+
+
+def columns(*cols: Element, **extra: Any) -> Element:
+    return {"type": "ColumnSet", "columns": list(cols), **extra}
+
+
+def column(items: Sequence[Element], width: str | int = "stretch", **extra: Any) -> Element:
+    return {"type": "Column", "width": width if isinstance(width, str) else f"{width}px", "items": list(items), **extra}
+
+
+def submit(title: str, verb: str, data: dict[str, Any] | None = None, **extra: Any) -> Element:
+    """Action.Submit: arrives as a message activity whose `value` carries the verb and data."""
+    payload = {"verb": verb, **(data or {})}
+    return {"type": "Action.Submit", "title": title, "data": payload, **extra}
+
+
+def execute(title: str, verb: str, data: dict[str, Any] | None = None, **extra: Any) -> Element:
+    """Action.Execute (Universal Actions) with an Action.Submit fallback for older hosts."""
+    payload = {"verb": verb, **(data or {})}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": payload,
+        "fallback": {"type": "Action.Submit", "title": title, "data": payload},
+        **extra,
+    }
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    usage: str
+    summary: str
+    starts: str | None = None  # the text a button sends to start it, if it has a dialog
+
+
+def help_card(commands: Sequence[CommandHelp], intro: str | None = None) -> Card:
+    body: list[Element] = [heading("ICC bot — what I can do")]
+    if intro:
+        body.append(text(intro))
+    body.append(
+        text(
+            "Type a command in our 1:1 chat, or @mention me in a channel. "
+            "Leave parts out and I will ask for them. `cancel` stops any question I am asking.",
+            subtle=True,
+        )
+    )
+    for command in commands:
+        body.append(
+            container(
+                [
+                    text(f"**{escape(command.usage)}**", spacing="None"),
+                    text(command.summary, subtle=True, spacing="None"),
+                ],
+                spacing="Medium",
+            )
+        )
+    starters = [submit(c.starts.capitalize(), "command", {"text": c.starts}) for c in commands if c.starts]
+    return card(body, starters[:6])
+
+
+def message_card(title: str, lines: Sequence[str] = (), *, color: str | None = None) -> Card:
+    body = [text(title, weight="Bolder", color=color)]
+    body.extend(text(line) for line in lines)
+    return card(body)
+
+
+def attachment(content: Card) -> Attachment:
+    return CardFactory.adaptive_card(content)

@@ -1,0 +1,215 @@
+"""The Teams activity handler: a thin shell that records where it is, then routes.
+
+Every turn runs in one unit of work: the conversation reference, whatever the feature writes
+and the dialog state are committed together at the end (or earlier by the feature, before it
+confirms something to the user).
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import ActivityTypes
+
+from bot import activities
+from bot.cards import attachment, help_card
+from bot.router import ActionResult, Router
+from bot.services import Services
+from bot.state import DialogState, SqlStorage, current_session
+from bot.turn import TURN_KEY, Turn
+from storage import channels
+
+log = logging.getLogger(__name__)
+
+CANCEL_WORDS = {"cancel", "stop", "quit", "exit", "abort"}
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+# The verb of a card button that just types a command for the user ("Start a poll").
+COMMAND_VERB = "command"
+# The verb of cards that answer the question a dialog is asking.
+DIALOG_VERB = "dialog"
+
+
+def invoke_body(result: ActionResult) -> dict[str, Any]:
+    """The documented Universal Actions response: a card replaces the clicked one, else a message."""
+    if result.card is not None:
+        return {"statusCode": 200, "type": CARD_RESPONSE, "value": result.card}
+    return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": result.message or "Done."}
+
+
+class IccBot(TeamsActivityHandler):  # type: ignore[misc]
+    def __init__(self, services: Services, router: Router) -> None:
+        super().__init__()
+        self.services = services
+        self.router = router
+        self.dialog_state = DialogState(SqlStorage(services.database))
+        self.dialogs = DialogSet(self.dialog_state.create_property("DialogState"))
+        for dialog in router.dialogs:
+            self.dialogs.add(dialog)
+
+    # --- the turn's unit of work ---------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        async with self.services.database.sessions() as session:
+            token = current_session.set(session)
+            try:
+                turn = Turn(turn_context, session, self.services)
+                turn_context.turn_state[TURN_KEY] = turn
+                if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
+                    turn.channel = await channels.record(session, activities.conversation_info(activity))
+                await super().on_turn(turn_context)
+                await self.dialog_state.save_changes(turn_context)
+                await session.commit()
+            finally:
+                current_session.reset(token)
+
+    # --- install / uninstall -------------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        turn = Turn.of(turn_context)
+        bot_id = activity.recipient.id
+        event = activities.channel_data(activity).get("eventType")
+        if any(member.id == bot_id for member in activity.members_added or []):
+            turn.channel = await channels.record(turn.session, activities.conversation_info(activity))
+            log.info("installed in conversation %s (team %s)", turn.channel.conversation_id, turn.channel.team_id)
+            await turn.reply(
+                "Hello! I'm the ICC bot. I keep this channel's ecosystem calls, TAG sessions, "
+                "polls and reminders running.",
+                help_card(self.router.help_entries()),
+            )
+        elif any(member.id == bot_id for member in activity.members_removed or []) or event in (
+            "teamDeleted",
+            "teamArchived",
+        ):
+            await self._record_uninstall(turn, f"bot removed ({event or 'membersRemoved'})")
+        elif event == "channelDeleted":
+            deleted = activities.channel_data(activity).get("channel") or {}
+            if isinstance(deleted, dict) and deleted.get("id"):
+                await channels.mark_uninstalled(
+                    turn.session, conversation_id=deleted["id"], reason="channel deleted"
+                )
+        elif activity.conversation and activity.service_url:
+            # Renames and other updates: keep the stored reference fresh.
+            await channels.record(turn.session, activities.conversation_info(activity))
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        turn = Turn.of(turn_context)
+        turn.channel = await channels.record(turn.session, activities.conversation_info(turn_context.activity))
+        log.info("installation added in %s", turn.channel.conversation_id)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._record_uninstall(Turn.of(turn_context), "app uninstalled")
+
+    async def _record_uninstall(self, turn: Turn, reason: str) -> None:
+        activity = turn.activity
+        team = activities.team_id(activity)
+        count = await channels.mark_uninstalled(
+            turn.session,
+            conversation_id=activities.base_conversation_id(activity.conversation.id),
+            team_id=team,
+            reason=reason,
+        )
+        log.info("uninstalled from %s (team %s): %d channel(s) disabled", activity.conversation.id, team, count)
+
+    # --- messages ------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        turn = Turn.of(turn_context)
+        turn.dialog_context = await self.dialogs.create_context(turn_context)
+        value = turn_context.activity.value
+        if value is not None:
+            await self._on_submit(turn, value)
+            return
+        text = activities.command_text(turn_context.activity)
+        if text.lower() in CANCEL_WORDS:
+            await self._cancel(turn)
+            return
+        if turn.dialog_context.active_dialog is not None:
+            await turn.dialog_context.continue_dialog()
+            return
+        await self.run_command(turn, text)
+
+    async def _cancel(self, turn: Turn) -> None:
+        assert turn.dialog_context is not None
+        if turn.dialog_context.active_dialog is None:
+            await turn.reply("There is nothing to cancel.")
+            return
+        await turn.dialog_context.cancel_all_dialogs()
+        await turn.reply("Cancelled. Nothing from that conversation was saved.")
+
+    async def run_command(self, turn: Turn, text: str) -> None:
+        if not text:
+            await turn.reply("Hi! Here is what I can do.", help_card(self.router.help_entries()))
+            return
+        command, args = self.router.resolve(text)
+        if command is None:
+            word = text.split(" ", 1)[0]
+            shown = word if len(word) <= 40 else word[:39] + "…"
+            closest = self.router.closest(text)
+            hint = f" Did you mean `{closest}`?" if closest else ""
+            await turn.reply(f"I don't know the command “{shown}”.{hint}", help_card(self.router.help_entries()))
+            return
+        await command.handler(turn, args)
+
+    async def _on_submit(self, turn: Turn, value: Any) -> None:
+        """Action.Submit: a message whose `value` carries the card's data and inputs."""
+        assert turn.dialog_context is not None
+        verb = value.get("verb") if isinstance(value, dict) else None
+        if verb == COMMAND_VERB and isinstance(value.get("text"), str):
+            if turn.dialog_context.active_dialog is not None:
+                await turn.dialog_context.cancel_all_dialogs()
+            await self.run_command(turn, value["text"].strip())
+            return
+        if verb == DIALOG_VERB or (verb is None and isinstance(value, dict)):
+            if turn.dialog_context.active_dialog is not None:
+                result = await turn.dialog_context.continue_dialog()
+                if result.status != DialogTurnStatus.Empty:
+                    return
+            await turn.reply("That form is no longer waiting for an answer. Start again from the command.")
+            return
+        handler = self.router.actions.get(verb) if isinstance(verb, str) else None
+        if handler is None:
+            log.info("card submit with unknown verb %r in %s", verb, turn.activity.conversation.id)
+            await turn.reply("That button is not something I can act on (it may be from an older card).")
+            return
+        result = await handler(turn, value)
+        await self._deliver_submit_result(turn, result)
+
+    async def _deliver_submit_result(self, turn: Turn, result: ActionResult) -> None:
+        if result.card is not None and turn.activity.reply_to_id:
+            update = MessageFactory.attachment(attachment(result.card))
+            update.id = turn.activity.reply_to_id
+            await turn.context.update_activity(update)
+        if result.message:
+            await turn.reply(result.message)
+
+    # --- invokes (Action.Execute) --------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        turn = Turn.of(turn_context)
+        value = turn_context.activity.value
+        action = value.get("action") if isinstance(value, dict) else None
+        verb = action.get("verb") if isinstance(action, dict) else None
+        data = action.get("data") if isinstance(action, dict) else None
+        if not isinstance(data, dict):
+            data = {}
+        if verb == COMMAND_VERB and isinstance(data.get("text"), str):
+            turn.dialog_context = await self.dialogs.create_context(turn_context)
+            await self.run_command(turn, data["text"].strip())
+            return InvokeResponse(status=int(HTTPStatus.OK), body=invoke_body(ActionResult(message="OK")))
+        handler = self.router.actions.get(verb) if isinstance(verb, str) else None
+        if handler is None:
+            log.info("invoke with unknown verb %r in %s", verb, turn_context.activity.conversation.id)
+            result = ActionResult.refuse("That button is not something I can act on (it may be from an older card).")
+        else:
+            result = await handler(turn, data)
+        return InvokeResponse(status=int(HTTPStatus.OK), body=invoke_body(result))

@@ -1,0 +1,111 @@
+"""Command and card-action routing: a table per feature, merged into one router by the app."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.cards import Card, CommandHelp
+
+if TYPE_CHECKING:
+    from botbuilder.dialogs import Dialog
+
+    from bot.turn import Turn
+
+CommandHandler = Callable[["Turn", str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What a card click gets back: a short private message and/or a replacement card."""
+
+    message: str | None = None
+    card: Card | None = None
+    # True when the message is an error the user caused (shown the same way, logged less).
+    refused: bool = False
+
+    @classmethod
+    def refuse(cls, message: str) -> ActionResult:
+        return cls(message=message, refused=True)
+
+
+ActionHandler = Callable[["Turn", dict[str, Any]], Awaitable[ActionResult]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: CommandHandler
+    help: CommandHelp
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Router:
+    """Maps a command's first word, or a card action's verb, to its handler."""
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
+    dialogs: list[Dialog] = field(default_factory=list)
+    _order: list[str] = field(default_factory=list)
+
+    def command(
+        self,
+        name: str,
+        usage: str,
+        summary: str,
+        *,
+        starts: str | None = None,
+        aliases: tuple[str, ...] = (),
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            self.add_command(Command(name, handler, CommandHelp(usage, summary, starts), aliases))
+            return handler
+
+        return register
+
+    def add_command(self, command: Command) -> None:
+        for word in (command.name, *command.aliases):
+            if word in self.commands:
+                raise ValueError(f"command {word!r} registered twice")
+            self.commands[word] = command
+        self._order.append(command.name)
+
+    def action(self, verb: str) -> Callable[[ActionHandler], ActionHandler]:
+        def register(handler: ActionHandler) -> ActionHandler:
+            if verb in self.actions:
+                raise ValueError(f"card verb {verb!r} registered twice")
+            self.actions[verb] = handler
+            return handler
+
+        return register
+
+    def add_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog)
+
+    def include(self, other: Router) -> None:
+        for name in other._order:
+            self.add_command(other.commands[name])
+        for verb, handler in other.actions.items():
+            self.action(verb)(handler)
+        self.dialogs.extend(other.dialogs)
+
+    def help_entries(self) -> list[CommandHelp]:
+        return [self.commands[name].help for name in self._order]
+
+    def resolve(self, text: str) -> tuple[Command | None, str]:
+        """The command a text names, and the rest of the text (its arguments)."""
+        word, _, rest = text.strip().partition(" ")
+        return self.commands.get(word.lower()), rest.strip()
+
+    def closest(self, text: str) -> str | None:
+        word = text.strip().split(" ", 1)[0].lower()
+        if not word:
+            return None
+        matches = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.5)
+        if matches:
+            return self.commands[matches[0]].name
+        prefixed = [name for name in self._order if name.startswith(word[:3])]
+        return prefixed[0] if prefixed else None

@@ -1,0 +1,102 @@
+"""One inbound turn as the features see it: who spoke, where, the turn's unit of work, replies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity, Attachment, ResourceResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import activities
+from bot.cards import Card, attachment
+from storage import people
+from storage.models import Channel, Person, RoleAssignment
+
+if TYPE_CHECKING:
+    from botbuilder.dialogs import DialogContext
+
+    from bot.services import Services
+
+TURN_KEY = "icc.turn"
+
+
+@dataclass
+class Turn:
+    context: TurnContext
+    session: AsyncSession
+    services: Services
+    channel: Channel | None = None
+    dialog_context: DialogContext | None = None
+    _person: Person | None = field(default=None, init=False)
+    _person_loaded: bool = field(default=False, init=False)
+    _roles: list[RoleAssignment] | None = field(default=None, init=False)
+
+    @classmethod
+    def of(cls, context: TurnContext) -> Turn:
+        turn = context.turn_state.get(TURN_KEY)
+        if not isinstance(turn, Turn):
+            raise RuntimeError("no Turn on this TurnContext")
+        return turn
+
+    @property
+    def activity(self) -> Activity:
+        return self.context.activity
+
+    @property
+    def sender(self) -> activities.Sender:
+        return activities.sender(self.activity)
+
+    @property
+    def activity_key(self) -> str:
+        """A key that is the same when Teams re-delivers this activity."""
+        conversation = activities.base_conversation_id(self.activity.conversation.id)
+        return f"{conversation}|{self.activity.id or ''}"
+
+    @property
+    def now(self) -> Callable[[], datetime]:
+        return self.services.clock
+
+    @property
+    def is_channel(self) -> bool:
+        return activities.conversation_type(self.activity) == "channel"
+
+    async def person(self) -> Person | None:
+        """The roster entry of whoever sent this activity, if the roster knows them."""
+        if not self._person_loaded:
+            who = self.sender
+            self._person = await people.find_by_teams_identity(
+                self.session, who.user_id, who.aad_object_id
+            )
+            self._person_loaded = True
+        return self._person
+
+    async def roles(self) -> list[RoleAssignment]:
+        if self._roles is None:
+            person = await self.person()
+            self._roles = await people.roles_of(self.session, person.id) if person else []
+        return self._roles
+
+    async def commit(self) -> None:
+        """Make this turn's writes durable now (before a reply confirms them)."""
+        await self.session.commit()
+
+    async def reply(
+        self, text: str | None = None, card: Card | None = None, *, attachments: list[Attachment] | None = None
+    ) -> ResourceResponse | None:
+        if card is not None:
+            message = MessageFactory.attachment(attachment(card), text=text)
+        else:
+            message = MessageFactory.text(text or "")
+        if attachments:
+            message.attachments = (message.attachments or []) + attachments
+        result: ResourceResponse | None = await self.context.send_activity(message)
+        return result
+
+    async def begin_dialog(self, dialog_id: str, options: Any = None) -> None:
+        if self.dialog_context is None:
+            raise RuntimeError("dialogs are not available in this turn")
+        await self.dialog_context.begin_dialog(dialog_id, options)

@@ -1,0 +1,1 @@
+"""APScheduler wiring, the reminder jobs and the recurrence maths."""

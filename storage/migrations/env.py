@@ -1,0 +1,50 @@
+"""Alembic environment: migrates the connection the app hands in, or DATABASE_URL from the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_from_url() -> None:
+    from config import load_settings
+    from storage.db import create_engine
+
+    engine = create_engine(load_settings().database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run against a database")
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    if config.config_file_name is not None:
+        fileConfig(config.config_file_name)
+    asyncio.run(_run_from_url())

@@ -1,0 +1,193 @@
+"""SQLAlchemy models: the programme's roster, channels, and the bot's own state."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Role(enum.StrEnum):
+    CITY_REP = "city_rep"
+    MENTOR = "mentor"
+    LEAD_EXPERT = "lead_expert"
+    THEMATIC_EXPERT = "thematic_expert"
+    ADMIN = "admin"
+
+
+class City(Base):
+    __tablename__ = "cities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(80))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    kind: Mapped[str] = mapped_column(String(20), default="core")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TagMembership(Base):
+    __tablename__ = "tag_cities"
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    city_id: Mapped[int] = mapped_column(
+        ForeignKey("cities.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Tag(Base):
+    """A Thematic Action Group: 5-7 core cities, a mentor city, experts."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str | None] = mapped_column(String(200))
+    topic: Mapped[str | None] = mapped_column(String(300))
+    mentor_city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mentor_city: Mapped[City | None] = relationship(lazy="raise")
+    cities: Mapped[list[City]] = relationship(secondary="tag_cities", lazy="raise")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    teams_user_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoleAssignment(Base):
+    """A role of a person, scoped to a city, a TAG, or the whole programme (admin)."""
+
+    __tablename__ = "role_assignments"
+    # NULLs are distinct in a PostgreSQL unique index, so the scope is spelled out in a column.
+    __table_args__ = (UniqueConstraint("person_id", "role", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"))
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(40))
+
+
+class Channel(Base):
+    """A conversation the bot can reach: a team channel, a group chat or a 1:1 chat."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(400), unique=True)
+    conversation_type: Mapped[str] = mapped_column(String(20), default="personal")
+    channel_id: Mapped[str] = mapped_column(String(40), default="msteams")
+    service_url: Mapped[str] = mapped_column(String(400))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(400))
+    name: Mapped[str | None] = mapped_column(String(300))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    installed: Mapped[bool] = mapped_column(Boolean, default=True)
+    installed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uninstalled_at: Mapped[datetime | None] = mapped_column()
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id", ondelete="SET NULL"))
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StateItem(Base):
+    """One key of the bot's dialog/conversation state, with an e-tag for optimistic locking."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedActivity(Base):
+    """Activity ids already acted on, so a re-delivered create or vote has the effect of one."""
+
+    __tablename__ = "processed_activities"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+__all__ = [
+    "Base",
+    "Channel",
+    "City",
+    "Person",
+    "ProcessedActivity",
+    "Role",
+    "RoleAssignment",
+    "StateItem",
+    "Tag",
+    "TagMembership",
+    "utcnow",
+]

@@ -1,0 +1,61 @@
+"""People and their roles: who is speaking, and what they may do where."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.text import slug
+from storage.models import City, Person, Role, RoleAssignment, Tag, TagMembership
+
+
+async def find_by_teams_identity(
+    session: AsyncSession, user_id: str, aad_object_id: str | None
+) -> Person | None:
+    conditions = [Person.teams_user_id == user_id] if user_id else []
+    if aad_object_id:
+        conditions.append(Person.aad_object_id == aad_object_id)
+    if not conditions:
+        return None
+    people = (await session.scalars(select(Person).where(or_(*conditions)))).all()
+    if not people:
+        return None
+    # Prefer the exact Teams id; then remember it on the roster entry found by AAD id.
+    person = next((p for p in people if p.teams_user_id == user_id), people[0])
+    if user_id and person.teams_user_id is None:
+        person.teams_user_id = user_id
+    return person
+
+
+async def roles_of(session: AsyncSession, person_id: int) -> list[RoleAssignment]:
+    result = await session.scalars(select(RoleAssignment).where(RoleAssignment.person_id == person_id))
+    return list(result.all())
+
+
+async def city_by_name(session: AsyncSession, name: str) -> City | None:
+    return await session.scalar(select(City).where(City.key == slug(name)))
+
+
+async def tag_by_name(session: AsyncSession, name: str) -> Tag | None:
+    return await session.scalar(select(Tag).where(Tag.key == slug(name)))
+
+
+async def tag_city_ids(session: AsyncSession, tag_id: int) -> list[int]:
+    result = await session.scalars(select(TagMembership.city_id).where(TagMembership.tag_id == tag_id))
+    return list(result.all())
+
+
+def is_admin(roles: list[RoleAssignment]) -> bool:
+    return any(role.role == Role.ADMIN for role in roles)
+
+
+async def ensure_person(
+    session: AsyncSession, user_id: str, aad_object_id: str | None, name: str
+) -> Person:
+    """The roster entry of a Teams user, created (without roles) if the roster lacks them."""
+    person = await find_by_teams_identity(session, user_id, aad_object_id)
+    if person is None:
+        person = Person(name=name or "Teams user", teams_user_id=user_id or None, aad_object_id=aad_object_id)
+        session.add(person)
+        await session.flush()
+    return person

@@ -1,0 +1,614 @@
+"""The programme roster (cities, TAGs, people, roles): parse, validate, import idempotently.
+
+    python -m storage.roster import roster.yaml      # or a .csv file
+    python -m storage.roster check roster.yaml       # validate only
+
+A bad file is rejected as a whole: every problem is printed with its line, nothing is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.text import slug
+from storage.models import City, Person, Role, RoleAssignment, Tag, TagMembership
+
+CITY_KINDS = ("core", "mentor")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CITY_ROLES = {Role.CITY_REP}
+TAG_ROLES = {Role.MENTOR, Role.THEMATIC_EXPERT}
+EITHER_ROLES = {Role.LEAD_EXPERT}
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a record came from in the file, for error messages."""
+
+    line: int | None
+    path: str
+
+    def __str__(self) -> str:
+        return f"line {self.line} ({self.path})" if self.line else self.path
+
+
+@dataclass
+class CityRow:
+    name: str
+    where: Where
+    key: str = ""
+    country: str | None = None
+    timezone: str = "Europe/Brussels"
+    kind: str = "core"
+
+
+@dataclass
+class TagRow:
+    name: str
+    where: Where
+    key: str = ""
+    theme: str | None = None
+    topic: str | None = None
+    mentor_city: str | None = None
+    cities: list[str] = field(default_factory=list)
+    timezone: str = "Europe/Brussels"
+
+
+@dataclass
+class RoleRow:
+    role: str
+    where: Where
+    city: str | None = None
+    tag: str | None = None
+
+
+@dataclass
+class PersonRow:
+    name: str
+    where: Where
+    email: str | None = None
+    aad_object_id: str | None = None
+    teams_user_id: str | None = None
+    timezone: str | None = None
+    roles: list[RoleRow] = field(default_factory=list)
+
+
+@dataclass
+class Roster:
+    cities: list[CityRow] = field(default_factory=list)
+    tags: list[TagRow] = field(default_factory=list)
+    people: list[PersonRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RosterError:
+    where: Where
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class RosterInvalid(ValueError):
+    def __init__(self, errors: Sequence[RosterError]) -> None:
+        super().__init__("\n".join(str(error) for error in errors))
+        self.errors = list(errors)
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping, as key "__line__"."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping  # type: ignore[return-value]
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _list_of_mappings(
+    doc: dict[str, Any], name: str, errors: list[RosterError]
+) -> list[dict[str, Any]]:
+    value = doc.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        errors.append(RosterError(Where(doc.get("__line__"), name), "must be a list of entries"))
+        return []
+    return value
+
+
+def parse_yaml(text: str) -> Roster:
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise RosterInvalid([RosterError(Where(line, "file"), f"not valid YAML: {error}")]) from None
+    if not isinstance(doc, dict):
+        raise RosterInvalid(
+            [RosterError(Where(1, "file"), "expected a mapping with cities, tags and people")]
+        )
+    errors: list[RosterError] = []
+    unknown = set(doc) - {"cities", "tags", "people", "__line__"}
+    if unknown:
+        errors.append(
+            RosterError(Where(1, "file"), f"unknown section(s): {', '.join(sorted(unknown))}")
+        )
+    roster = Roster()
+    for index, item in enumerate(_list_of_mappings(doc, "cities", errors)):
+        roster.cities.append(
+            CityRow(
+                name=_text(item.get("name")) or "",
+                where=Where(item.get("__line__"), f"cities[{index}]"),
+                key=_text(item.get("key")) or "",
+                country=_text(item.get("country")),
+                timezone=_text(item.get("timezone")) or "Europe/Brussels",
+                kind=_text(item.get("kind")) or "core",
+            )
+        )
+    for index, item in enumerate(_list_of_mappings(doc, "tags", errors)):
+        where = Where(item.get("__line__"), f"tags[{index}]")
+        cities = item.get("cities") or []
+        if not isinstance(cities, list):
+            errors.append(RosterError(where, "cities must be a list of city names"))
+            cities = []
+        roster.tags.append(
+            TagRow(
+                name=_text(item.get("name")) or "",
+                where=where,
+                key=_text(item.get("key")) or "",
+                theme=_text(item.get("theme")),
+                topic=_text(item.get("topic")),
+                mentor_city=_text(item.get("mentor_city")),
+                cities=[str(city).strip() for city in cities],
+                timezone=_text(item.get("timezone")) or "Europe/Brussels",
+            )
+        )
+    for index, item in enumerate(_list_of_mappings(doc, "people", errors)):
+        where = Where(item.get("__line__"), f"people[{index}]")
+        person = PersonRow(
+            name=_text(item.get("name")) or "",
+            where=where,
+            email=_text(item.get("email")),
+            aad_object_id=_text(item.get("aad_object_id")),
+            teams_user_id=_text(item.get("teams_user_id")),
+            timezone=_text(item.get("timezone")),
+        )
+        roles = item.get("roles") or []
+        if not isinstance(roles, list):
+            errors.append(RosterError(where, "roles must be a list"))
+            roles = []
+        for role_index, role in enumerate(roles):
+            role_where = Where(
+                role.get("__line__") if isinstance(role, dict) else where.line,
+                f"people[{index}].roles[{role_index}]",
+            )
+            if not isinstance(role, dict):
+                errors.append(RosterError(role_where, "a role is a mapping like {role: city_rep, city: X}"))
+                continue
+            person.roles.append(
+                RoleRow(
+                    role=_text(role.get("role")) or "",
+                    where=role_where,
+                    city=_text(role.get("city")),
+                    tag=_text(role.get("tag")),
+                )
+            )
+        roster.people.append(person)
+    if errors:
+        raise RosterInvalid(errors)
+    return roster
+
+
+CSV_COLUMNS = (
+    "kind", "name", "key", "country", "timezone", "city_kind", "theme", "topic",
+    "mentor_city", "cities", "email", "aad_object_id", "teams_user_id", "role", "city", "tag",
+)  # fmt: skip
+
+
+def parse_csv(text: str) -> Roster:
+    """One record per row; `kind` is city, tag, person or role (a role row names the person's email).
+
+    Cities of a TAG are separated by ';' in the `cities` column.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"kind", "name"} - set(reader.fieldnames or [])
+    if missing:
+        raise RosterInvalid(
+            [RosterError(Where(1, "header"), f"missing column(s): {', '.join(sorted(missing))}")]
+        )
+    unknown = set(reader.fieldnames or []) - set(CSV_COLUMNS)
+    if unknown:
+        raise RosterInvalid(
+            [RosterError(Where(1, "header"), f"unknown column(s): {', '.join(sorted(unknown))}")]
+        )
+    roster = Roster()
+    errors: list[RosterError] = []
+    people_by_email: dict[str, PersonRow] = {}
+    pending_roles: list[tuple[str, RoleRow]] = []
+    for row in reader:
+        line = reader.line_num
+        where = Where(line, f"row {line}")
+        get = lambda column: _text(row.get(column))  # noqa: E731 - a local shorthand
+        kind = (get("kind") or "").lower()
+        if kind == "city":
+            roster.cities.append(
+                CityRow(
+                    name=get("name") or "",
+                    where=where,
+                    key=get("key") or "",
+                    country=get("country"),
+                    timezone=get("timezone") or "Europe/Brussels",
+                    kind=get("city_kind") or "core",
+                )
+            )
+        elif kind == "tag":
+            roster.tags.append(
+                TagRow(
+                    name=get("name") or "",
+                    where=where,
+                    key=get("key") or "",
+                    theme=get("theme"),
+                    topic=get("topic"),
+                    mentor_city=get("mentor_city"),
+                    cities=[c.strip() for c in (get("cities") or "").split(";") if c.strip()],
+                    timezone=get("timezone") or "Europe/Brussels",
+                )
+            )
+        elif kind == "person":
+            person = PersonRow(
+                name=get("name") or "",
+                where=where,
+                email=get("email"),
+                aad_object_id=get("aad_object_id"),
+                teams_user_id=get("teams_user_id"),
+                timezone=get("timezone"),
+            )
+            roster.people.append(person)
+            if person.email:
+                people_by_email[person.email.lower()] = person
+        elif kind == "role":
+            role = RoleRow(role=get("role") or "", where=where, city=get("city"), tag=get("tag"))
+            pending_roles.append(((get("email") or "").lower(), role))
+        else:
+            errors.append(RosterError(where, f"kind must be city, tag, person or role, got {kind!r}"))
+    for email, role in pending_roles:
+        owner = people_by_email.get(email)
+        if owner is None:
+            errors.append(RosterError(role.where, f"role for {email or '(no email)'}: no person row with that email"))
+        else:
+            owner.roles.append(role)
+    if errors:
+        raise RosterInvalid(errors)
+    return roster
+
+
+def parse_file(path: Path) -> Roster:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RosterInvalid([RosterError(Where(None, str(path)), f"cannot read: {error}")]) from None
+    if path.suffix.lower() == ".csv":
+        return parse_csv(text)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return parse_yaml(text)
+    raise RosterInvalid([RosterError(Where(None, str(path)), "expected a .yaml, .yml or .csv file")])
+
+
+# --- validation (pure) ---------------------------------------------------------------------
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def validate(roster: Roster) -> list[RosterError]:
+    """Every problem of the file, each with where it is. Fills in the keys derived from names."""
+    errors: list[RosterError] = []
+    city_keys: set[str] = set()
+    for city in roster.cities:
+        if not city.name:
+            errors.append(RosterError(city.where, "a city needs a name"))
+            continue
+        city.key = slug(city.key or city.name)
+        if city.key in city_keys:
+            errors.append(RosterError(city.where, f"city {city.name!r} appears twice"))
+        city_keys.add(city.key)
+        if not _valid_zone(city.timezone):
+            errors.append(RosterError(city.where, f"unknown time zone {city.timezone!r}"))
+        if city.kind not in CITY_KINDS:
+            errors.append(RosterError(city.where, f"city kind must be core or mentor, got {city.kind!r}"))
+    tag_keys: set[str] = set()
+    for tag in roster.tags:
+        if not tag.name:
+            errors.append(RosterError(tag.where, "a TAG needs a name"))
+            continue
+        tag.key = slug(tag.key or tag.name)
+        if tag.key in tag_keys:
+            errors.append(RosterError(tag.where, f"TAG {tag.name!r} appears twice"))
+        tag_keys.add(tag.key)
+        if not _valid_zone(tag.timezone):
+            errors.append(RosterError(tag.where, f"unknown time zone {tag.timezone!r}"))
+        if len(set(map(slug, tag.cities))) != len(tag.cities):
+            errors.append(RosterError(tag.where, "a city is listed twice in the TAG"))
+    emails: set[str] = set()
+    ids: set[str] = set()
+    for person in roster.people:
+        if not person.name:
+            errors.append(RosterError(person.where, "a person needs a name"))
+        if not (person.email or person.aad_object_id or person.teams_user_id):
+            errors.append(
+                RosterError(person.where, f"{person.name or 'person'}: give an email, aad_object_id or teams_user_id")
+            )
+        if person.email:
+            if not EMAIL.match(person.email):
+                errors.append(RosterError(person.where, f"not an email address: {person.email!r}"))
+            person.email = person.email.lower()
+            if person.email in emails:
+                errors.append(RosterError(person.where, f"email {person.email} appears twice"))
+            emails.add(person.email)
+        for identifier in (person.aad_object_id, person.teams_user_id):
+            if identifier:
+                if identifier in ids:
+                    errors.append(RosterError(person.where, f"id {identifier} appears twice"))
+                ids.add(identifier)
+        if person.timezone and not _valid_zone(person.timezone):
+            errors.append(RosterError(person.where, f"unknown time zone {person.timezone!r}"))
+        for role in person.roles:
+            errors.extend(_validate_role(role))
+    return errors
+
+
+def _validate_role(role: RoleRow) -> list[RosterError]:
+    try:
+        kind = Role(role.role)
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        return [RosterError(role.where, f"unknown role {role.role!r} (one of {names})")]
+    if role.city and role.tag:
+        return [RosterError(role.where, f"{kind.value} is scoped to a city or a TAG, not both")]
+    if kind in CITY_ROLES and not role.city:
+        return [RosterError(role.where, f"{kind.value} needs a city")]
+    if kind in TAG_ROLES and not role.tag:
+        return [RosterError(role.where, f"{kind.value} needs a tag")]
+    if kind in EITHER_ROLES and not (role.city or role.tag):
+        return [RosterError(role.where, f"{kind.value} needs a city or a tag")]
+    if kind is Role.ADMIN and (role.city or role.tag):
+        return [RosterError(role.where, "admin is programme-wide: give no city or tag")]
+    return []
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("cities", "tags", "people", "roles"), 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("cities", "tags", "people", "roles"), 0))
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values())
+
+    def __str__(self) -> str:
+        parts = [
+            f"{kind}: {self.created[kind]} new, {self.updated[kind]} updated"
+            for kind in ("cities", "tags", "people", "roles")
+        ]
+        return "; ".join(parts)
+
+
+def _assign(model: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if value is not None and getattr(model, name) != value:
+            setattr(model, name, value)
+            changed = True
+    return changed
+
+
+async def import_roster(session: AsyncSession, roster: Roster) -> ImportReport:
+    """Apply a validated roster in the caller's transaction. Raises RosterInvalid on references
+    that resolve neither in the file nor in the database (the caller then rolls back)."""
+    errors = validate(roster)
+    if errors:
+        raise RosterInvalid(errors)
+    report = ImportReport()
+    cities = {city.key: city for city in (await session.scalars(select(City))).all()}
+    for row in roster.cities:
+        city = cities.get(row.key)
+        values = {"name": row.name, "country": row.country, "timezone": row.timezone, "kind": row.kind}
+        if city is None:
+            city = City(key=row.key, **values)
+            session.add(city)
+            cities[row.key] = city
+            report.created["cities"] += 1
+        elif _assign(city, values):
+            report.updated["cities"] += 1
+    await session.flush()
+
+    def city_ref(name: str, where: Where) -> City | None:
+        city = cities.get(slug(name))
+        if city is None:
+            errors.append(RosterError(where, f"unknown city {name!r}"))
+        return city
+
+    tags = {tag.key: tag for tag in (await session.scalars(select(Tag))).all()}
+    for row in roster.tags:
+        mentor = city_ref(row.mentor_city, row.where) if row.mentor_city else None
+        members = [city_ref(name, row.where) for name in row.cities]
+        tag = tags.get(row.key)
+        values = {
+            "name": row.name,
+            "theme": row.theme,
+            "topic": row.topic,
+            "timezone": row.timezone,
+            "mentor_city_id": mentor.id if mentor else None,
+        }
+        if tag is None:
+            tag = Tag(key=row.key, **values)
+            session.add(tag)
+            tags[row.key] = tag
+            await session.flush()
+            report.created["tags"] += 1
+            changed = False
+        else:
+            changed = _assign(tag, values)
+        wanted = {city.id for city in members if city is not None}
+        current = set(
+            (await session.scalars(select(TagMembership.city_id).where(TagMembership.tag_id == tag.id))).all()
+        )
+        if wanted != current:
+            await session.execute(
+                delete(TagMembership).where(
+                    TagMembership.tag_id == tag.id, TagMembership.city_id.in_(current - wanted)
+                )
+            )
+            session.add_all(TagMembership(tag_id=tag.id, city_id=cid) for cid in wanted - current)
+            changed = True
+        if changed:
+            report.updated["tags"] += 1
+    await session.flush()
+
+    for row in roster.people:
+        person = await _find_person(session, row)
+        values = {
+            "name": row.name,
+            "email": row.email,
+            "aad_object_id": row.aad_object_id,
+            "teams_user_id": row.teams_user_id,
+            "timezone": row.timezone,
+        }
+        if person is None:
+            person = Person(**values)
+            session.add(person)
+            await session.flush()
+            report.created["people"] += 1
+        elif _assign(person, values):
+            report.updated["people"] += 1
+        existing = set(
+            (
+                await session.execute(
+                    select(RoleAssignment.role, RoleAssignment.scope).where(
+                        RoleAssignment.person_id == person.id
+                    )
+                )
+            ).tuples()
+        )
+        for role_row in row.roles:
+            city = city_ref(role_row.city, role_row.where) if role_row.city else None
+            tag = tags.get(slug(role_row.tag)) if role_row.tag else None
+            if role_row.tag and tag is None:
+                errors.append(RosterError(role_row.where, f"unknown TAG {role_row.tag!r}"))
+                continue
+            if (role_row.city and city is None) or (role_row.tag and tag is None):
+                continue
+            scope = f"city:{city.id}" if city else f"tag:{tag.id}" if tag else "programme"
+            if (role_row.role, scope) in existing:
+                continue
+            existing.add((role_row.role, scope))
+            session.add(
+                RoleAssignment(
+                    person_id=person.id,
+                    role=role_row.role,
+                    city_id=city.id if city else None,
+                    tag_id=tag.id if tag else None,
+                    scope=scope,
+                )
+            )
+            report.created["roles"] += 1
+    if errors:
+        raise RosterInvalid(errors)
+    await session.flush()
+    return report
+
+
+async def _find_person(session: AsyncSession, row: PersonRow) -> Person | None:
+    for column, value in (
+        (Person.email, row.email),
+        (Person.aad_object_id, row.aad_object_id),
+        (Person.teams_user_id, row.teams_user_id),
+    ):
+        if value:
+            person = await session.scalar(select(Person).where(column == value))
+            if person is not None:
+                return person
+    return None
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+async def _import(path: Path, database_url: str, *, dry_run: bool) -> ImportReport:
+    from storage.db import Database
+    from storage.migrate import migrate
+
+    roster = parse_file(path)
+    database = Database(database_url)
+    try:
+        await migrate(database.engine)
+        async with database.sessions() as session, session.begin():
+            report = await import_roster(session, roster)
+            if dry_run:
+                await session.rollback()
+        return report
+    finally:
+        await database.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from config import ConfigError, load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m storage.roster", description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=("import", "check"))
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--database-url", help="overrides DATABASE_URL")
+    args = parser.parse_args(argv)
+    try:
+        overrides = {"database_url": args.database_url} if args.database_url else {}
+        settings = load_settings(**overrides)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(_import(args.file, settings.database_url, dry_run=args.action == "check"))
+    except RosterInvalid as error:
+        print(f"{args.file}: rejected, nothing imported:", file=sys.stderr)
+        for problem in error.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    verb = "checked (nothing written)" if args.action == "check" else "imported"
+    print(f"{args.file}: {verb}. {report}" if report.changed else f"{args.file}: {verb}. Nothing changed.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

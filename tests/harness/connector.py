@@ -1,0 +1,171 @@
+"""A fake Bot Connector: the `serviceUrl` Teams gives the bot, recording everything sent to it.
+
+It can be told to answer the next requests with 429 (and Retry-After), 5xx, 403, or to hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int
+
+    @property
+    def kind(self) -> str:
+        if self.method == "PUT":
+            return "update"
+        if self.method == "DELETE":
+            return "delete"
+        if self.path == "/v3/conversations":
+            return "create_conversation"
+        return "reply" if self.activity_id else "send"
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("text") or "")
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return [
+            a["content"]
+            for a in self.body.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
+
+    @property
+    def card(self) -> dict[str, Any]:
+        cards = self.cards
+        assert len(cards) == 1, f"expected one card, got {len(cards)}: {self.body}"
+        return cards[0]
+
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        return list(self.body.get("attachments") or [])
+
+
+@dataclass
+class Fault:
+    status: int
+    times: int
+    retry_after: str | None = None
+    hang_seconds: float = 0.0
+    match: str | None = None
+
+
+@dataclass
+class FakeConnector:
+    calls: list[Call] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    url: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # --- what tests tell it to do --------------------------------------------------------
+
+    def fail(self, status: int, *, times: int = 1, retry_after: float | None = None, match: str | None = None) -> None:
+        self.faults.append(Fault(status, times, None if retry_after is None else str(retry_after), match=match))
+
+    def hang(self, seconds: float, *, times: int = 1, match: str | None = None) -> None:
+        self.faults.append(Fault(200, times, hang_seconds=seconds, match=match))
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    # --- what tests read -----------------------------------------------------------------
+
+    @property
+    def ok_calls(self) -> list[Call]:
+        return [call for call in self.calls if call.status < 300]
+
+    def sent(self) -> list[Call]:
+        """Messages that reached the conversation (sends and replies), in order."""
+        return [call for call in self.ok_calls if call.kind in ("send", "reply")]
+
+    def updates(self) -> list[Call]:
+        return [call for call in self.ok_calls if call.kind == "update"]
+
+    def texts(self) -> list[str]:
+        return [call.text for call in self.sent()]
+
+    def last(self) -> Call:
+        sent = self.sent()
+        assert sent, "the bot sent nothing"
+        return sent[-1]
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate(self):
+            if loop.time() > deadline:
+                raise AssertionError(f"connector condition not met in {timeout}s; calls={self.calls}")
+            await asyncio.sleep(0.02)
+
+    # --- the HTTP side -------------------------------------------------------------------
+
+    def _take_fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and (fault.match is None or fault.match in path):
+                fault.times -= 1
+                if fault.times == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            body = {"_raw": raw.decode(errors="replace")}
+        conversation_id = unquote(request.match_info.get("conversation_id", ""))
+        activity_id = request.match_info.get("activity_id")
+        activity_id = unquote(activity_id) if activity_id else None
+        fault = self._take_fault(request.path)
+        status = 200
+        if fault is not None and fault.hang_seconds:
+            await asyncio.sleep(fault.hang_seconds)
+        elif fault is not None:
+            status = fault.status
+        call = Call(request.method, request.path, conversation_id, activity_id, body, dict(request.headers), status)
+        self.calls.append(call)
+        if status >= 300:
+            headers = {"Retry-After": fault.retry_after} if fault and fault.retry_after else None
+            return web.json_response({"error": {"code": "Fault", "message": "injected"}}, status=status, headers=headers)
+        if request.method == "DELETE":
+            return web.json_response({})
+        if request.method == "PUT":
+            return web.json_response({"id": activity_id})
+        if request.path == "/v3/conversations":
+            n = next(self._ids)
+            return web.json_response({"id": f"a:created-{n}", "activityId": f"act-{n}", "serviceUrl": self.url})
+        return web.json_response({"id": f"act-{next(self._ids)}"})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member_id = unquote(request.match_info["member_id"])
+        return web.json_response(
+            {"id": member_id, "name": member_id, "aadObjectId": None, "userPrincipalName": None, "email": None}
+        )
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._handle)
+        app.router.add_post("/v3/conversations/{conversation_id}/activities", self._handle)
+        app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle)
+        app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle)
+        app.router.add_delete("/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle)
+        app.router.add_get("/v3/conversations/{conversation_id}/members/{member_id}", self._member)
+        return app
