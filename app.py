@@ -1,6 +1,6 @@
 """Entry point: builds the aiohttp app (bot endpoint, health), starts the scheduler.
 
-    python app.py        # serves http://localhost:3978/api/messages on SQLite by default
+python app.py        # serves http://localhost:3978/api/messages on SQLite by default
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _announce(settings: Settings) -> None:
     if settings.authenticated:
-        log.info("Bot Framework authentication ON for app id %s (%s)", settings.app_id, settings.app_type)
+        log.info(
+            "Bot Framework authentication ON for app id %s (%s)", settings.app_id, settings.app_type
+        )
     else:
         banner = "!" * 78
         log.warning(banner)

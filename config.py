@@ -26,7 +26,7 @@ class ConfigError(ValueError):
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     port: int = DEFAULT_PORT
-    host: str = "0.0.0.0"  # noqa: S104 - the bot must be reachable by the emulator and Teams
+    host: str = "0.0.0.0"
     app_id: str = ""
     app_password: str = field(default="", repr=False)
     app_tenant_id: str = ""
@@ -93,10 +93,14 @@ def parse_database_url(raw: str) -> str:
 
 def _validate_credentials(app_id: str, password: str, tenant: str, app_type: str) -> None:
     if app_type not in APP_TYPES:
-        raise ConfigError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}, got {app_type!r}")
+        raise ConfigError(
+            f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}, got {app_type!r}"
+        )
     if app_type == "UserAssignedMSI":
         if not (app_id and tenant):
-            raise ConfigError("MicrosoftAppType=UserAssignedMSI needs MicrosoftAppId and MicrosoftAppTenantId")
+            raise ConfigError(
+                "MicrosoftAppType=UserAssignedMSI needs MicrosoftAppId and MicrosoftAppTenantId"
+            )
         return
     if bool(app_id) != bool(password):
         missing = "MicrosoftAppPassword" if app_id else "MicrosoftAppId"

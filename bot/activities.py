@@ -70,8 +70,10 @@ def conversation_info(activity: Activity) -> ConversationInfo:
     reference.activity_id = None
     reference.user = None  # the reference addresses the conversation, not whoever spoke last
     data = channel_data(activity)
-    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
-    team = data.get("team") if isinstance(data.get("team"), dict) else {}
+    channel = data.get("channel")
+    channel = channel if isinstance(channel, dict) else {}
+    team = data.get("team")
+    team = team if isinstance(team, dict) else {}
     name = channel.get("name") or team.get("name") or getattr(activity.conversation, "name", None)
     return ConversationInfo(
         conversation_id=base_id,

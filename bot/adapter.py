@@ -55,7 +55,10 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     activity: Activity = context.activity
     if is_unavailable_error(error):
         log.warning(
-            "database unavailable during %s %s: %s", activity.type, activity.id, type(error).__name__
+            "database unavailable during %s %s: %s",
+            activity.type,
+            activity.id,
+            type(error).__name__,
         )
         raise DatabaseUnavailable(str(error)) from error
     log.error(

@@ -84,7 +84,12 @@ def columns(*cols: Element, **extra: Any) -> Element:
 
 
 def column(items: Sequence[Element], width: str | int = "stretch", **extra: Any) -> Element:
-    return {"type": "Column", "width": width if isinstance(width, str) else f"{width}px", "items": list(items), **extra}
+    return {
+        "type": "Column",
+        "width": width if isinstance(width, str) else f"{width}px",
+        "items": list(items),
+        **extra,
+    }
 
 
 def submit(title: str, verb: str, data: dict[str, Any] | None = None, **extra: Any) -> Element:
@@ -134,7 +139,9 @@ def help_card(commands: Sequence[CommandHelp], intro: str | None = None) -> Card
                 spacing="Medium",
             )
         )
-    starters = [submit(c.starts.capitalize(), "command", {"text": c.starts}) for c in commands if c.starts]
+    starters = [
+        submit(c.starts.capitalize(), "command", {"text": c.starts}) for c in commands if c.starts
+    ]
     return card(body, starters[:6])
 
 

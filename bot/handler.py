@@ -62,7 +62,9 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
                 turn = Turn(turn_context, session, self.services)
                 turn_context.turn_state[TURN_KEY] = turn
                 if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
-                    turn.channel = await channels.record(session, activities.conversation_info(activity))
+                    turn.channel = await channels.record(
+                        session, activities.conversation_info(activity)
+                    )
                 await super().on_turn(turn_context)
                 await self.dialog_state.save_changes(turn_context)
                 await session.commit()
@@ -77,8 +79,14 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         bot_id = activity.recipient.id
         event = activities.channel_data(activity).get("eventType")
         if any(member.id == bot_id for member in activity.members_added or []):
-            turn.channel = await channels.record(turn.session, activities.conversation_info(activity))
-            log.info("installed in conversation %s (team %s)", turn.channel.conversation_id, turn.channel.team_id)
+            turn.channel = await channels.record(
+                turn.session, activities.conversation_info(activity)
+            )
+            log.info(
+                "installed in conversation %s (team %s)",
+                turn.channel.conversation_id,
+                turn.channel.team_id,
+            )
             await turn.reply(
                 "Hello! I'm the ICC bot. I keep this channel's ecosystem calls, TAG sessions, "
                 "polls and reminders running.",
@@ -101,7 +109,9 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         turn = Turn.of(turn_context)
-        turn.channel = await channels.record(turn.session, activities.conversation_info(turn_context.activity))
+        turn.channel = await channels.record(
+            turn.session, activities.conversation_info(turn_context.activity)
+        )
         log.info("installation added in %s", turn.channel.conversation_id)
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
@@ -116,7 +126,12 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             team_id=team,
             reason=reason,
         )
-        log.info("uninstalled from %s (team %s): %d channel(s) disabled", activity.conversation.id, team, count)
+        log.info(
+            "uninstalled from %s (team %s): %d channel(s) disabled",
+            activity.conversation.id,
+            team,
+            count,
+        )
 
     # --- messages ------------------------------------------------------------------------
 
@@ -127,7 +142,9 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         if value is not None:
             await self._on_submit(turn, value)
             return
+        # Prompts read activity.text: give them what the person typed, without the @mention.
         text = activities.command_text(turn_context.activity)
+        turn_context.activity.text = text
         if text.lower() in CANCEL_WORDS:
             await self._cancel(turn)
             return
@@ -154,7 +171,9 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             shown = word if len(word) <= 40 else word[:39] + "…"
             closest = self.router.closest(text)
             hint = f" Did you mean `{closest}`?" if closest else ""
-            await turn.reply(f"I don't know the command “{shown}”.{hint}", help_card(self.router.help_entries()))
+            await turn.reply(
+                f"I don't know the command “{shown}”.{hint}", help_card(self.router.help_entries())
+            )
             return
         await command.handler(turn, args)
 
@@ -172,12 +191,16 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
                 result = await turn.dialog_context.continue_dialog()
                 if result.status != DialogTurnStatus.Empty:
                     return
-            await turn.reply("That form is no longer waiting for an answer. Start again from the command.")
+            await turn.reply(
+                "That form is no longer waiting for an answer. Start again from the command."
+            )
             return
         handler = self.router.actions.get(verb) if isinstance(verb, str) else None
         if handler is None:
             log.info("card submit with unknown verb %r in %s", verb, turn.activity.conversation.id)
-            await turn.reply("That button is not something I can act on (it may be from an older card).")
+            await turn.reply(
+                "That button is not something I can act on (it may be from an older card)."
+            )
             return
         result = await handler(turn, value)
         await self._deliver_submit_result(turn, result)
@@ -205,11 +228,17 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         if verb == COMMAND_VERB and isinstance(data.get("text"), str):
             turn.dialog_context = await self.dialogs.create_context(turn_context)
             await self.run_command(turn, data["text"].strip())
-            return InvokeResponse(status=int(HTTPStatus.OK), body=invoke_body(ActionResult(message="OK")))
+            return InvokeResponse(
+                status=int(HTTPStatus.OK), body=invoke_body(ActionResult(message="OK"))
+            )
         handler = self.router.actions.get(verb) if isinstance(verb, str) else None
         if handler is None:
-            log.info("invoke with unknown verb %r in %s", verb, turn_context.activity.conversation.id)
-            result = ActionResult.refuse("That button is not something I can act on (it may be from an older card).")
+            log.info(
+                "invoke with unknown verb %r in %s", verb, turn_context.activity.conversation.id
+            )
+            result = ActionResult.refuse(
+                "That button is not something I can act on (it may be from an older card)."
+            )
         else:
             result = await handler(turn, data)
         return InvokeResponse(status=int(HTTPStatus.OK), body=invoke_body(result))

@@ -85,7 +85,11 @@ class Turn:
         await self.session.commit()
 
     async def reply(
-        self, text: str | None = None, card: Card | None = None, *, attachments: list[Attachment] | None = None
+        self,
+        text: str | None = None,
+        card: Card | None = None,
+        *,
+        attachments: list[Attachment] | None = None,
     ) -> ResourceResponse | None:
         if card is not None:
             message = MessageFactory.attachment(attachment(card), text=text)

@@ -40,18 +40,25 @@ def _parse_activity(body: bytes) -> Activity:
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise web.HTTPBadRequest(text='{"error": "body is not JSON"}', content_type="application/json") from None
+        raise web.HTTPBadRequest(
+            text='{"error": "body is not JSON"}', content_type="application/json"
+        ) from None
     if not isinstance(document, dict):
-        raise web.HTTPBadRequest(text='{"error": "body is not a JSON object"}', content_type="application/json")
+        raise web.HTTPBadRequest(
+            text='{"error": "body is not a JSON object"}', content_type="application/json"
+        )
     try:
         activity = Activity().deserialize(document)
     except Exception as error:  # msrest raises several kinds on wrongly-typed fields
         log.info("undecodable activity: %s", error)
         raise web.HTTPBadRequest(
-            text='{"error": "body is not a Bot Framework activity"}', content_type="application/json"
+            text='{"error": "body is not a Bot Framework activity"}',
+            content_type="application/json",
         ) from None
     if not activity.type:
-        raise web.HTTPBadRequest(text='{"error": "activity has no type"}', content_type="application/json")
+        raise web.HTTPBadRequest(
+            text='{"error": "activity has no type"}', content_type="application/json"
+        )
     try:
         check_addressable(activity)
     except MalformedActivity as error:
@@ -83,7 +90,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
             activity, auth_header
         )
     except (PermissionError, jwt.PyJWTError, ValueError, KeyError, TypeError) as error:
-        log.warning("rejected unauthenticated request for %s: %s", activity.type, type(error).__name__)
+        log.warning(
+            "rejected unauthenticated request for %s: %s", activity.type, type(error).__name__
+        )
         return _problem(401, "unauthorized")
     except Exception as error:  # e.g. the OpenID metadata could not be fetched
         log.error("could not authenticate request: %s", error)
@@ -97,7 +106,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return _problem(503, "service unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
         raise
     if invoke_response is not None:
-        return web.json_response(_invoke_json(invoke_response.body), status=int(invoke_response.status))
+        return web.json_response(
+            _invoke_json(invoke_response.body), status=int(invoke_response.status)
+        )
     return web.Response(status=201)
 
 

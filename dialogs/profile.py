@@ -33,7 +33,9 @@ class TimezoneDialog(ComponentDialog):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(DIALOG_ID)
         self.add_dialog(TextPrompt(PROMPT_ID, self._valid_zone))
-        self.add_dialog(WaterfallDialog(f"{DIALOG_ID}.steps", [self.ask_zone_step, self.save_zone_step]))
+        self.add_dialog(
+            WaterfallDialog(f"{DIALOG_ID}.steps", [self.ask_zone_step, self.save_zone_step])
+        )
         self.initial_dialog_id = f"{DIALOG_ID}.steps"
 
     @staticmethod

@@ -57,7 +57,7 @@ async def record(
         session.add(channel)
         await session.flush()
         return channel
-    fresh = {
+    fresh: dict[str, Any] = {
         "conversation_type": info.conversation_type,
         "service_url": info.service_url,
         "tenant_id": info.tenant_id or channel.tenant_id,
@@ -65,7 +65,9 @@ async def record(
         "name": info.name or channel.name,
         "reference": info.reference,
     }
-    changed = {key: value for key, value in fresh.items() if getattr(channel, key) != value}
+    changed: dict[str, Any] = {
+        key: value for key, value in fresh.items() if getattr(channel, key) != value
+    }
     if not channel.installed:
         changed.update(installed=True, installed_at=now, uninstalled_at=None, disabled_reason=None)
     if changed:

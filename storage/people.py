@@ -28,7 +28,9 @@ async def find_by_teams_identity(
 
 
 async def roles_of(session: AsyncSession, person_id: int) -> list[RoleAssignment]:
-    result = await session.scalars(select(RoleAssignment).where(RoleAssignment.person_id == person_id))
+    result = await session.scalars(
+        select(RoleAssignment).where(RoleAssignment.person_id == person_id)
+    )
     return list(result.all())
 
 
@@ -41,7 +43,9 @@ async def tag_by_name(session: AsyncSession, name: str) -> Tag | None:
 
 
 async def tag_city_ids(session: AsyncSession, tag_id: int) -> list[int]:
-    result = await session.scalars(select(TagMembership.city_id).where(TagMembership.tag_id == tag_id))
+    result = await session.scalars(
+        select(TagMembership.city_id).where(TagMembership.tag_id == tag_id)
+    )
     return list(result.all())
 
 
@@ -55,7 +59,9 @@ async def ensure_person(
     """The roster entry of a Teams user, created (without roles) if the roster lacks them."""
     person = await find_by_teams_identity(session, user_id, aad_object_id)
     if person is None:
-        person = Person(name=name or "Teams user", teams_user_id=user_id or None, aad_object_id=aad_object_id)
+        person = Person(
+            name=name or "Teams user", teams_user_id=user_id or None, aad_object_id=aad_object_id
+        )
         session.add(person)
         await session.flush()
     return person

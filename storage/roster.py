@@ -143,11 +143,13 @@ def _list_of_mappings(
 
 def parse_yaml(text: str) -> Roster:
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise RosterInvalid([RosterError(Where(line, "file"), f"not valid YAML: {error}")]) from None
+        raise RosterInvalid(
+            [RosterError(Where(line, "file"), f"not valid YAML: {error}")]
+        ) from None
     if not isinstance(doc, dict):
         raise RosterInvalid(
             [RosterError(Where(1, "file"), "expected a mapping with cities, tags and people")]
@@ -208,7 +210,9 @@ def parse_yaml(text: str) -> Roster:
                 f"people[{index}].roles[{role_index}]",
             )
             if not isinstance(role, dict):
-                errors.append(RosterError(role_where, "a role is a mapping like {role: city_rep, city: X}"))
+                errors.append(
+                    RosterError(role_where, "a role is a mapping like {role: city_rep, city: X}")
+                )
                 continue
             person.roles.append(
                 RoleRow(
@@ -253,7 +257,10 @@ def parse_csv(text: str) -> Roster:
     for row in reader:
         line = reader.line_num
         where = Where(line, f"row {line}")
-        get = lambda column: _text(row.get(column))  # noqa: E731 - a local shorthand
+
+        def get(column: str, row: dict[str, str | None] = row) -> str | None:
+            return _text(row.get(column))
+
         kind = (get("kind") or "").lower()
         if kind == "city":
             roster.cities.append(
@@ -295,11 +302,17 @@ def parse_csv(text: str) -> Roster:
             role = RoleRow(role=get("role") or "", where=where, city=get("city"), tag=get("tag"))
             pending_roles.append(((get("email") or "").lower(), role))
         else:
-            errors.append(RosterError(where, f"kind must be city, tag, person or role, got {kind!r}"))
+            errors.append(
+                RosterError(where, f"kind must be city, tag, person or role, got {kind!r}")
+            )
     for email, role in pending_roles:
         owner = people_by_email.get(email)
         if owner is None:
-            errors.append(RosterError(role.where, f"role for {email or '(no email)'}: no person row with that email"))
+            errors.append(
+                RosterError(
+                    role.where, f"role for {email or '(no email)'}: no person row with that email"
+                )
+            )
         else:
             owner.roles.append(role)
     if errors:
@@ -311,12 +324,16 @@ def parse_file(path: Path) -> Roster:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise RosterInvalid([RosterError(Where(None, str(path)), f"cannot read: {error}")]) from None
+        raise RosterInvalid(
+            [RosterError(Where(None, str(path)), f"cannot read: {error}")]
+        ) from None
     if path.suffix.lower() == ".csv":
         return parse_csv(text)
     if path.suffix.lower() in (".yaml", ".yml"):
         return parse_yaml(text)
-    raise RosterInvalid([RosterError(Where(None, str(path)), "expected a .yaml, .yml or .csv file")])
+    raise RosterInvalid(
+        [RosterError(Where(None, str(path)), "expected a .yaml, .yml or .csv file")]
+    )
 
 
 # --- validation (pure) ---------------------------------------------------------------------
@@ -345,7 +362,9 @@ def validate(roster: Roster) -> list[RosterError]:
         if not _valid_zone(city.timezone):
             errors.append(RosterError(city.where, f"unknown time zone {city.timezone!r}"))
         if city.kind not in CITY_KINDS:
-            errors.append(RosterError(city.where, f"city kind must be core or mentor, got {city.kind!r}"))
+            errors.append(
+                RosterError(city.where, f"city kind must be core or mentor, got {city.kind!r}")
+            )
     tag_keys: set[str] = set()
     for tag in roster.tags:
         if not tag.name:
@@ -366,7 +385,10 @@ def validate(roster: Roster) -> list[RosterError]:
             errors.append(RosterError(person.where, "a person needs a name"))
         if not (person.email or person.aad_object_id or person.teams_user_id):
             errors.append(
-                RosterError(person.where, f"{person.name or 'person'}: give an email, aad_object_id or teams_user_id")
+                RosterError(
+                    person.where,
+                    f"{person.name or 'person'}: give an email, aad_object_id or teams_user_id",
+                )
             )
         if person.email:
             if not EMAIL.match(person.email):
@@ -411,8 +433,12 @@ def _validate_role(role: RoleRow) -> list[RosterError]:
 
 @dataclass
 class ImportReport:
-    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("cities", "tags", "people", "roles"), 0))
-    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("cities", "tags", "people", "roles"), 0))
+    created: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("cities", "tags", "people", "roles"), 0)
+    )
+    updated: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("cities", "tags", "people", "roles"), 0)
+    )
 
     @property
     def changed(self) -> bool:
@@ -445,7 +471,12 @@ async def import_roster(session: AsyncSession, roster: Roster) -> ImportReport:
     cities = {city.key: city for city in (await session.scalars(select(City))).all()}
     for row in roster.cities:
         city = cities.get(row.key)
-        values = {"name": row.name, "country": row.country, "timezone": row.timezone, "kind": row.kind}
+        values = {
+            "name": row.name,
+            "country": row.country,
+            "timezone": row.timezone,
+            "kind": row.kind,
+        }
         if city is None:
             city = City(key=row.key, **values)
             session.add(city)
@@ -462,29 +493,34 @@ async def import_roster(session: AsyncSession, roster: Roster) -> ImportReport:
         return city
 
     tags = {tag.key: tag for tag in (await session.scalars(select(Tag))).all()}
-    for row in roster.tags:
-        mentor = city_ref(row.mentor_city, row.where) if row.mentor_city else None
-        members = [city_ref(name, row.where) for name in row.cities]
-        tag = tags.get(row.key)
-        values = {
-            "name": row.name,
-            "theme": row.theme,
-            "topic": row.topic,
-            "timezone": row.timezone,
+    for tag_row in roster.tags:
+        mentor = city_ref(tag_row.mentor_city, tag_row.where) if tag_row.mentor_city else None
+        members = [city_ref(name, tag_row.where) for name in tag_row.cities]
+        tag = tags.get(tag_row.key)
+        tag_values: dict[str, Any] = {
+            "name": tag_row.name,
+            "theme": tag_row.theme,
+            "topic": tag_row.topic,
+            "timezone": tag_row.timezone,
             "mentor_city_id": mentor.id if mentor else None,
         }
         if tag is None:
-            tag = Tag(key=row.key, **values)
+            tag = Tag(key=tag_row.key, **tag_values)
             session.add(tag)
-            tags[row.key] = tag
+            tags[tag_row.key] = tag
             await session.flush()
             report.created["tags"] += 1
-            changed = False
+            is_new = True
         else:
-            changed = _assign(tag, values)
+            is_new = False
+        changed = _assign(tag, tag_values) and not is_new
         wanted = {city.id for city in members if city is not None}
         current = set(
-            (await session.scalars(select(TagMembership.city_id).where(TagMembership.tag_id == tag.id))).all()
+            (
+                await session.scalars(
+                    select(TagMembership.city_id).where(TagMembership.tag_id == tag.id)
+                )
+            ).all()
         )
         if wanted != current:
             await session.execute(
@@ -493,37 +529,34 @@ async def import_roster(session: AsyncSession, roster: Roster) -> ImportReport:
                 )
             )
             session.add_all(TagMembership(tag_id=tag.id, city_id=cid) for cid in wanted - current)
-            changed = True
+            changed = not is_new
         if changed:
             report.updated["tags"] += 1
     await session.flush()
 
-    for row in roster.people:
-        person = await _find_person(session, row)
-        values = {
-            "name": row.name,
-            "email": row.email,
-            "aad_object_id": row.aad_object_id,
-            "teams_user_id": row.teams_user_id,
-            "timezone": row.timezone,
+    for person_row in roster.people:
+        person = await _find_person(session, person_row)
+        person_values: dict[str, Any] = {
+            "name": person_row.name,
+            "email": person_row.email,
+            "aad_object_id": person_row.aad_object_id,
+            "teams_user_id": person_row.teams_user_id,
+            "timezone": person_row.timezone,
         }
         if person is None:
-            person = Person(**values)
+            person = Person(**person_values)
             session.add(person)
             await session.flush()
             report.created["people"] += 1
-        elif _assign(person, values):
+        elif _assign(person, person_values):
             report.updated["people"] += 1
-        existing = set(
-            (
-                await session.execute(
-                    select(RoleAssignment.role, RoleAssignment.scope).where(
-                        RoleAssignment.person_id == person.id
-                    )
-                )
-            ).tuples()
+        rows = await session.execute(
+            select(RoleAssignment.role, RoleAssignment.scope).where(
+                RoleAssignment.person_id == person.id
+            )
         )
-        for role_row in row.roles:
+        existing = {(role, scope) for role, scope in rows}
+        for role_row in person_row.roles:
             city = city_ref(role_row.city, role_row.where) if role_row.city else None
             tag = tags.get(slug(role_row.tag)) if role_row.tag else None
             if role_row.tag and tag is None:
@@ -587,7 +620,9 @@ async def _import(path: Path, database_url: str, *, dry_run: bool) -> ImportRepo
 def main(argv: Sequence[str] | None = None) -> int:
     from config import ConfigError, load_settings
 
-    parser = argparse.ArgumentParser(prog="python -m storage.roster", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m storage.roster", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("action", choices=("import", "check"))
     parser.add_argument("file", type=Path)
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -599,14 +634,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     try:
-        report = asyncio.run(_import(args.file, settings.database_url, dry_run=args.action == "check"))
+        report = asyncio.run(
+            _import(args.file, settings.database_url, dry_run=args.action == "check")
+        )
     except RosterInvalid as error:
         print(f"{args.file}: rejected, nothing imported:", file=sys.stderr)
         for problem in error.errors:
             print(f"  {problem}", file=sys.stderr)
         return 1
     verb = "checked (nothing written)" if args.action == "check" else "imported"
-    print(f"{args.file}: {verb}. {report}" if report.changed else f"{args.file}: {verb}. Nothing changed.")
+    print(
+        f"{args.file}: {verb}. {report}"
+        if report.changed
+        else f"{args.file}: {verb}. Nothing changed."
+    )
     return 0
 
 

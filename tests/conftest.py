@@ -23,7 +23,9 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 def _backends() -> list[Any]:
     postgres = pytest.param(
         "postgres",
-        marks=pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL tests opt-in)"),
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL tests opt-in)"
+        ),
     )
     return ["sqlite", postgres]
 
@@ -49,7 +51,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return load_settings({}, database_url=database_url, run_scheduler=False, secret_key="test-secret")
+    return load_settings(
+        {}, database_url=database_url, run_scheduler=False, secret_key="test-secret"
+    )
 
 
 @pytest.fixture

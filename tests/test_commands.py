@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 
 
-def card_text(card: dict) -> str:
+def card_text(card: dict[str, Any]) -> str:
     """Every string in a card, for asserting that a fact is shown."""
     found: list[str] = []
 
@@ -98,7 +100,9 @@ async def test_invoke_with_unknown_verb_answers_with_a_message_response(bot: Bot
 
 
 async def test_malformed_invoke_value_gets_a_message_not_an_error(bot: BotUnderTest) -> None:
-    activity = teams.execute("x", {}, service_url=bot.connector.url, conversation=teams.AARHUS_GENERAL)
+    activity = teams.execute(
+        "x", {}, service_url=bot.connector.url, conversation=teams.AARHUS_GENERAL
+    )
     activity["value"] = "not an object"
     reply = await bot.post(activity)
     assert reply.status == 200

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot.web import SERVICES
 from bot.services import Services
+from bot.web import SERVICES
 from tests.harness import teams
 from tests.harness.connector import Call, FakeConnector
 
@@ -42,7 +42,9 @@ class BotUnderTest:
 
     @property
     def app(self) -> web.Application:
-        return self.client.app  # type: ignore[return-value]
+        app = self.client.app
+        assert isinstance(app, web.Application)
+        return app
 
     @property
     def services(self) -> Services:
@@ -53,7 +55,7 @@ class BotUnderTest:
         response = await self.client.post("/api/messages", json=activity, headers=headers)
         try:
             body = await response.json()
-        except Exception:  # noqa: BLE001 - an empty or non-JSON body is a valid answer here
+        except Exception:
             body = await response.text()
         return Reply(response.status, body, self.connector.calls[before:])
 
@@ -64,7 +66,9 @@ class BotUnderTest:
         who: teams.User = teams.ALICE,
         **kwargs: Any,
     ) -> Reply:
-        activity = teams.message(text, service_url=self.connector.url, conversation=conversation, who=who, **kwargs)
+        activity = teams.message(
+            text, service_url=self.connector.url, conversation=conversation, who=who, **kwargs
+        )
         return await self.post(activity)
 
     async def submit(
@@ -75,7 +79,11 @@ class BotUnderTest:
         reply_to_id: str | None = None,
     ) -> Reply:
         activity = teams.submit(
-            value, service_url=self.connector.url, conversation=conversation, who=who, reply_to_id=reply_to_id
+            value,
+            service_url=self.connector.url,
+            conversation=conversation,
+            who=who,
+            reply_to_id=reply_to_id,
         )
         return await self.post(activity)
 
@@ -88,6 +96,11 @@ class BotUnderTest:
         reply_to_id: str | None = None,
     ) -> Reply:
         activity = teams.execute(
-            verb, data, service_url=self.connector.url, conversation=conversation, who=who, reply_to_id=reply_to_id
+            verb,
+            data,
+            service_url=self.connector.url,
+            conversation=conversation,
+            who=who,
+            reply_to_id=reply_to_id,
         )
         return await self.post(activity)

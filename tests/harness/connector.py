@@ -76,8 +76,17 @@ class FakeConnector:
 
     # --- what tests tell it to do --------------------------------------------------------
 
-    def fail(self, status: int, *, times: int = 1, retry_after: float | None = None, match: str | None = None) -> None:
-        self.faults.append(Fault(status, times, None if retry_after is None else str(retry_after), match=match))
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        match: str | None = None,
+    ) -> None:
+        self.faults.append(
+            Fault(status, times, None if retry_after is None else str(retry_after), match=match)
+        )
 
     def hang(self, seconds: float, *, times: int = 1, match: str | None = None) -> None:
         self.faults.append(Fault(200, times, hang_seconds=seconds, match=match))
@@ -106,12 +115,14 @@ class FakeConnector:
         assert sent, "the bot sent nothing"
         return sent[-1]
 
-    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while not predicate(self):
             if loop.time() > deadline:
-                raise AssertionError(f"connector condition not met in {timeout}s; calls={self.calls}")
+                raise AssertionError(
+                    f"connector condition not met in {within}s; calls={self.calls}"
+                )
             await asyncio.sleep(0.02)
 
     # --- the HTTP side -------------------------------------------------------------------
@@ -140,32 +151,56 @@ class FakeConnector:
             await asyncio.sleep(fault.hang_seconds)
         elif fault is not None:
             status = fault.status
-        call = Call(request.method, request.path, conversation_id, activity_id, body, dict(request.headers), status)
+        call = Call(
+            request.method,
+            request.path,
+            conversation_id,
+            activity_id,
+            body,
+            dict(request.headers),
+            status,
+        )
         self.calls.append(call)
         if status >= 300:
             headers = {"Retry-After": fault.retry_after} if fault and fault.retry_after else None
-            return web.json_response({"error": {"code": "Fault", "message": "injected"}}, status=status, headers=headers)
+            return web.json_response(
+                {"error": {"code": "Fault", "message": "injected"}}, status=status, headers=headers
+            )
         if request.method == "DELETE":
             return web.json_response({})
         if request.method == "PUT":
             return web.json_response({"id": activity_id})
         if request.path == "/v3/conversations":
             n = next(self._ids)
-            return web.json_response({"id": f"a:created-{n}", "activityId": f"act-{n}", "serviceUrl": self.url})
+            return web.json_response(
+                {"id": f"a:created-{n}", "activityId": f"act-{n}", "serviceUrl": self.url}
+            )
         return web.json_response({"id": f"act-{next(self._ids)}"})
 
     async def _member(self, request: web.Request) -> web.Response:
         member_id = unquote(request.match_info["member_id"])
         return web.json_response(
-            {"id": member_id, "name": member_id, "aadObjectId": None, "userPrincipalName": None, "email": None}
+            {
+                "id": member_id,
+                "name": member_id,
+                "aadObjectId": None,
+                "userPrincipalName": None,
+                "email": None,
+            }
         )
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self._handle)
         app.router.add_post("/v3/conversations/{conversation_id}/activities", self._handle)
-        app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle)
-        app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle)
-        app.router.add_delete("/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle)
+        app.router.add_post(
+            "/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle
+        )
+        app.router.add_put(
+            "/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle
+        )
+        app.router.add_delete(
+            "/v3/conversations/{conversation_id}/activities/{activity_id}", self._handle
+        )
         app.router.add_get("/v3/conversations/{conversation_id}/members/{member_id}", self._member)
         return app

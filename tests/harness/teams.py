@@ -43,8 +43,14 @@ class Conversation:
     channel_name: str | None = None
 
     def account(self, thread: str | None = None) -> dict[str, Any]:
-        conversation_id = f"{self.id};messageid={thread}" if thread and self.kind == "channel" else self.id
-        account: dict[str, Any] = {"id": conversation_id, "conversationType": self.kind, "tenantId": TENANT}
+        conversation_id = (
+            f"{self.id};messageid={thread}" if thread and self.kind == "channel" else self.id
+        )
+        account: dict[str, Any] = {
+            "id": conversation_id,
+            "conversationType": self.kind,
+            "tenantId": TENANT,
+        }
         if self.kind != "personal":
             account["isGroup"] = True
         return account
@@ -72,7 +78,9 @@ AARHUS_GENERAL = channel("General")
 GREEN_TAG = channel("General", team="TAG Green Buildings")
 
 
-def _base(kind: str, conversation: Conversation, who: User | None, service_url: str, thread: str | None) -> dict[str, Any]:
+def _base(
+    kind: str, conversation: Conversation, who: User | None, service_url: str, thread: str | None
+) -> dict[str, Any]:
     activity_id = str(next(_ids))
     return {
         "type": kind,
@@ -107,7 +115,13 @@ def message(
         activity["text"] = f"{tag} {text}"
         activity["entities"] = [
             {"type": "mention", "text": tag, "mentioned": {"id": BOT_ID, "name": BOT_NAME}},
-            {"type": "clientInfo", "locale": "en-US", "country": "US", "platform": "Web", "timezone": "Europe/Brussels"},
+            {
+                "type": "clientInfo",
+                "locale": "en-US",
+                "country": "US",
+                "platform": "Web",
+                "timezone": "Europe/Brussels",
+            },
         ]
     else:
         activity["text"] = text
@@ -143,7 +157,10 @@ def execute(
     """An Action.Execute click: an `adaptiveCard/action` invoke."""
     activity = _base("invoke", conversation, who, service_url, None)
     activity["name"] = "adaptiveCard/action"
-    activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
+    activity["value"] = {
+        "action": {"type": "Action.Execute", "verb": verb, "data": data},
+        "trigger": "manual",
+    }
     if reply_to_id:
         activity["replyToId"] = reply_to_id
     return activity
@@ -165,7 +182,9 @@ def bot_removed(conversation: Conversation, *, service_url: str) -> dict[str, An
     return activity
 
 
-def installation_update(action: str, conversation: Conversation, *, service_url: str) -> dict[str, Any]:
+def installation_update(
+    action: str, conversation: Conversation, *, service_url: str
+) -> dict[str, Any]:
     activity = _base("installationUpdate", conversation, ALICE, service_url, None)
     activity["action"] = action
     return activity

@@ -1,0 +1,92 @@
+"""A failing turn: the user hears a short apology, the log gets the details, nothing half-saved."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from bot.router import Router
+from bot.turn import Turn
+from config import Settings
+from dialogs import build_router
+from storage.db import Database
+from storage.models import City
+from tests.harness.bot import BotUnderTest
+from tests.harness.connector import FakeConnector
+
+SECRET = "password=hunter2 at storage/models.py line 42"
+
+
+def failing_router() -> Router:
+    router = build_router()
+
+    @router.command("explode", "explode", "test only: fails after writing")
+    async def explode(turn: Turn, _args: str) -> None:
+        turn.session.add(City(key="half-written", name="Half written"))
+        await turn.session.flush()
+        raise RuntimeError(SECRET)
+
+    return router
+
+
+@pytest.fixture
+async def failing_bot(
+    aiohttp_client: Any, settings: Settings, connector: FakeConnector
+) -> BotUnderTest:
+    client = await aiohttp_client(create_app(settings, router=failing_router()))
+    return BotUnderTest(client, connector)
+
+
+async def test_a_bug_gets_an_apology_without_internals(
+    failing_bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        reply = await failing_bot.say("explode")
+    assert reply.status in (200, 201)
+    assert "something went wrong" in reply.text
+    assert "hunter2" not in reply.text
+    assert "Traceback" not in reply.text
+    assert any("turn failed" in record.message for record in caplog.records)
+
+
+async def test_a_failed_turn_leaves_nothing_half_written(failing_bot: BotUnderTest) -> None:
+    await failing_bot.say("explode")
+    async with failing_bot.services.database.unit_of_work() as session:
+        assert await session.scalar(select(City).where(City.key == "half-written")) is None
+
+
+async def test_the_bot_keeps_serving_after_a_failed_turn(failing_bot: BotUnderTest) -> None:
+    await failing_bot.say("explode")
+    reply = await failing_bot.say("help")
+    assert reply.cards
+
+
+async def test_an_unreachable_database_answers_503_so_teams_retries(bot: BotUnderTest) -> None:
+    healthy = bot.services.database
+    unreachable = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    bot.services.database = unreachable
+    try:
+        reply = await bot.say("help")
+        assert reply.status == 503
+        assert reply.calls == []  # no apology: Teams will re-send the message
+    finally:
+        bot.services.database = healthy
+        await unreachable.dispose()
+    reply = await bot.say("help")  # and it recovers when the database is back
+    assert reply.status in (200, 201)
+    assert reply.cards
+
+
+async def test_a_failing_connector_does_not_crash_the_endpoint(bot: BotUnderTest) -> None:
+    bot.connector.fail(500, times=10)
+    reply = await bot.say("help")
+    # The turn fails (logged), the apology fails the same way, and Teams gets a plain answer.
+    assert reply.status == 201
+    assert [call.status for call in reply.calls] == [500, 500]
+    bot.connector.faults.clear()
+    reply = await bot.say("help")
+    assert reply.cards
