@@ -5,24 +5,30 @@ python app.py        # serves http://localhost:3978/api/messages on SQLite by de
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
-from bot.adapter import create_adapter
+from bot.adapter import create_adapter, credential_tokens
 from bot.handler import IccBot
+from bot.outbound import Outbound
 from bot.router import Router
 from bot.services import Services
 from bot.web import ADAPTER, BOT, SERVICES, add_routes
 from config import ConfigError, Settings, load_settings
-from dialogs import build_router
+from dialogs import build_router, job_sources, on_shutdown, on_startup
+from scheduler.engine import Engine
 from scheduler.setup import create_scheduler
 from storage.db import Database, is_unavailable_error
 from storage.migrate import migrate
 
 log = logging.getLogger("icc-bot")
+
+ENGINE = web.AppKey("engine", Engine)
 
 
 def create_app(settings: Settings, *, router: Router | None = None) -> web.Application:
@@ -37,8 +43,10 @@ def create_app(settings: Settings, *, router: Router | None = None) -> web.Appli
     app[BOT] = bot
     add_routes(app)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_outbound_ctx)
     if settings.run_scheduler:
         app.cleanup_ctx.append(_scheduler_ctx)
+    app.cleanup_ctx.append(_features_ctx)
     return app
 
 
@@ -49,13 +57,40 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await database.dispose()
 
 
+async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    async with aiohttp.ClientSession() as http:
+        services.outbound = Outbound(http, credential_tokens(services.settings))
+        yield
+        services.outbound = None
+
+
 async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     scheduler = create_scheduler(misfire_grace_seconds=services.settings.reminder_grace_seconds)
-    scheduler.start()
-    services.extras["scheduler"] = scheduler
+    engine = Engine(scheduler, services.database, job_sources(services))
+    engine.start()
+    await engine.reconcile()
+    app[ENGINE] = engine
+    services.nudge_scheduler = lambda: _nudge(engine)
     yield
-    scheduler.shutdown(wait=False)
+    engine.stop()
+
+
+def _nudge(engine: Engine) -> None:
+    task = asyncio.get_running_loop().create_task(engine.reconcile())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+async def _features_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    await on_startup(services)
+    yield
+    await on_shutdown(services)
 
 
 def _announce(settings: Settings) -> None:

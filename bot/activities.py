@@ -14,6 +14,7 @@ from storage.channels import ConversationInfo
 
 _THREAD_SUFFIX = re.compile(r";messageid=\d+$")
 _TAGS = re.compile(r"<[^>]+>")
+_BREAKS = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 _AT_TAG = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -88,7 +89,7 @@ def conversation_info(activity: Activity) -> ConversationInfo:
 
 
 def command_text(activity: Activity) -> str:
-    """The message text with the bot's @mention, HTML and extra whitespace removed."""
+    """The message text without the bot's @mention, HTML and extra spaces; lines are kept."""
     text = activity.text or ""
     bot_id = getattr(activity.recipient, "id", None)
     for entity in activity.entities or []:
@@ -100,8 +101,11 @@ def command_text(activity: Activity) -> str:
             text = text.replace(str(props["text"]), " ")
     # A channel post may still open with an <at> tag of the bot (some clients omit the entity).
     text = _AT_TAG.sub(" ", text) if text.lstrip().lower().startswith("<at") else text
+    text = _BREAKS.sub("\n", text)
     text = html.unescape(_TAGS.sub(" ", text)).replace("\xa0", " ")
-    return " ".join(text.split())
+    # Spaces collapse; line breaks stay (options of a poll, items of minutes, one per line).
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
 
 
 @dataclass(frozen=True)
@@ -120,3 +124,15 @@ def sender(activity: Activity) -> Sender:
         aad_object_id=getattr(account, "aad_object_id", None),
         name=getattr(account, "name", "") or "",
     )
+
+
+def client_timezone(activity: Activity) -> str | None:
+    """The IANA zone the sender's Teams client reports in its clientInfo entity, if any."""
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "clientInfo":
+            continue
+        props = getattr(entity, "additional_properties", None)
+        zone = props.get("timezone") if isinstance(props, dict) else None
+        if isinstance(zone, str) and zone:
+            return zone
+    return None

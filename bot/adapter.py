@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
 )
 from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
 from config import Settings
 from storage.db import DatabaseUnavailable, is_unavailable_error
@@ -34,14 +38,17 @@ class _BotConfiguration:
     APP_TENANTID: str
 
 
-def create_adapter(settings: Settings) -> CloudAdapter:
-    configuration = _BotConfiguration(
+def _configuration(settings: Settings) -> _BotConfiguration:
+    return _BotConfiguration(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
         APP_TYPE=settings.app_type,
         APP_TENANTID=settings.app_tenant_id,
     )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+
+
+def create_adapter(settings: Settings) -> CloudAdapter:
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_configuration(settings)))
     adapter.on_turn_error = on_turn_error
     return adapter
 
@@ -85,3 +92,32 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
             await context.send_activity(APOLOGY)
     except Exception as send_error:  # the connector itself may be what failed
         log.error("could not send the apology for %s: %s", activity.id, send_error)
+
+
+class CredentialTokens:
+    """Bearer tokens for outbound calls, from botbuilder's own credentials (msal caches and
+    renews them); none when the bot runs without an app id."""
+
+    def __init__(self, factory: ServiceClientCredentialsFactory, app_id: str) -> None:
+        self._factory = factory
+        self._app_id = app_id
+        self._credentials: Any = None
+
+    async def token(self, service_url: str) -> str | None:
+        if not self._app_id:
+            return None
+        if self._credentials is None:
+            self._credentials = await self._factory.create_credentials(
+                self._app_id,
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+                True,
+            )
+        # get_access_token is synchronous (msal); it only touches the network on a cache miss.
+        token: str = await asyncio.to_thread(self._credentials.get_access_token)
+        return token
+
+
+def credential_tokens(settings: Settings) -> CredentialTokens:
+    factory = ConfigurationServiceClientCredentialFactory(_configuration(settings))
+    return CredentialTokens(factory, settings.app_id)

@@ -11,13 +11,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import ActivityTypes
 
 from bot import activities
-from bot.cards import attachment, help_card
+from bot.cards import help_card
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.state import DialogState, SqlStorage, current_session
@@ -206,11 +206,13 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._deliver_submit_result(turn, result)
 
     async def _deliver_submit_result(self, turn: Turn, result: ActionResult) -> None:
-        if result.card is not None and turn.activity.reply_to_id:
-            update = MessageFactory.attachment(attachment(result.card))
-            update.id = turn.activity.reply_to_id
-            await turn.context.update_activity(update)
-        if result.message:
+        """Action.Submit has no private answer: the interactor's card view cannot be shown.
+
+        In a personal chat the message goes to the chat; in a channel only a refusal is worth a
+        (threaded) reply — a confirmation per click would fill the channel with noise, and the
+        shared card is updated in place by the feature anyway.
+        """
+        if result.message and (turn.is_personal or result.refused):
             await turn.reply(result.message)
 
     # --- invokes (Action.Execute) --------------------------------------------------------

@@ -19,7 +19,8 @@ CommandHandler = Callable[["Turn", str], Awaitable[None]]
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What a card click gets back: a short private message and/or a replacement card."""
+    """What a card click gets back: a short message, and the card the clicker sees instead of
+    the clicked one (Action.Execute only; other people's view changes by an update)."""
 
     message: str | None = None
     card: Card | None = None

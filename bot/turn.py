@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment, ResourceResponse
@@ -61,6 +62,15 @@ class Turn:
         return self.services.clock
 
     @property
+    def conversation_id(self) -> str:
+        """The conversation (channel or chat) without the thread part."""
+        return activities.base_conversation_id(self.activity.conversation.id)
+
+    @property
+    def is_personal(self) -> bool:
+        return activities.conversation_type(self.activity) == "personal"
+
+    @property
     def is_channel(self) -> bool:
         return activities.conversation_type(self.activity) == "channel"
 
@@ -73,6 +83,22 @@ class Turn:
             )
             self._person_loaded = True
         return self._person
+
+    async def timezone(self) -> ZoneInfo:
+        """The sender's zone: their roster setting, else what their Teams client reports,
+        else the programme default."""
+        person = await self.person()
+        candidates = [
+            person.timezone if person else None,
+            activities.client_timezone(self.activity),
+        ]
+        for name in candidates:
+            if name:
+                try:
+                    return ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return ZoneInfo(self.services.settings.default_timezone)
 
     async def roles(self) -> list[RoleAssignment]:
         if self._roles is None:

@@ -1,14 +1,17 @@
-"""One module per conversation; `build_router` merges their commands, card actions and dialogs."""
+"""One module per conversation; this module merges their commands, card actions, dialogs,
+scheduled jobs and start-up work for the app."""
 
 from __future__ import annotations
 
 from bot.cards import help_card
 from bot.router import Router
+from bot.services import Services
 from bot.turn import Turn
+from scheduler.engine import JobSource
 
 
 def build_router() -> Router:
-    from dialogs import profile
+    from dialogs import poll, profile
 
     router = Router()
 
@@ -16,5 +19,24 @@ def build_router() -> Router:
     async def show_help(turn: Turn, _args: str) -> None:
         await turn.reply(card=help_card(router.help_entries()))
 
+    router.include(poll.router)
     router.include(profile.router)
     return router
+
+
+def job_sources(services: Services) -> list[JobSource]:
+    from dialogs import poll
+
+    return [poll.job_source(services)]
+
+
+async def on_startup(services: Services) -> None:
+    from dialogs import poll
+
+    await poll.on_startup(services)
+
+
+async def on_shutdown(services: Services) -> None:
+    from dialogs import poll
+
+    await poll.on_shutdown(services)

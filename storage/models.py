@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Integer,
     MetaData,
     String,
     Text,
@@ -168,6 +169,47 @@ class StateItem(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Poll(Base):
+    """A quick poll posted as a card; `card_version` counts changes, `synced_version` what the
+    card in Teams shows, so a card left behind (crash, throttling) is caught up later."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(500), unique=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    conversation_id: Mapped[str] = mapped_column(String(400), index=True)
+    service_url: Mapped[str] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(String(400))
+    options: Mapped[list[str]] = mapped_column(JSON)
+    multi: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    creator_user_id: Mapped[str] = mapped_column(String(200))
+    creator_name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closes_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    card_version: Mapped[int] = mapped_column(Integer, default=1)
+    synced_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PollBallot(Base):
+    """One person's current ballot. For anonymous polls `voter_key` is a keyed hash and
+    `voter_name` is empty: nothing readable ties the choices to a person."""
+
+    __tablename__ = "poll_ballots"
+    __table_args__ = (UniqueConstraint("poll_id", "voter_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    voter_key: Mapped[str] = mapped_column(String(200))
+    voter_name: Mapped[str | None] = mapped_column(String(200))
+    choices: Mapped[list[int]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ProcessedActivity(Base):
     """Activity ids already acted on, so a re-delivered create or vote has the effect of one."""
 
@@ -183,6 +225,8 @@ __all__ = [
     "Channel",
     "City",
     "Person",
+    "Poll",
+    "PollBallot",
     "ProcessedActivity",
     "Role",
     "RoleAssignment",

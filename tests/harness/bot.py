@@ -28,7 +28,9 @@ class Reply:
 
     @property
     def cards(self) -> list[dict[str, Any]]:
-        return [card for call in self.calls for card in call.cards]
+        return [
+            card for call in self.calls if call.kind in ("send", "reply") for card in call.cards
+        ]
 
     @property
     def text(self) -> str:

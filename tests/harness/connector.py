@@ -24,6 +24,7 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     status: int
+    returned_id: str | None = None
 
     @property
     def kind(self) -> str:
@@ -169,13 +170,15 @@ class FakeConnector:
         if request.method == "DELETE":
             return web.json_response({})
         if request.method == "PUT":
+            call.returned_id = activity_id
             return web.json_response({"id": activity_id})
+        n = next(self._ids)
+        call.returned_id = f"act-{n}"
         if request.path == "/v3/conversations":
-            n = next(self._ids)
             return web.json_response(
-                {"id": f"a:created-{n}", "activityId": f"act-{n}", "serviceUrl": self.url}
+                {"id": f"a:created-{n}", "activityId": call.returned_id, "serviceUrl": self.url}
             )
-        return web.json_response({"id": f"act-{next(self._ids)}"})
+        return web.json_response({"id": call.returned_id})
 
     async def _member(self, request: web.Request) -> web.Response:
         member_id = unquote(request.match_info["member_id"])

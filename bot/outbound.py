@@ -1,0 +1,195 @@
+"""Messages the bot sends outside a turn's own reply: proactive posts and card updates.
+
+One sender for the whole app. It paces every call by Teams' rate limits (see
+`domain.ratelimit`), retries what Teams says to retry (429, 412, 502, 503, 504, timeouts;
+Retry-After first, else exponential backoff with jitter, bounded), and reports a conversation
+the bot can no longer reach (403, 404) instead of retrying it. It talks to the connector with
+the app's one aiohttp session; botbuilder's credentials supply the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import aiohttp
+
+from domain.ratelimit import PER_CONVERSATION, PER_TENANT, SlidingWindows
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {412, 429, 502, 503, 504}
+GONE = {403, 404}
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConversationGone(DeliveryError):
+    """403/404: the bot was removed from that team or chat, or the message no longer exists."""
+
+
+class DeliveryFailed(DeliveryError):
+    """Retries exhausted, or an answer that retrying cannot fix."""
+
+
+@dataclass(frozen=True)
+class Target:
+    service_url: str
+    conversation_id: str
+    tenant_id: str | None = None
+
+    @property
+    def pacing_key(self) -> str:
+        return self.conversation_id.split(";messageid=", 1)[0]
+
+
+class TokenSource(Protocol):
+    async def token(self, service_url: str) -> str | None: ...
+
+
+class NoTokens:
+    """No credentials configured (the Teams emulator): calls go without Authorization."""
+
+    async def token(self, service_url: str) -> str | None:
+        return None
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def backoff(self, attempt: int) -> float:
+        delay: float = min(self.max_delay, self.base_delay * (2**attempt))
+        return delay * random.uniform(0.5, 1.0)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or datetime.now(UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+class Outbound:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        tokens: TokenSource | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._http = http
+        self._tokens = tokens or NoTokens()
+        self._retry = retry or RetryPolicy()
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._clock = clock
+        self._sleep = sleep
+        self.conversations = SlidingWindows(PER_CONVERSATION)
+        self.tenants = SlidingWindows(PER_TENANT)
+        self._conversation_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tenant_lock = asyncio.Lock()
+        self.sent_count = 0
+
+    async def send(self, target: Target, activity: dict[str, Any]) -> str:
+        """Post a new message in the conversation; returns its activity id."""
+        url = f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}/activities"
+        body = await self._call("POST", url, target, activity)
+        return str(body.get("id", "")) if isinstance(body, dict) else ""
+
+    async def update(self, target: Target, activity_id: str, activity: dict[str, Any]) -> None:
+        """Replace an existing message (a card updated in place)."""
+        url = (
+            f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}"
+            f"/activities/{quote(activity_id, safe='')}"
+        )
+        await self._call("PUT", url, target, dict(activity, id=activity_id))
+
+    async def _pace(self, target: Target) -> None:
+        key = target.pacing_key
+        async with self._conversation_locks[key]:
+            while (wait := self.conversations.wait_time(key, self._clock())) > 0:
+                await self._sleep(wait)
+            async with self._tenant_lock:
+                tenant = target.tenant_id or "-"
+                while (wait := self.tenants.wait_time(tenant, self._clock())) > 0:
+                    await self._sleep(wait)
+                self.tenants.record(tenant, self._clock())
+            self.conversations.record(key, self._clock())
+
+    async def _call(self, method: str, url: str, target: Target, payload: dict[str, Any]) -> Any:
+        last_status: int | None = None
+        for attempt in range(self._retry.attempts):
+            await self._pace(target)
+            headers = {"Content-Type": "application/json"}
+            token = await self._tokens.token(target.service_url)
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            try:
+                async with self._http.request(
+                    method, url, json=payload, headers=headers, timeout=self._timeout
+                ) as response:
+                    self.sent_count += 1
+                    status = response.status
+                    if status < 300:
+                        try:
+                            return await response.json(content_type=None)
+                        except ValueError:
+                            return {}
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            except (
+                TimeoutError,
+                aiohttp.ClientConnectionError,
+                aiohttp.ClientPayloadError,
+            ) as error:
+                status, retry_after = 0, None
+                log.warning(
+                    "%s %s: %s (attempt %d)",
+                    method,
+                    target.pacing_key,
+                    type(error).__name__,
+                    attempt + 1,
+                )
+            last_status = status or last_status
+            if status in GONE:
+                raise ConversationGone(f"{method} answered {status}", status)
+            if status and status not in RETRYABLE:
+                raise DeliveryFailed(f"{method} answered {status}", status)
+            if attempt + 1 == self._retry.attempts:
+                break
+            delay = retry_after if retry_after is not None else self._retry.backoff(attempt)
+            delay = min(delay, self._retry.max_delay * 4)
+            log.info(
+                "%s %s answered %s; retrying in %.1fs",
+                method,
+                target.pacing_key,
+                status or "timeout",
+                delay,
+            )
+            await self._sleep(delay)
+        raise DeliveryFailed(f"{method} failed after {self._retry.attempts} attempts", last_status)

@@ -1,0 +1,590 @@
+"""`poll`: quick polls in any channel. Cards that update live, one ballot per person.
+
+    poll <question> | <option> | <option> [| …] [--multi] [--anonymous] [--closes <when>]
+    poll                      (a dialog asks for each part)
+    poll results <id> | poll close <id> | poll export <id>
+
+Votes arrive as Action.Execute invokes (Action.Submit as the fallback). Each vote is
+committed before it is acknowledged; the shared card is then refreshed by a coalescer (at
+most one update in flight per poll, paced by Teams' rate limits), so the last update always
+shows the exact tally. `card_version`/`synced_version` on the poll let a card that fell behind
+(a crash, a refused update) catch up at start-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import logging
+from collections.abc import Hashable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.date import DateTrigger
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
+from botbuilder.schema import Attachment
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import cards
+from bot.coalesce import Coalescer
+from bot.outbound import ConversationGone, Target
+from bot.router import ActionResult, Router
+from bot.services import Services
+from bot.turn import Turn
+from dialogs.common import DIALOG_VERB, CardPrompt, ask, ask_card
+from dialogs.poll_cards import CLOSE, REFRESH, VOTE, VOTERS, PollView, poll_card, voters_card
+from domain.polls import (
+    PollError,
+    PollSpec,
+    anonymous_voter_key,
+    parse_choices,
+    parse_poll_command,
+    split_options,
+    tally,
+    validate_options,
+    validate_question,
+)
+from domain.when import WhenError, describe, parse_when
+from scheduler.engine import JobSource, Planned
+from storage import polls as poll_store
+from storage.models import Poll
+
+log = logging.getLogger(__name__)
+router = Router()
+
+FEATURE = "polls"
+DIALOG_ID = "poll.create"
+USAGE = "poll <question> | <option> | <option> [--multi] [--anonymous] [--closes <when>]"
+
+
+# --- reading polls ---------------------------------------------------------------------------
+
+
+def is_closed(poll: Poll, now: datetime) -> bool:
+    return poll.closed_at is not None or (poll.closes_at is not None and poll.closes_at <= now)
+
+
+async def load_view(session: AsyncSession, poll: Poll, now: datetime) -> PollView:
+    ballots = await poll_store.ballots(session, poll.id)
+    return PollView(
+        id=poll.id,
+        question=poll.question,
+        options=tuple(poll.options),
+        multi=poll.multi,
+        anonymous=poll.anonymous,
+        creator_name=poll.creator_name,
+        closes_at=poll.closes_at,
+        closed=is_closed(poll, now),
+        tally=tally(len(poll.options), ballots),
+    )
+
+
+def card_message(card: cards.Card) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "attachments": [{"contentType": cards.CONTENT_TYPE, "content": card}],
+    }
+
+
+def poll_id_of(raw: object) -> int | None:
+    try:
+        value = int(str(raw).strip().lstrip("#"))
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
+# --- the shared card, refreshed in place --------------------------------------------------
+
+
+class PollCardSync:
+    """Brings each poll's card in Teams up to its state in the database."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.coalescer = Coalescer(self._refresh, name="poll card update")
+
+    def request(self, poll_id: int) -> None:
+        self.coalescer.request(poll_id)
+
+    async def _refresh(self, key: Hashable) -> None:
+        poll_id = int(str(key))
+        services = self.services
+        async with services.database.unit_of_work() as session:
+            poll = await poll_store.get(session, poll_id)
+            if poll is None or poll.activity_id is None:
+                return
+            view = await load_view(session, poll, services.clock())
+            version = poll.card_version
+            target = Target(poll.service_url, poll.conversation_id)
+            activity_id = poll.activity_id
+        try:
+            await services.require_outbound().update(
+                target, activity_id, card_message(poll_card(view))
+            )
+        except ConversationGone as error:
+            # The card or the bot is gone from that conversation; nothing left to update.
+            log.warning(
+                "poll %s card can no longer be updated (%s); giving up on it", poll_id, error.status
+            )
+        async with services.database.unit_of_work() as session:
+            await poll_store.mark_synced(session, poll_id, version)
+
+    async def catch_up(self) -> int:
+        async with self.services.database.unit_of_work() as session:
+            stale = await poll_store.out_of_sync(session)
+        for poll_id in stale:
+            self.request(poll_id)
+        return len(stale)
+
+
+def card_sync(services: Services) -> PollCardSync:
+    sync = services.extras.get(FEATURE)
+    if not isinstance(sync, PollCardSync):
+        sync = services.extras[FEATURE] = PollCardSync(services)
+    return sync
+
+
+async def on_startup(services: Services) -> None:
+    stale = await card_sync(services).catch_up()
+    if stale:
+        log.info("bringing %d poll card(s) up to date", stale)
+
+
+async def on_shutdown(services: Services) -> None:
+    sync = services.extras.get(FEATURE)
+    if isinstance(sync, PollCardSync):
+        await sync.coalescer.close()
+
+
+# --- closing at the deadline (scheduled) ------------------------------------------------------
+
+
+def job_source(services: Services) -> JobSource:
+    async def plan(session: AsyncSession) -> list[Planned]:
+        return [
+            Planned(
+                key=str(poll_id),
+                trigger=DateTrigger(run_date=closes_at),
+                fingerprint=closes_at.isoformat(),
+            )
+            for poll_id, closes_at in await poll_store.due_to_close(session)
+        ]
+
+    async def run(key: str) -> None:
+        await close_due_poll(services, int(key))
+
+    return JobSource("poll-close", plan, run)
+
+
+async def close_due_poll(services: Services, poll_id: int) -> None:
+    """Freeze the card with the final results; post nothing else."""
+    async with services.database.unit_of_work() as session:
+        poll = await poll_store.get(session, poll_id, for_update=True)
+        if poll is None or poll.closed_at is not None:
+            return
+        await poll_store.close(session, poll, services.clock())
+    log.info("poll %s closed at its deadline", poll_id)
+    card_sync(services).request(poll_id)
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+async def create_poll(turn: Turn, spec: PollSpec) -> None:
+    """Store the poll, then post its card. A re-delivered create posts nothing twice."""
+    session = turn.session
+    source_key = f"create|{turn.activity_key}"
+    existing = await poll_store.by_source(session, source_key)
+    if existing is not None:
+        log.info(
+            "poll create re-delivered (%s); poll %s already exists", turn.activity.id, existing.id
+        )
+        return
+    who = turn.sender
+    zone = await turn.timezone()
+    poll = Poll(
+        source_key=source_key,
+        channel_id=turn.channel.id if turn.channel else None,
+        conversation_id=turn.activity.conversation.id,
+        service_url=turn.activity.service_url,
+        question=spec.question,
+        options=list(spec.options),
+        multi=spec.multi,
+        anonymous=spec.anonymous,
+        creator_user_id=who.user_id,
+        creator_name=who.name or "someone",
+        timezone=zone.key,
+        closes_at=spec.closes_at,
+        created_at=turn.now(),
+        card_version=1,
+        synced_version=1,
+    )
+    session.add(poll)
+    await session.flush()
+    view = await load_view(session, poll, turn.now())
+    await turn.commit()
+    response = await turn.reply(card=poll_card(view))
+    poll.activity_id = response.id if response is not None else None
+    await turn.commit()
+    turn.services.nudge_scheduler()
+    log.info(
+        "poll %s created in %s with %d options", poll.id, turn.conversation_id, len(spec.options)
+    )
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+@router.command("poll", USAGE, "Post a quick poll; votes update the card in place.", starts="poll")
+async def poll_command(turn: Turn, args: str) -> None:
+    word, _, rest = args.partition(" ")
+    sub = word.lower()
+    if not args.strip():
+        await turn.begin_dialog(DIALOG_ID)
+    elif sub in ("close", "results", "export") and "|" not in args:
+        await SUBCOMMANDS[sub](turn, rest.strip())
+    else:
+        try:
+            spec = parse_poll_command(args, turn.now(), await turn.timezone())
+        except PollError as error:
+            await turn.reply(f"{error}\n\nUsage: `{USAGE}`")
+            return
+        await create_poll(turn, spec)
+
+
+async def _poll_for_reader(turn: Turn, raw: str, usage: str) -> Poll | None:
+    poll_id = poll_id_of(raw)
+    if poll_id is None:
+        await turn.reply(
+            f"Which poll? Usage: `{usage}` (the number is on the poll card, e.g. #12)."
+        )
+        return None
+    poll = await poll_store.get(turn.session, poll_id)
+    if poll is None or not can_read(turn, poll):
+        await turn.reply(f"I don't know poll #{poll_id} in this conversation.")
+        return None
+    return poll
+
+
+def can_read(turn: Turn, poll: Poll) -> bool:
+    same_place = poll.conversation_id.split(";messageid=", 1)[0] == turn.conversation_id
+    return same_place or poll.creator_user_id == turn.sender.user_id
+
+
+async def results_command(turn: Turn, raw: str) -> None:
+    poll = await _poll_for_reader(turn, raw, "poll results <id>")
+    if poll is None:
+        return
+    view = await load_view(turn.session, poll, turn.now())
+    if poll.anonymous:
+        lines = [
+            f"{option}: {count}"
+            for option, count in zip(view.options, view.tally.counts, strict=True)
+        ]
+        await turn.reply(
+            f"Poll #{poll.id} is anonymous, so I show counts only ({view.tally.voters} voters):\n\n"
+            + "\n\n".join(lines)
+        )
+        return
+    await turn.reply(card=voters_card(view))
+
+
+async def close_command(turn: Turn, raw: str) -> None:
+    poll = await _poll_for_reader(turn, raw, "poll close <id>")
+    if poll is None:
+        return
+    result = await _close(turn, poll)
+    await turn.reply(result.message)
+
+
+async def export_command(turn: Turn, raw: str) -> None:
+    poll = await _poll_for_reader(turn, raw, "poll export <id>")
+    if poll is None:
+        return
+    view = await load_view(turn.session, poll, turn.now())
+    content = export_csv(view)
+    file = Attachment(
+        content_type="text/csv",
+        content_url="data:text/csv;base64,"
+        + base64.b64encode(content.encode("utf-8")).decode("ascii"),
+        name=f"poll-{poll.id}.csv",
+    )
+    await turn.reply(
+        f"Results of poll #{poll.id} as CSV ({view.tally.voters} voters).", attachments=[file]
+    )
+
+
+def export_csv(view: PollView) -> str:
+    """option, votes, percent, and for named polls the voters of each option."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = ["option", "votes", "percent"]
+    if not view.anonymous:
+        header.append("voters")
+    writer.writerow(header)
+    for index, option in enumerate(view.options):
+        row: list[object] = [
+            _csv_safe(option),
+            view.tally.counts[index],
+            view.tally.percentages[index],
+        ]
+        if not view.anonymous:
+            row.append("; ".join(_csv_safe(name) for name in view.tally.names[index]))
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+SUBCOMMANDS = {"close": close_command, "results": results_command, "export": export_command}
+
+
+# --- card actions ---------------------------------------------------------------------------
+
+
+async def _poll_from_card(turn: Turn, data: dict[str, Any]) -> Poll | ActionResult:
+    poll_id = poll_id_of(data.get("poll_id"))
+    if poll_id is None:
+        return ActionResult.refuse("That button does not say which poll it belongs to.")
+    poll = await poll_store.get(turn.session, poll_id)
+    if poll is None:
+        return ActionResult.refuse(f"Poll #{poll_id} no longer exists.")
+    if poll.conversation_id.split(";messageid=", 1)[0] != turn.conversation_id:
+        return ActionResult.refuse(f"Poll #{poll_id} belongs to another conversation.")
+    return poll
+
+
+@router.action(VOTE)
+async def vote_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
+    found = await _poll_from_card(turn, data)
+    if isinstance(found, ActionResult):
+        return found
+    poll = found
+    now = turn.now()
+    if is_closed(poll, now):
+        return ActionResult.refuse(f"Poll #{poll.id} is closed; your vote was not counted.")
+    try:
+        choices = parse_choices(data.get("choice"), len(poll.options), multi=poll.multi)
+    except PollError as error:
+        return ActionResult.refuse(str(error))
+    who = turn.sender
+    if poll.anonymous:
+        voter_key, voter_name = (
+            anonymous_voter_key(turn.services.settings.secret_key, poll.id, who.user_id),
+            None,
+        )
+    else:
+        voter_key, voter_name = who.user_id, who.name or who.user_id
+    if await poll_store.claim_activity(turn.session, f"vote|{turn.activity_key}"):
+        await poll_store.upsert_ballot(
+            turn.session, poll.id, voter_key, voter_name, list(choices), now
+        )
+        await poll_store.bump_version(turn.session, poll.id)
+    view = await load_view(turn.session, poll, now)
+    await turn.commit()
+    card_sync(turn.services).request(poll.id)
+    chosen = ", ".join(poll.options[i] for i in choices)
+    note = f"✓ Your vote is counted: {cards.escape(chosen)}"
+    return ActionResult(
+        message=f"Your vote on poll #{poll.id} is counted: {chosen}",
+        card=poll_card(view, viewer_choices=choices, note=note),
+    )
+
+
+@router.action(VOTERS)
+async def voters_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
+    found = await _poll_from_card(turn, data)
+    if isinstance(found, ActionResult):
+        return found
+    if found.anonymous:
+        return ActionResult.refuse("This poll is anonymous: nobody can see who voted for what.")
+    view = await load_view(turn.session, found, turn.now())
+    return ActionResult(message="\n".join(_voter_lines(view)), card=voters_card(view))
+
+
+def _voter_lines(view: PollView) -> list[str]:
+    return [
+        f"{option}: {', '.join(view.tally.names[i]) or '—'}"
+        for i, option in enumerate(view.options)
+    ]
+
+
+@router.action(REFRESH)
+async def refresh_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
+    found = await _poll_from_card(turn, data)
+    if isinstance(found, ActionResult):
+        return found
+    view = await load_view(turn.session, found, turn.now())
+    return ActionResult(message=f"Poll #{found.id}", card=poll_card(view))
+
+
+@router.action(CLOSE)
+async def close_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
+    found = await _poll_from_card(turn, data)
+    if isinstance(found, ActionResult):
+        return found
+    return await _close(turn, found)
+
+
+async def _close(turn: Turn, poll: Poll) -> ActionResult:
+    if poll.creator_user_id != turn.sender.user_id:
+        return ActionResult.refuse(
+            f"Sorry, only {poll.creator_name}, who created poll #{poll.id}, can close it."
+        )
+    if poll.closed_at is not None:
+        view = await load_view(turn.session, poll, turn.now())
+        return ActionResult(message=f"Poll #{poll.id} was already closed.", card=poll_card(view))
+    await poll_store.close(turn.session, poll, turn.now())
+    view = await load_view(turn.session, poll, turn.now())
+    await turn.commit()
+    card_sync(turn.services).request(poll.id)
+    turn.services.nudge_scheduler()
+    return ActionResult(
+        message=f"Poll #{poll.id} is closed. The card shows the final results.",
+        card=poll_card(view),
+    )
+
+
+# --- the dialog for `poll` alone ------------------------------------------------------------
+
+
+def settings_card() -> cards.Card:
+    return cards.card(
+        [
+            cards.text("How should people answer?", weight="Bolder"),
+            {
+                "type": "Input.ChoiceSet",
+                "id": "mode",
+                "style": "expanded",
+                "value": "single",
+                "choices": [
+                    {"title": "One choice per person", "value": "single"},
+                    {"title": "Several choices allowed", "value": "multi"},
+                ],
+            },
+            {
+                "type": "Input.Toggle",
+                "id": "anonymous",
+                "title": "Anonymous (nobody sees who voted what)",
+                "value": "false",
+            },
+            {
+                "type": "Input.Text",
+                "id": "closes",
+                "label": "Closes (optional)",
+                "placeholder": "e.g. friday 17:00, in 2 days, 2026-12-04",
+            },
+        ],
+        [cards.submit("Create poll", DIALOG_VERB, style="positive")],
+    )
+
+
+class PollDialog(ComponentDialog):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__(DIALOG_ID)
+        self.add_dialog(TextPrompt("poll.question", self._check_question))
+        self.add_dialog(TextPrompt("poll.options", self._check_options))
+        self.add_dialog(CardPrompt("poll.settings", self._check_settings))
+        self.add_dialog(
+            WaterfallDialog(
+                "poll.steps",
+                [
+                    self.ask_question_step,
+                    self.ask_options_step,
+                    self.ask_settings_step,
+                    self.create_poll_step,
+                ],
+            )
+        )
+        self.initial_dialog_id = "poll.steps"
+
+    @staticmethod
+    async def _check_question(prompt: PromptValidatorContext) -> bool:
+        try:
+            validate_question(prompt.recognized.value or "")
+        except PollError as error:
+            await prompt.context.send_activity(f"{error} What is the question? (or `cancel`)")
+            return False
+        return True
+
+    @staticmethod
+    async def _check_options(prompt: PromptValidatorContext) -> bool:
+        try:
+            validate_options(split_options(prompt.recognized.value or ""))
+        except PollError as error:
+            await prompt.context.send_activity(f"{error} Type the options again (or `cancel`).")
+            return False
+        return True
+
+    @staticmethod
+    async def _check_settings(prompt: PromptValidatorContext) -> bool:
+        if not prompt.recognized.succeeded:
+            return False
+        closes = str(prompt.recognized.value.get("closes") or "").strip()
+        if closes:
+            turn = Turn.of(prompt.context)
+            try:
+                parse_when(closes, turn.now(), await turn.timezone())
+            except WhenError as error:
+                await prompt.context.send_activity(
+                    f"Closing time: {error} Fix it on the card and press Create poll again."
+                )
+                return False
+        return True
+
+    async def ask_question_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.prompt(
+            "poll.question", ask("What is the poll's question? (`cancel` stops)")
+        )
+
+    async def ask_options_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["question"] = validate_question(str(step.result))
+        return await step.prompt(
+            "poll.options",
+            ask("Type the options, 2 to 10: one per line, or separated by |."),
+        )
+
+    async def ask_settings_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["options"] = list(validate_options(split_options(str(step.result))))
+        return await step.prompt(
+            "poll.settings",
+            ask_card(
+                settings_card(),
+                retry="Please choose on the card above and press Create poll (or type `cancel`).",
+            ),
+        )
+
+    async def create_poll_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        turn = Turn.of(step.context)
+        answers: dict[str, Any] = step.result
+        closes = str(answers.get("closes") or "").strip()
+        zone: ZoneInfo = await turn.timezone()
+        spec = PollSpec(
+            question=step.values["question"],
+            options=tuple(step.values["options"]),
+            multi=answers.get("mode") == "multi",
+            anonymous=str(answers.get("anonymous")).lower() == "true",
+            closes_at=parse_when(closes, turn.now(), zone) if closes else None,
+        )
+        await create_poll(turn, spec)
+        if spec.closes_at is not None:
+            await step.context.send_activity(
+                MessageFactory.text(f"It closes {describe(spec.closes_at, zone)}.")
+            )
+        return await step.end_dialog()
+
+
+router.add_dialog(PollDialog())

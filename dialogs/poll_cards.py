@@ -1,0 +1,138 @@
+"""The poll card (Adaptive Card 1.5) as a pure function of the poll and its tally."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot import cards
+from bot.cards import Card, Element
+from domain.polls import Tally
+
+VOTE = "poll.vote"
+VOTERS = "poll.voters"
+CLOSE = "poll.close"
+REFRESH = "poll.refresh"
+
+
+@dataclass(frozen=True)
+class PollView:
+    id: int
+    question: str
+    options: tuple[str, ...]
+    multi: bool
+    anonymous: bool
+    creator_name: str
+    closes_at: datetime | None
+    closed: bool
+    tally: Tally
+
+
+def card_time(moment: datetime) -> str:
+    """A time every reader sees in their own zone (Adaptive Cards' DATE/TIME functions)."""
+    iso = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}"
+
+
+def _bar(percent: int) -> Element:
+    filled = {
+        "type": "Column",
+        "width": "stretch",
+        "style": "accent",
+        "minHeight": "8px",
+        "items": [],
+    }
+    empty = {
+        "type": "Column",
+        "width": "stretch",
+        "style": "emphasis",
+        "minHeight": "8px",
+        "items": [],
+    }
+    if percent <= 0:
+        columns = [empty]
+    elif percent >= 100:
+        columns = [filled]
+    else:
+        columns = [dict(filled, width=f"{percent}"), dict(empty, width=f"{100 - percent}")]
+    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
+
+
+def _result_rows(view: PollView) -> list[Element]:
+    rows: list[Element] = []
+    leaders = set(view.tally.leaders) if view.closed else set()
+    for index, option in enumerate(view.options):
+        count = view.tally.counts[index] if index < len(view.tally.counts) else 0
+        percent = view.tally.percentages[index] if index < len(view.tally.percentages) else 0
+        label = cards.escape(option)
+        if index in leaders:
+            label = f"🏆 {label}"
+        rows.append(
+            cards.columns(
+                cards.column([cards.text(label, weight="Bolder" if index in leaders else None)]),
+                cards.column([cards.text(f"{count} · {percent}%", subtle=True)], width="auto"),
+                spacing="Medium",
+            )
+        )
+        rows.append(_bar(percent))
+    voters = view.tally.voters
+    rows.append(
+        cards.text(f"{voters} voter{'s' if voters != 1 else ''}", subtle=True, spacing="Medium")
+    )
+    return rows
+
+
+def poll_card(
+    view: PollView, *, viewer_choices: tuple[int, ...] | None = None, note: str | None = None
+) -> Card:
+    """The card everyone sees; with `viewer_choices`/`note`, the view of one voter after voting."""
+    kind = "multiple choice" if view.multi else "single choice"
+    secrecy = "anonymous" if view.anonymous else "named"
+    body: list[Element] = [
+        cards.text(f"📊 Poll #{view.id} · {kind} · {secrecy}", subtle=True, size="Small"),
+        cards.text(cards.escape(view.question), size="Large", weight="Bolder", spacing="Small"),
+        cards.text(f"by {cards.escape(view.creator_name)}", subtle=True, spacing="None"),
+    ]
+    if view.closed:
+        body.append(cards.text("Closed — final results", color="Attention", weight="Bolder"))
+    elif view.closes_at is not None:
+        body.append(cards.text(f"Closes {card_time(view.closes_at)}", subtle=True, spacing="Small"))
+    if note:
+        body.append(
+            cards.container([cards.text(note, color="Good", weight="Bolder")], style="good")
+        )
+    actions: list[Element] = []
+    if not view.closed:
+        choice_set: Element = {
+            "type": "Input.ChoiceSet",
+            "id": "choice",
+            "style": "expanded",
+            "isMultiSelect": view.multi,
+            "label": "Choose your answers" if view.multi else "Choose one",
+            "choices": [
+                {"title": option, "value": str(i)} for i, option in enumerate(view.options)
+            ],
+        }
+        if viewer_choices:
+            choice_set["value"] = ",".join(str(i) for i in viewer_choices)
+        body.append(choice_set)
+        actions.append(cards.execute("Vote", VOTE, {"poll_id": view.id}, style="positive"))
+    body.append(cards.container(_result_rows(view), separator=True, spacing="Medium"))
+    if not view.anonymous:
+        actions.append(cards.execute("Show voters", VOTERS, {"poll_id": view.id}))
+    if not view.closed:
+        actions.append(cards.execute("Close poll", CLOSE, {"poll_id": view.id}))
+    return cards.card(body, actions)
+
+
+def voters_card(view: PollView) -> Card:
+    """Who voted for what: named polls only."""
+    body: list[Element] = [
+        cards.text(f"Voters of poll #{view.id}", weight="Bolder"),
+        cards.text(cards.escape(view.question), subtle=True, spacing="None"),
+    ]
+    for index, option in enumerate(view.options):
+        names = view.tally.names[index] if index < len(view.tally.names) else ()
+        shown = ", ".join(cards.escape(name) for name in names) if names else "—"
+        body.append(cards.facts([(f"{cards.escape(option)} ({len(names)})", shown)]))
+    return cards.card(body, [cards.execute("Back to the poll", REFRESH, {"poll_id": view.id})])

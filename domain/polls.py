@@ -1,0 +1,187 @@
+"""Polls as plain data: the one-line form, validation, ballots and the tally."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from domain.when import WhenError, parse_when
+
+MIN_OPTIONS = 2
+MAX_OPTIONS = 10
+MAX_QUESTION = 300
+MAX_OPTION = 120
+
+_FLAG = re.compile(r"(?:^|\s)--(?P<name>[a-z-]+)", re.IGNORECASE)
+
+
+class PollError(ValueError):
+    """Input that cannot make a poll or a vote; the message is the reply to the user."""
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    question: str
+    options: tuple[str, ...]
+    multi: bool = False
+    anonymous: bool = False
+    closes_at: datetime | None = None
+
+
+def clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def validate_question(question: str) -> str:
+    question = clean(question)
+    if not question:
+        raise PollError("The poll needs a question.")
+    if len(question) > MAX_QUESTION:
+        raise PollError(
+            f"The question is {len(question)} characters long; keep it under {MAX_QUESTION + 1}."
+        )
+    return question
+
+
+def validate_options(options: Iterable[str]) -> tuple[str, ...]:
+    cleaned = [clean(option) for option in options]
+    if any(not option for option in cleaned):
+        raise PollError(
+            "One of the options is empty. Separate options with | and leave none blank."
+        )
+    if len(cleaned) < MIN_OPTIONS:
+        raise PollError(f"A poll needs at least {MIN_OPTIONS} options.")
+    if len(cleaned) > MAX_OPTIONS:
+        raise PollError(
+            f"A poll can have at most {MAX_OPTIONS} options; this one has {len(cleaned)}."
+        )
+    for option in cleaned:
+        if len(option) > MAX_OPTION:
+            raise PollError(
+                f"The option “{option[:40]}…” is too long; keep options under {MAX_OPTION + 1} characters."
+            )
+    seen: dict[str, str] = {}
+    for option in cleaned:
+        key = option.casefold()
+        if key in seen:
+            raise PollError(f"The option “{option}” appears twice.")
+        seen[key] = option
+    return tuple(cleaned)
+
+
+def split_options(text: str) -> list[str]:
+    """Options typed one per line, or separated by |."""
+    if "|" in text:
+        return [part.strip() for part in text.split("|")]  # an empty part is reported, not dropped
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def parse_poll_command(text: str, now: datetime, zone: ZoneInfo) -> PollSpec:
+    """`<question> | <option> | <option> [| …] [--multi] [--anonymous] [--closes <when>]`."""
+    flags = list(_FLAG.finditer(text))
+    body = text[: flags[0].start()] if flags else text
+    multi = anonymous = False
+    closes_at: datetime | None = None
+    for index, flag in enumerate(flags):
+        end = flags[index + 1].start() if index + 1 < len(flags) else len(text)
+        value = text[flag.end() : end].strip()
+        name = flag.group("name").lower()
+        if name == "multi":
+            multi = True
+        elif name in ("anonymous", "anon"):
+            anonymous = True
+        elif name == "closes":
+            if not value:
+                raise PollError("--closes needs a time, e.g. --closes friday 17:00")
+            try:
+                closes_at = parse_when(value, now, zone)
+            except WhenError as error:
+                raise PollError(f"Closing time: {error}") from None
+            continue
+        else:
+            raise PollError(
+                f"I don't know the option --{name}. Use --multi, --anonymous or --closes <when>."
+            )
+        if value:
+            raise PollError(f"--{name} takes no value, but “{value[:40]}” follows it.")
+    parts = body.split("|")
+    if len(parts) < 2:
+        raise PollError(
+            "Write the question and the options separated by |, e.g. "
+            "`poll Which topic first? | Retrofitting | Charging points`."
+        )
+    return PollSpec(
+        question=validate_question(parts[0]),
+        options=validate_options(parts[1:]),
+        multi=multi,
+        anonymous=anonymous,
+        closes_at=closes_at,
+    )
+
+
+def parse_choices(raw: object, option_count: int, *, multi: bool) -> tuple[int, ...]:
+    """The option indexes of a submitted choice set ("2" or "0,3"), validated."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        values = [str(raw)]
+    elif isinstance(raw, str):
+        values = [part.strip() for part in raw.split(",") if part.strip()]
+    else:
+        raise PollError("Pick an option before voting.")
+    if not values:
+        raise PollError("Pick an option before voting.")
+    try:
+        indexes = sorted({int(value) for value in values})
+    except ValueError:
+        raise PollError("That vote names an option this poll does not have.") from None
+    if any(not 0 <= index < option_count for index in indexes):
+        raise PollError("That vote names an option this poll does not have.")
+    if not multi and len(indexes) > 1:
+        raise PollError("This poll takes one choice only.")
+    return tuple(indexes)
+
+
+def anonymous_voter_key(secret: str, poll_id: int, user_id: str) -> str:
+    """Enough to keep one ballot per person, with no readable identity next to the ballot."""
+    return hmac.new(secret.encode(), f"{poll_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Ballot:
+    choices: tuple[int, ...]
+    voter_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    counts: tuple[int, ...]
+    voters: int
+    percentages: tuple[int, ...]
+    names: tuple[tuple[str, ...], ...] = field(default=())
+
+    @property
+    def leaders(self) -> tuple[int, ...]:
+        top = max(self.counts, default=0)
+        return tuple(i for i, count in enumerate(self.counts) if top and count == top)
+
+
+def tally(option_count: int, ballots: Sequence[Ballot]) -> Tally:
+    """Counts per option, the share of voters who chose each, and (named polls) who."""
+    counts = [0] * option_count
+    names: list[list[str]] = [[] for _ in range(option_count)]
+    voters = 0
+    for ballot in ballots:
+        valid = sorted({choice for choice in ballot.choices if 0 <= choice < option_count})
+        if not valid:
+            continue
+        voters += 1
+        for choice in valid:
+            counts[choice] += 1
+            if ballot.voter_name is not None:
+                names[choice].append(ballot.voter_name)
+    percentages = tuple(round(100 * count / voters) if voters else 0 for count in counts)
+    return Tally(tuple(counts), voters, percentages, tuple(tuple(sorted(n)) for n in names))

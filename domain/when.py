@@ -1,0 +1,179 @@
+"""Moments as people type them ("friday 17:00", "in 2 days", "2026-12-04"), read in their zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        [
+            ("monday", "mon"),
+            ("tuesday", "tue", "tues"),
+            ("wednesday", "wed"),
+            ("thursday", "thu", "thur", "thurs"),
+            ("friday", "fri"),
+            ("saturday", "sat"),
+            ("sunday", "sun"),
+        ]
+    )
+    for name in names
+}
+MONTHS = {
+    name: index + 1
+    for index, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for name in names
+}
+UNITS = {
+    "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
+    "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
+    "d": "days", "day": "days", "days": "days",
+    "w": "weeks", "wk": "weeks", "week": "weeks", "weeks": "weeks",
+}  # fmt: skip
+
+FORMS = "“friday 17:00”, “tomorrow 9:30”, “in 2 days”, “in 3 hours”, “2026-12-04”, “2026-12-04 17:00”, “4 dec 17:00”"
+
+_TIME = r"(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<ampm>am|pm)?"
+_RELATIVE = re.compile(r"^in\s+(?P<n>\d{1,4})\s*(?P<unit>[a-z]+)$")
+_ISO = re.compile(r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?:[t\s]+" + _TIME + r")?$")
+_DAY_MONTH = re.compile(
+    r"^(?P<d>\d{1,2})\s+(?P<month>[a-z]+)\.?(?:\s+(?P<y>\d{4}))?(?:\s+(?:at\s+)?" + _TIME + r")?$"
+)
+_MONTH_DAY = re.compile(
+    r"^(?P<month>[a-z]+)\.?\s+(?P<d>\d{1,2})(?:,?\s+(?P<y>\d{4}))?(?:\s+(?:at\s+)?" + _TIME + r")?$"
+)
+_NAMED_DAY = re.compile(r"^(?:next\s+)?(?P<day>[a-z]+)(?:\s+(?:at\s+)?" + _TIME + r")?$")
+_TIME_ONLY = re.compile(r"^(?:at\s+)?" + _TIME + r"$")
+
+
+class WhenError(ValueError):
+    """The text names no moment we can read, or one already past; the message says which."""
+
+
+def _clock(match: re.Match[str], default: time) -> time:
+    if match.group("hour") is None:
+        return default
+    hour = int(match.group("hour"))
+    minute = int(match.group("minute") or 0)
+    ampm = match.group("ampm")
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise WhenError(f"{hour}{ampm} is not a time")
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise WhenError(f"{hour}:{minute:02d} is not a time of day")
+    return time(hour, minute)
+
+
+def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+
+
+def _date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise WhenError(f"{year}-{month:02d}-{day:02d} is not a date") from None
+
+
+def parse_when(
+    text: str, now: datetime, zone: ZoneInfo, *, default_time: time = time(17, 0)
+) -> datetime:
+    """The moment `text` names, as aware UTC; it must lie after `now`.
+
+    Dates without a time mean `default_time` in `zone`. A weekday means its next occurrence
+    (today, if the time is still ahead).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be aware")
+    raw = " ".join(text.strip().lower().split())
+    if not raw:
+        raise WhenError(f"Give a time, like {FORMS}.")
+    local_now = now.astimezone(zone)
+    result = _parse(raw, now, local_now, zone, default_time)
+    if result is None:
+        raise WhenError(f"I can't read “{text.strip()[:60]}” as a time. Try {FORMS}.")
+    if result <= now:
+        shown = result.astimezone(zone).strftime("%a %d %b %Y %H:%M")
+        raise WhenError(f"{shown} ({zone.key}) has already passed.")
+    return result
+
+
+def _parse(
+    raw: str, now: datetime, local_now: datetime, zone: ZoneInfo, default_time: time
+) -> datetime | None:
+    if match := _RELATIVE.match(raw):
+        unit = UNITS.get(match.group("unit"))
+        if unit is None:
+            return None
+        amount = int(match.group("n"))
+        if unit in ("days", "weeks"):
+            # "in 2 days" keeps the wall-clock time, across a daylight-saving change too.
+            days = amount * (7 if unit == "weeks" else 1)
+            moved = (local_now.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=zone)
+            return moved.astimezone(UTC)
+        return now + timedelta(**{unit: amount})
+    if match := _ISO.match(raw):
+        day = _date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
+        return _at(day, _clock(match, default_time), zone)
+    try:
+        iso = datetime.fromisoformat(raw.upper().replace(" ", "T"))
+    except ValueError:
+        iso = None
+    if iso is not None:
+        return (iso if iso.tzinfo else iso.replace(tzinfo=zone)).astimezone(UTC)
+    for pattern in (_DAY_MONTH, _MONTH_DAY):
+        if (match := pattern.match(raw)) and match.group("month") in MONTHS:
+            month = MONTHS[match.group("month")]
+            day_number = int(match.group("d"))
+            clock = _clock(match, default_time)
+            if match.group("y"):
+                return _at(_date(int(match.group("y")), month, day_number), clock, zone)
+            candidate = _at(_date(local_now.year, month, day_number), clock, zone)
+            if candidate <= now:
+                candidate = _at(_date(local_now.year + 1, month, day_number), clock, zone)
+            return candidate
+    if match := _NAMED_DAY.match(raw):
+        word = match.group("day")
+        clock = _clock(match, default_time)
+        if word in ("today", "tonight"):
+            return _at(local_now.date(), clock, zone)
+        if word == "tomorrow":
+            return _at(local_now.date() + timedelta(days=1), clock, zone)
+        if word in WEEKDAYS:
+            ahead = (WEEKDAYS[word] - local_now.weekday()) % 7
+            candidate = _at(local_now.date() + timedelta(days=ahead), clock, zone)
+            if candidate <= now or raw.startswith("next "):
+                candidate = _at(local_now.date() + timedelta(days=ahead or 7), clock, zone)
+            return candidate
+        return None
+    if match := _TIME_ONLY.match(raw):
+        clock = _clock(match, default_time)
+        candidate = _at(local_now.date(), clock, zone)
+        return (
+            candidate if candidate > now else _at(local_now.date() + timedelta(days=1), clock, zone)
+        )
+    return None
+
+
+def describe(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment for a chat reply: "Fri 4 Dec 2026, 17:00 (Europe/Brussels)"."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone.key})"

@@ -1,0 +1,96 @@
+"""Reading typed moments in the writer's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.when import WhenError, describe, parse_when
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+# Monday 23 November 2026, 10:00 in Brussels (09:00 UTC).
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def local(text: str, zone: ZoneInfo = BRUSSELS, now: datetime = NOW) -> str:
+    return parse_when(text, now, zone).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("friday 17:00", "2026-11-27 17:00"),
+        ("Friday", "2026-11-27 17:00"),
+        ("fri 9am", "2026-11-27 09:00"),
+        ("monday 11:00", "2026-11-23 11:00"),  # later today
+        ("monday 9:00", "2026-11-30 09:00"),  # already past today: next week
+        ("next monday 11:00", "2026-11-30 11:00"),
+        ("tomorrow", "2026-11-24 17:00"),
+        ("tomorrow 9:30", "2026-11-24 09:30"),
+        ("today 18h00", "2026-11-23 18:00"),
+        ("in 2 days", "2026-11-25 10:00"),
+        ("in 3 hours", "2026-11-23 13:00"),
+        ("in 90 min", "2026-11-23 11:30"),
+        ("in 1 week", "2026-11-30 10:00"),
+        ("2026-12-04", "2026-12-04 17:00"),
+        ("2026-12-04 08:15", "2026-12-04 08:15"),
+        ("2026-12-04T08:15", "2026-12-04 08:15"),
+        ("4 dec 17:00", "2026-12-04 17:00"),
+        ("dec 4", "2026-12-04 17:00"),
+        ("4 January", "2027-01-04 17:00"),
+        ("23:30", "2026-11-23 23:30"),
+        ("8:00", "2026-11-24 08:00"),
+        ("2026-12-04T08:15+00:00", "2026-12-04 09:15"),
+    ],
+)
+def test_readable_forms(text: str, expected: str) -> None:
+    assert local(text) == expected
+
+
+def test_the_writers_zone_decides() -> None:
+    lisbon = ZoneInfo("Europe/Lisbon")
+    assert parse_when("friday 17:00", NOW, lisbon) == datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
+    assert parse_when("friday 17:00", NOW, BRUSSELS) == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+
+
+def test_in_days_keeps_the_wall_clock_across_daylight_saving() -> None:
+    before_spring = datetime(2027, 3, 27, 9, 0, tzinfo=UTC)  # Sat 10:00 CET
+    assert local("in 2 days", now=before_spring) == "2027-03-29 10:00"  # Mon 10:00 CEST
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-11-20", "already passed"),
+        ("yesterday", "can't read"),
+        ("blursday 17:00", "can't read"),
+        ("2026-02-30", "not a date"),
+        ("friday 25:00", "not a time"),
+        ("in 3 fortnights", "can't read"),
+        ("", "Give a time"),
+    ],
+)
+def test_unreadable_or_past_moments_say_why(text: str, message: str) -> None:
+    with pytest.raises(WhenError, match=message):
+        parse_when(text, NOW, BRUSSELS)
+
+
+def test_describe_names_the_zone() -> None:
+    assert (
+        describe(datetime(2026, 12, 4, 16, 0, tzinfo=UTC), BRUSSELS)
+        == "Fri 4 Dec 2026, 17:00 (Europe/Brussels)"
+    )
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_a_moment_or_a_when_error(text: str) -> None:
+    try:
+        moment = parse_when(text, NOW, BRUSSELS)
+    except WhenError:
+        return
+    assert moment > NOW
+    assert moment.tzinfo is UTC
