@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
+from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.adapter import create_adapter, credential_tokens
+from bot.adapter import AdapterTokens, authentication, create_adapter
 from bot.handler import IccBot
 from bot.outbound import Outbound
 from bot.router import Router
@@ -31,12 +32,19 @@ log = logging.getLogger("icc-bot")
 ENGINE = web.AppKey("engine", Engine)
 
 
-def create_app(settings: Settings, *, router: Router | None = None) -> web.Application:
-    """Build the application; nothing starts until the app's startup runs its cleanup_ctx."""
+def create_app(
+    settings: Settings,
+    *,
+    router: Router | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+) -> web.Application:
+    """Build the application; nothing starts until the app's startup runs its cleanup_ctx.
+
+    `credentials_factory` replaces the one built from the settings (tests issue known tokens)."""
     app = web.Application(client_max_size=settings.max_request_bytes)
     database = Database(settings.database_url)
     services = Services(settings=settings, database=database)
-    adapter = create_adapter(settings)
+    adapter = create_adapter(settings, credentials_factory)
     bot = IccBot(services, router or build_router())
     app[SERVICES] = services
     app[ADAPTER] = adapter
@@ -58,11 +66,16 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
+    """One aiohttp session for every call to Teams: turn replies and proactive sends alike."""
     services = app[SERVICES]
-    async with aiohttp.ClientSession() as http:
-        services.outbound = Outbound(http, credential_tokens(services.settings))
+    auth = authentication(app[ADAPTER])
+    connector = aiohttp.TCPConnector(limit=200, limit_per_host=100)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        auth.use_session(http)
+        services.outbound = Outbound(http, AdapterTokens(auth, services.settings.app_id))
         yield
         services.outbound = None
+        auth.use_session(None)
 
 
 async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -41,6 +41,8 @@ class Settings:
     # Grace period for reminders that fell due while the bot was down.
     reminder_grace_seconds: int = 3600
     run_scheduler: bool = True
+    # Where inbound tokens' signing keys are published; Bot Framework's own default if unset.
+    openid_metadata_url: str = ""
 
     @property
     def authenticated(self) -> bool:
@@ -144,6 +146,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
         values["log_level"] = level
+    if get("BotOpenIdMetadata"):
+        values["openid_metadata_url"] = get("BotOpenIdMetadata")
     values["app_id"] = get("MicrosoftAppId")
     values["app_password"] = get("MicrosoftAppPassword")
     values["app_tenant_id"] = get("MicrosoftAppTenantId")

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-    ConfigurationServiceClientCredentialFactory,
-)
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
+from bot.connector import IccAuthentication, credential_token
 from config import Settings
 from storage.db import DatabaseUnavailable, is_unavailable_error
 
@@ -38,7 +33,38 @@ class _BotConfiguration:
     APP_TENANTID: str
 
 
+@dataclass(frozen=True)
+class _PublicCloudWithMetadata(_BotConfiguration):
+    """The public cloud's constants with another OpenID metadata URL.
+
+    botbuilder switches to its "parameterized" authentication as soon as one endpoint is
+    configured, and then expects every one of them: all but the metadata URL are the public
+    cloud's own values here.
+    """
+
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str = (
+        AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+    )
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+    OAUTH_URL: str = AuthenticationConstants.OAUTH_URL
+    TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: str = (
+        AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+    )
+    CALLER_ID: str = CallerIdConstants.public_azure_channel.value
+    VALIDATE_AUTHORITY: bool = True
+
+
 def _configuration(settings: Settings) -> _BotConfiguration:
+    if settings.openid_metadata_url:
+        return _PublicCloudWithMetadata(
+            APP_ID=settings.app_id,
+            APP_PASSWORD=settings.app_password,
+            APP_TYPE=settings.app_type,
+            APP_TENANTID=settings.app_tenant_id,
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
+        )
     return _BotConfiguration(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
@@ -47,8 +73,11 @@ def _configuration(settings: Settings) -> _BotConfiguration:
     )
 
 
-def create_adapter(settings: Settings) -> CloudAdapter:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_configuration(settings)))
+def create_adapter(
+    settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
+) -> CloudAdapter:
+    """A CloudAdapter on our authentication seam (reused connector clients, see bot.connector)."""
+    adapter = CloudAdapter(IccAuthentication(_configuration(settings), credentials_factory))
     adapter.on_turn_error = on_turn_error
     return adapter
 
@@ -94,30 +123,23 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
         log.error("could not send the apology for %s: %s", activity.id, send_error)
 
 
-class CredentialTokens:
-    """Bearer tokens for outbound calls, from botbuilder's own credentials (msal caches and
-    renews them); none when the bot runs without an app id."""
+def authentication(adapter: CloudAdapter) -> IccAuthentication:
+    auth = adapter.bot_framework_authentication
+    if not isinstance(auth, IccAuthentication):
+        raise TypeError("the adapter was not built by create_adapter")
+    return auth
 
-    def __init__(self, factory: ServiceClientCredentialsFactory, app_id: str) -> None:
-        self._factory = factory
+
+class AdapterTokens:
+    """Bearer tokens for the outbound sender, from the same credentials the connector clients
+    use (one per app id and audience; msal caches and renews the token)."""
+
+    def __init__(self, auth: IccAuthentication, app_id: str) -> None:
+        self._auth = auth
         self._app_id = app_id
-        self._credentials: Any = None
 
     async def token(self, service_url: str) -> str | None:
         if not self._app_id:
             return None
-        if self._credentials is None:
-            self._credentials = await self._factory.create_credentials(
-                self._app_id,
-                AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
-                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
-                True,
-            )
-        # get_access_token is synchronous (msal); it only touches the network on a cache miss.
-        token: str = await asyncio.to_thread(self._credentials.get_access_token)
-        return token
-
-
-def credential_tokens(settings: Settings) -> CredentialTokens:
-    factory = ConfigurationServiceClientCredentialFactory(_configuration(settings))
-    return CredentialTokens(factory, settings.app_id)
+        credentials = await self._auth.credentials.get(self._app_id, self._auth.audience)
+        return await credential_token(credentials)

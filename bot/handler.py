@@ -1,8 +1,8 @@
 """The Teams activity handler: a thin shell that records where it is, then routes.
 
-Every turn runs in one unit of work: the conversation reference, whatever the feature writes
-and the dialog state are committed together at the end (or earlier by the feature, before it
-confirms something to the user).
+Every turn runs in one session. Whatever the turn wrote is committed before anything is sent
+to Teams (a reply never confirms what could still roll back, and no database lock is held
+across a network call); the rest, dialog state included, is committed at the end.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot import activities
 from bot.cards import help_card
+from bot.references import ReferenceCache
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.state import DialogState, SqlStorage, current_session
@@ -42,11 +43,23 @@ def invoke_body(result: ActionResult) -> dict[str, Any]:
     return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": result.message or "Done."}
 
 
+def answer_invoke(turn_context: TurnContext, result: ActionResult) -> InvokeResponse:
+    """Leave the invoke response where the adapter reads it, instead of "sending" it:
+    TurnContext.send_activity deep-copies the activity, card and all, which was a tenth of a
+    vote turn's CPU."""
+    response = InvokeResponse(status=int(HTTPStatus.OK), body=invoke_body(result))
+    turn_context.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = Activity(
+        type=ActivityTypes.invoke_response, value=response
+    )
+    return response
+
+
 class IccBot(TeamsActivityHandler):  # type: ignore[misc]
     def __init__(self, services: Services, router: Router) -> None:
         super().__init__()
         self.services = services
         self.router = router
+        self.references = ReferenceCache()
         self.dialog_state = DialogState(SqlStorage(services.database))
         self.dialogs = DialogSet(self.dialog_state.create_property("DialogState"))
         for dialog in router.dialogs:
@@ -61,10 +74,10 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             try:
                 turn = Turn(turn_context, session, self.services)
                 turn_context.turn_state[TURN_KEY] = turn
+                turn_context.on_send_activities(turn.commit_before_sending)
+                turn_context.on_update_activity(turn.commit_before_sending)
                 if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
-                    turn.channel = await channels.record(
-                        session, activities.conversation_info(activity)
-                    )
+                    turn.channel_id = await self.references.record(session, activity)
                 await super().on_turn(turn_context)
                 await self.dialog_state.save_changes(turn_context)
                 await session.commit()
@@ -79,13 +92,10 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         bot_id = activity.recipient.id
         event = activities.channel_data(activity).get("eventType")
         if any(member.id == bot_id for member in activity.members_added or []):
-            turn.channel = await channels.record(
-                turn.session, activities.conversation_info(activity)
-            )
+            channel = await channels.record(turn.session, activities.conversation_info(activity))
+            turn.channel_id = channel.id
             log.info(
-                "installed in conversation %s (team %s)",
-                turn.channel.conversation_id,
-                turn.channel.team_id,
+                "installed in conversation %s (team %s)", channel.conversation_id, channel.team_id
             )
             await turn.reply(
                 "Hello! I'm the ICC bot. I keep this channel's ecosystem calls, TAG sessions, "
@@ -106,18 +116,22 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         elif activity.conversation and activity.service_url:
             # Renames and other updates: keep the stored reference fresh.
             await channels.record(turn.session, activities.conversation_info(activity))
+        self.references.forget()  # installs and removals change what is stored
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         turn = Turn.of(turn_context)
-        turn.channel = await channels.record(
+        channel = await channels.record(
             turn.session, activities.conversation_info(turn_context.activity)
         )
-        log.info("installation added in %s", turn.channel.conversation_id)
+        turn.channel_id = channel.id
+        self.references.forget()
+        log.info("installation added in %s", channel.conversation_id)
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self._record_uninstall(Turn.of(turn_context), "app uninstalled")
 
     async def _record_uninstall(self, turn: Turn, reason: str) -> None:
+        self.references.forget()
         activity = turn.activity
         team = activities.team_id(activity)
         count = await channels.mark_uninstalled(
@@ -137,8 +151,14 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         turn = Turn.of(turn_context)
-        turn.dialog_context = await self.dialogs.create_context(turn_context)
         value = turn_context.activity.value
+        verb = value.get("verb") if isinstance(value, dict) else None
+        if isinstance(verb, str) and verb in self.router.actions:
+            # A feature's card button: no dialog is involved, so no dialog state is read.
+            result = await self.router.actions[verb](turn, value)
+            await self._deliver_submit_result(turn, result)
+            return
+        turn.dialog_context = await self.dialogs.create_context(turn_context)
         if value is not None:
             await self._on_submit(turn, value)
             return
@@ -195,15 +215,10 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
                 "That form is no longer waiting for an answer. Start again from the command."
             )
             return
-        handler = self.router.actions.get(verb) if isinstance(verb, str) else None
-        if handler is None:
-            log.info("card submit with unknown verb %r in %s", verb, turn.activity.conversation.id)
-            await turn.reply(
-                "That button is not something I can act on (it may be from an older card)."
-            )
-            return
-        result = await handler(turn, value)
-        await self._deliver_submit_result(turn, result)
+        log.info("card submit with unknown verb %r in %s", verb, turn.activity.conversation.id)
+        await turn.reply(
+            "That button is not something I can act on (it may be from an older card)."
+        )
 
     async def _deliver_submit_result(self, turn: Turn, result: ActionResult) -> None:
         """Action.Submit has no private answer: the interactor's card view cannot be shown.
@@ -230,9 +245,7 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         if verb == COMMAND_VERB and isinstance(data.get("text"), str):
             turn.dialog_context = await self.dialogs.create_context(turn_context)
             await self.run_command(turn, data["text"].strip())
-            return InvokeResponse(
-                status=int(HTTPStatus.OK), body=invoke_body(ActionResult(message="OK"))
-            )
+            return answer_invoke(turn_context, ActionResult(message="OK"))
         handler = self.router.actions.get(verb) if isinstance(verb, str) else None
         if handler is None:
             log.info(
@@ -243,4 +256,4 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             )
         else:
             result = await handler(turn, data)
-        return InvokeResponse(status=int(HTTPStatus.OK), body=invoke_body(result))
+        return answer_invoke(turn_context, result)

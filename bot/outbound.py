@@ -27,7 +27,8 @@ from domain.ratelimit import PER_CONVERSATION, PER_TENANT, SlidingWindows
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = {412, 429, 502, 503, 504}
+# Microsoft lists 412, 429, 502, 503 and 504; a 500 from the connector is as transient in practice.
+RETRYABLE = {412, 429, 500, 502, 503, 504}
 GONE = {403, 404}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import activities
 from bot.cards import Card, attachment
 from storage import people
-from storage.models import Channel, Person, RoleAssignment
+from storage.models import Person, RoleAssignment
 
 if TYPE_CHECKING:
     from botbuilder.dialogs import DialogContext
@@ -30,7 +30,7 @@ class Turn:
     context: TurnContext
     session: AsyncSession
     services: Services
-    channel: Channel | None = None
+    channel_id: int | None = None
     dialog_context: DialogContext | None = None
     _person: Person | None = field(default=None, init=False)
     _person_loaded: bool = field(default=False, init=False)
@@ -109,6 +109,14 @@ class Turn:
     async def commit(self) -> None:
         """Make this turn's writes durable now (before a reply confirms them)."""
         await self.session.commit()
+
+    async def commit_before_sending(
+        self, _context: TurnContext, _payload: Any, send: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """A TurnContext send/update hook: commit first, then let the message go."""
+        if self.session.in_transaction():
+            await self.session.commit()
+        return await send()
 
     async def reply(
         self,

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-import jwt
+import requests
 from aiohttp import web
 from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -89,14 +89,20 @@ async def messages(request: web.Request) -> web.StreamResponse:
         authentication = await adapter.bot_framework_authentication.authenticate_request(
             activity, auth_header
         )
-    except (PermissionError, jwt.PyJWTError, ValueError, KeyError, TypeError) as error:
+    except PermissionError as error:  # botbuilder's "not authorized" (an OSError subclass)
+        log.warning("rejected unauthenticated request for %s: %s", activity.type, error)
+        return _problem(401, "unauthorized")
+    except (requests.RequestException, OSError) as error:
+        # Microsoft's signing keys could not be fetched: our problem, not the caller's.
+        log.error("could not authenticate request: %s", error)
+        return _problem(503, "authentication unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
+    except Exception as error:
+        # botbuilder signals a bad token with PermissionError, jwt errors, IndexError (unknown
+        # key id) or a bare Exception (endorsements): all of them mean "not authenticated".
         log.warning(
             "rejected unauthenticated request for %s: %s", activity.type, type(error).__name__
         )
         return _problem(401, "unauthorized")
-    except Exception as error:  # e.g. the OpenID metadata could not be fetched
-        log.error("could not authenticate request: %s", error)
-        return _problem(503, "authentication unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
     try:
         invoke_response = await adapter.process_activity(authentication, activity, bot.on_turn)
     except DatabaseUnavailable:

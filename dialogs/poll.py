@@ -32,6 +32,7 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 from botbuilder.schema import Attachment
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cards
@@ -45,11 +46,14 @@ from dialogs.poll_cards import CLOSE, REFRESH, VOTE, VOTERS, PollView, poll_card
 from domain.polls import (
     PollError,
     PollSpec,
+    Tally,
     anonymous_voter_key,
+    apply_ballot,
     parse_choices,
     parse_poll_command,
     split_options,
     tally,
+    tally_from_counts,
     validate_options,
     validate_question,
 )
@@ -69,11 +73,31 @@ USAGE = "poll <question> | <option> | <option> [--multi] [--anonymous] [--closes
 # --- reading polls ---------------------------------------------------------------------------
 
 
-def is_closed(poll: Poll, now: datetime) -> bool:
+PollData = Poll | Row[Any]  # the ORM object, or the columns of the vote's hot path
+
+
+def is_closed(poll: PollData, now: datetime) -> bool:
     return poll.closed_at is not None or (poll.closes_at is not None and poll.closes_at <= now)
 
 
+def view_of(poll: PollData, now: datetime, poll_tally: Tally | None = None) -> PollView:
+    """The card's data from the poll row and its running tally (no query)."""
+    counts = list(poll.counts or [0] * len(poll.options))
+    return PollView(
+        id=poll.id,
+        question=poll.question,
+        options=tuple(poll.options),
+        multi=poll.multi,
+        anonymous=poll.anonymous,
+        creator_name=poll.creator_name,
+        closes_at=poll.closes_at,
+        closed=is_closed(poll, now),
+        tally=poll_tally or tally_from_counts(counts, poll.voters),
+    )
+
+
 async def load_view(session: AsyncSession, poll: Poll, now: datetime) -> PollView:
+    """The view with voters' names (reads every ballot: for `results`, not for each vote)."""
     ballots = await poll_store.ballots(session, poll.id)
     return PollView(
         id=poll.id,
@@ -86,6 +110,10 @@ async def load_view(session: AsyncSession, poll: Poll, now: datetime) -> PollVie
         closed=is_closed(poll, now),
         tally=tally(len(poll.options), ballots),
     )
+
+
+async def recount(session: AsyncSession, poll: Poll) -> Tally:
+    return tally(len(poll.options), await poll_store.ballots(session, poll.id))
 
 
 def card_message(card: cards.Card) -> dict[str, Any]:
@@ -123,7 +151,7 @@ class PollCardSync:
             poll = await poll_store.get(session, poll_id)
             if poll is None or poll.activity_id is None:
                 return
-            view = await load_view(session, poll, services.clock())
+            view = view_of(poll, services.clock())
             version = poll.card_version
             target = Target(poll.service_url, poll.conversation_id)
             activity_id = poll.activity_id
@@ -192,7 +220,8 @@ async def close_due_poll(services: Services, poll_id: int) -> None:
         poll = await poll_store.get(session, poll_id, for_update=True)
         if poll is None or poll.closed_at is not None:
             return
-        await poll_store.close(session, poll, services.clock())
+        final = await recount(session, poll)
+        await poll_store.close(session, poll, services.clock(), list(final.counts), final.voters)
     log.info("poll %s closed at its deadline", poll_id)
     card_sync(services).request(poll_id)
 
@@ -214,7 +243,7 @@ async def create_poll(turn: Turn, spec: PollSpec) -> None:
     zone = await turn.timezone()
     poll = Poll(
         source_key=source_key,
-        channel_id=turn.channel.id if turn.channel else None,
+        channel_id=turn.channel_id,
         conversation_id=turn.activity.conversation.id,
         service_url=turn.activity.service_url,
         question=spec.question,
@@ -228,10 +257,12 @@ async def create_poll(turn: Turn, spec: PollSpec) -> None:
         created_at=turn.now(),
         card_version=1,
         synced_version=1,
+        counts=[0] * len(spec.options),
+        voters=0,
     )
     session.add(poll)
     await session.flush()
-    view = await load_view(session, poll, turn.now())
+    view = view_of(poll, turn.now())
     await turn.commit()
     response = await turn.reply(card=poll_card(view))
     poll.activity_id = response.id if response is not None else None
@@ -303,7 +334,8 @@ async def close_command(turn: Turn, raw: str) -> None:
     poll = await _poll_for_reader(turn, raw, "poll close <id>")
     if poll is None:
         return
-    result = await _close(turn, poll)
+    locked = await poll_store.get(turn.session, poll.id, for_update=True)
+    result = await _close(turn, locked or poll)
     await turn.reply(result.message)
 
 
@@ -355,11 +387,14 @@ SUBCOMMANDS = {"close": close_command, "results": results_command, "export": exp
 # --- card actions ---------------------------------------------------------------------------
 
 
-async def _poll_from_card(turn: Turn, data: dict[str, Any]) -> Poll | ActionResult:
+async def _poll_from_card(
+    turn: Turn, data: dict[str, Any], *, for_update: bool = False
+) -> Poll | ActionResult:
     poll_id = poll_id_of(data.get("poll_id"))
     if poll_id is None:
         return ActionResult.refuse("That button does not say which poll it belongs to.")
-    poll = await poll_store.get(turn.session, poll_id)
+    # A vote locks the poll row (PostgreSQL): its running tally is read, changed and written.
+    poll = await poll_store.get(turn.session, poll_id, for_update=for_update)
     if poll is None:
         return ActionResult.refuse(f"Poll #{poll_id} no longer exists.")
     if poll.conversation_id.split(";messageid=", 1)[0] != turn.conversation_id:
@@ -369,37 +404,43 @@ async def _poll_from_card(turn: Turn, data: dict[str, Any]) -> Poll | ActionResu
 
 @router.action(VOTE)
 async def vote_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _poll_from_card(turn, data)
-    if isinstance(found, ActionResult):
-        return found
-    poll = found
+    poll_id = poll_id_of(data.get("poll_id"))
+    if poll_id is None:
+        return ActionResult.refuse("That button does not say which poll it belongs to.")
+    # The poll row is locked (PostgreSQL): its running tally is read, changed and written.
+    poll = await poll_store.row(turn.session, poll_id, for_update=True)
+    if poll is None:
+        return ActionResult.refuse(f"Poll #{poll_id} no longer exists.")
+    if poll.conversation_id.split(";messageid=", 1)[0] != turn.conversation_id:
+        return ActionResult.refuse(f"Poll #{poll_id} belongs to another conversation.")
     now = turn.now()
     if is_closed(poll, now):
-        return ActionResult.refuse(f"Poll #{poll.id} is closed; your vote was not counted.")
+        return ActionResult.refuse(f"Poll #{poll_id} is closed; your vote was not counted.")
     try:
         choices = parse_choices(data.get("choice"), len(poll.options), multi=poll.multi)
     except PollError as error:
         return ActionResult.refuse(str(error))
     who = turn.sender
     if poll.anonymous:
-        voter_key, voter_name = (
-            anonymous_voter_key(turn.services.settings.secret_key, poll.id, who.user_id),
-            None,
-        )
+        voter_key = anonymous_voter_key(turn.services.settings.secret_key, poll_id, who.user_id)
+        voter_name = None
     else:
         voter_key, voter_name = who.user_id, who.name or who.user_id
+    counts, voters = list(poll.counts), poll.voters
     if await poll_store.claim_activity(turn.session, f"vote|{turn.activity_key}"):
+        old = await poll_store.ballot_of(turn.session, poll_id, voter_key)
         await poll_store.upsert_ballot(
-            turn.session, poll.id, voter_key, voter_name, list(choices), now
+            turn.session, poll_id, voter_key, voter_name, list(choices), now
         )
-        await poll_store.bump_version(turn.session, poll.id)
-    view = await load_view(turn.session, poll, now)
+        counts, voters = apply_ballot(counts, voters, old, choices)
+        await poll_store.record_tally(turn.session, poll_id, counts, voters)
     await turn.commit()
-    card_sync(turn.services).request(poll.id)
+    card_sync(turn.services).request(poll_id)
+    view = view_of(poll, now, tally_from_counts(counts, voters))
     chosen = ", ".join(poll.options[i] for i in choices)
     note = f"✓ Your vote is counted: {cards.escape(chosen)}"
     return ActionResult(
-        message=f"Your vote on poll #{poll.id} is counted: {chosen}",
+        message=f"Your vote on poll #{poll_id} is counted: {chosen}",
         card=poll_card(view, viewer_choices=choices, note=note),
     )
 
@@ -427,13 +468,12 @@ async def refresh_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
     found = await _poll_from_card(turn, data)
     if isinstance(found, ActionResult):
         return found
-    view = await load_view(turn.session, found, turn.now())
-    return ActionResult(message=f"Poll #{found.id}", card=poll_card(view))
+    return ActionResult(message=f"Poll #{found.id}", card=poll_card(view_of(found, turn.now())))
 
 
 @router.action(CLOSE)
 async def close_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _poll_from_card(turn, data)
+    found = await _poll_from_card(turn, data, for_update=True)
     if isinstance(found, ActionResult):
         return found
     return await _close(turn, found)
@@ -445,10 +485,11 @@ async def _close(turn: Turn, poll: Poll) -> ActionResult:
             f"Sorry, only {poll.creator_name}, who created poll #{poll.id}, can close it."
         )
     if poll.closed_at is not None:
-        view = await load_view(turn.session, poll, turn.now())
+        view = view_of(poll, turn.now())
         return ActionResult(message=f"Poll #{poll.id} was already closed.", card=poll_card(view))
-    await poll_store.close(turn.session, poll, turn.now())
-    view = await load_view(turn.session, poll, turn.now())
+    final = await recount(turn.session, poll)
+    await poll_store.close(turn.session, poll, turn.now(), list(final.counts), final.voters)
+    view = view_of(poll, turn.now(), final)
     await turn.commit()
     card_sync(turn.services).request(poll.id)
     turn.services.nudge_scheduler()

@@ -169,6 +169,26 @@ class Tally:
         return tuple(i for i, count in enumerate(self.counts) if top and count == top)
 
 
+def apply_ballot(
+    counts: Sequence[int], voters: int, old: Sequence[int] | None, new: Sequence[int]
+) -> tuple[list[int], int]:
+    """The running counts after one person's ballot goes from `old` (None: first vote) to `new`."""
+    updated = list(counts)
+    for choice in set(old or ()):
+        if 0 <= choice < len(updated):
+            updated[choice] -= 1
+    for choice in set(new):
+        if 0 <= choice < len(updated):
+            updated[choice] += 1
+    return updated, voters + (1 if old is None else 0)
+
+
+def tally_from_counts(counts: Sequence[int], voters: int) -> Tally:
+    """The tally kept on the poll itself (no names): counts per option and the voter count."""
+    percentages = tuple(round(100 * count / voters) if voters else 0 for count in counts)
+    return Tally(tuple(counts), voters, percentages, tuple(() for _ in counts))
+
+
 def tally(option_count: int, ballots: Sequence[Ballot]) -> Tally:
     """Counts per option, the share of voters who chose each, and (named polls) who."""
     counts = [0] * option_count

@@ -46,7 +46,19 @@ def _prepare_sqlite_file(url: str) -> None:
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection: SQLite has one writer at a time anyway, and waiting for the pool is
+        # an asyncio queue (first come, first served) where SQLite's busy handler would sleep
+        # in growing steps. Sessions commit before any network call, so it is held briefly.
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            # Sessions end their own transactions; a reset on return would be one more
+            # round trip to the aiosqlite thread per unit of work.
+            pool_reset_on_return=None,
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -193,6 +193,10 @@ class Poll(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     card_version: Mapped[int] = mapped_column(Integer, default=1)
     synced_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The running tally, kept with each vote so a vote costs the same at 5 voters or 5,000;
+    # recounted from the ballots when the poll closes.
+    counts: Mapped[list[int]] = mapped_column(JSON, default=list)
+    voters: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PollBallot(Base):

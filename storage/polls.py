@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,16 +15,81 @@ from domain.polls import Ballot
 from storage.models import Poll, PollBallot, ProcessedActivity, utcnow
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+# The statements of a vote are built once per dialect with bind parameters and run on the
+# session's connection (Core, not the ORM's bulk paths): a vote is the hottest turn we have.
+
+
+POLLS: Table = Poll.__table__  # type: ignore[assignment]
+BALLOTS: Table = PollBallot.__table__  # type: ignore[assignment]
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(ProcessedActivity)
+        .values(key=bindparam("key"), created_at=bindparam("created_at"))
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
+@cache
+def _ballot_upsert_statement(dialect: str) -> Any:
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(PollBallot).values(
+        poll_id=bindparam("poll_id"),
+        voter_key=bindparam("voter_key"),
+        voter_name=bindparam("voter_name"),
+        choices=bindparam("choices", type_=BALLOTS.c.choices.type),
+        updated_at=bindparam("updated_at", type_=BALLOTS.c.updated_at.type),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["poll_id", "voter_key"],
+        set_={
+            "choices": insert.excluded.choices,
+            "voter_name": insert.excluded.voter_name,
+            "updated_at": insert.excluded.updated_at,
+        },
+    )
+
+
+_POLL_ROW = select(*POLLS.c).where(POLLS.c.id == bindparam("poll_id"))
+_POLL_ROW_LOCKED = _POLL_ROW.with_for_update()
+_BALLOT_OF = select(BALLOTS.c.choices).where(
+    BALLOTS.c.poll_id == bindparam("poll_id"),
+    BALLOTS.c.voter_key == bindparam("voter_key"),
+)
+_RECORD_TALLY = (
+    update(POLLS)
+    .where(POLLS.c.id == bindparam("poll_id"))
+    .values(
+        counts=bindparam("counts", type_=POLLS.c.counts.type),
+        voters=bindparam("voters"),
+        card_version=POLLS.c.card_version + 1,
+    )
+)
 
 
 async def claim_activity(session: AsyncSession, key: str) -> bool:
     """Record that an activity was acted on; False if it already was (a re-delivery)."""
-    statement = _insert(session, ProcessedActivity).values(key=key, created_at=utcnow())
-    result = await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    connection = await session.connection()
+    result = await connection.execute(
+        _claim_statement(_dialect(session)), {"key": key, "created_at": utcnow()}
+    )
+    return bool(result.rowcount)
+
+
+async def row(session: AsyncSession, poll_id: int, *, for_update: bool = False) -> Row[Any] | None:
+    """The poll's columns (no ORM object); locked on PostgreSQL when `for_update`."""
+    connection = await session.connection()
+    locked = for_update and _dialect(session) == "postgresql"
+    result = await connection.execute(
+        _POLL_ROW_LOCKED if locked else _POLL_ROW, {"poll_id": poll_id}
+    )
+    return result.first()
 
 
 async def by_source(session: AsyncSession, source_key: str) -> Poll | None:
@@ -46,24 +112,24 @@ async def upsert_ballot(
     now: datetime,
 ) -> None:
     """One ballot per person per poll: a second vote replaces the first, atomically."""
-    statement = _insert(session, PollBallot).values(
-        poll_id=poll_id, voter_key=voter_key, voter_name=voter_name, choices=choices, updated_at=now
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["poll_id", "voter_key"],
-        set_={
-            "choices": statement.excluded.choices,
-            "voter_name": statement.excluded.voter_name,
+    connection = await session.connection()
+    await connection.execute(
+        _ballot_upsert_statement(_dialect(session)),
+        {
+            "poll_id": poll_id,
+            "voter_key": voter_key,
+            "voter_name": voter_name,
+            "choices": choices,
             "updated_at": now,
         },
     )
-    await session.execute(statement)
 
 
-async def bump_version(session: AsyncSession, poll_id: int) -> None:
-    await session.execute(
-        update(Poll).where(Poll.id == poll_id).values(card_version=Poll.card_version + 1),
-        execution_options={"synchronize_session": False},
+async def record_tally(session: AsyncSession, poll_id: int, counts: list[int], voters: int) -> None:
+    """Store the running tally and mark the card out of date (one UPDATE)."""
+    connection = await session.connection()
+    await connection.execute(
+        _RECORD_TALLY, {"poll_id": poll_id, "counts": counts, "voters": voters}
     )
 
 
@@ -75,11 +141,9 @@ async def ballots(session: AsyncSession, poll_id: int) -> list[Ballot]:
 
 
 async def ballot_of(session: AsyncSession, poll_id: int, voter_key: str) -> tuple[int, ...] | None:
-    choices = await session.scalar(
-        select(PollBallot.choices).where(
-            PollBallot.poll_id == poll_id, PollBallot.voter_key == voter_key
-        )
-    )
+    connection = await session.connection()
+    result = await connection.execute(_BALLOT_OF, {"poll_id": poll_id, "voter_key": voter_key})
+    choices = result.scalar()
     return tuple(choices) if choices is not None else None
 
 
@@ -109,12 +173,14 @@ async def due_to_close(session: AsyncSession) -> list[tuple[int, datetime]]:
     return [(poll_id, closes_at) for poll_id, closes_at in rows if closes_at is not None]
 
 
-async def close(session: AsyncSession, poll: Poll, now: datetime) -> bool:
-    """Close an open poll; False if it was already closed."""
+async def close(
+    session: AsyncSession, poll: Poll, now: datetime, counts: list[int], voters: int
+) -> bool:
+    """Close an open poll with its final tally; False if it was already closed."""
     result = await session.execute(
         update(Poll)
         .where(Poll.id == poll.id, Poll.closed_at.is_(None))
-        .values(closed_at=now, card_version=Poll.card_version + 1),
+        .values(closed_at=now, counts=counts, voters=voters, card_version=Poll.card_version + 1),
         execution_options={"synchronize_session": False},
     )
     if not result.rowcount:  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ the fake Bot Connector, and the app under test."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from app import create_app
 from config import Settings, load_settings
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
+from tests.harness.identity import BotFrameworkIdentity
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -54,6 +55,13 @@ def settings(database_url: str) -> Settings:
     return load_settings(
         {}, database_url=database_url, run_scheduler=False, secret_key="test-secret"
     )
+
+
+@pytest.fixture
+def identity() -> Iterator[BotFrameworkIdentity]:
+    """A local Bot Framework token service (signing keys and OpenID metadata)."""
+    with BotFrameworkIdentity().serving() as served:
+        yield served
 
 
 @pytest.fixture

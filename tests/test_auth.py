@@ -1,11 +1,11 @@
-"""With credentials configured, only Bot Framework-signed requests reach the bot."""
+"""With credentials configured, only Bot Framework-signed requests reach the bot, and what
+the bot sends carries its own token. Authentication runs for real against a local token
+service (tests/harness/identity.py): the signing keys are ours, the checks are botbuilder's."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
@@ -16,17 +16,27 @@ from storage.models import Channel
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
+from tests.harness.identity import (
+    APP_ID,
+    APP_PASSWORD,
+    OUTBOUND_TOKEN,
+    BotFrameworkIdentity,
+    KnownTokenCredentialsFactory,
+)
 
 
 @pytest.fixture
 async def secured_bot(
-    aiohttp_client: Any, settings: Settings, connector: FakeConnector
+    aiohttp_client: Any,
+    settings: Settings,
+    connector: FakeConnector,
+    identity: BotFrameworkIdentity,
 ) -> BotUnderTest:
     secured = settings.with_overrides(
-        app_id="00000000-0000-0000-0000-0000000000b0", app_password="s3cret"
+        app_id=APP_ID, app_password=APP_PASSWORD, openid_metadata_url=identity.metadata_url
     )
-    client = await aiohttp_client(create_app(secured))
-    return BotUnderTest(client, connector)
+    app = create_app(secured, credentials_factory=KnownTokenCredentialsFactory())
+    return BotUnderTest(await aiohttp_client(app), connector)
 
 
 async def stored_channels(bot: BotUnderTest) -> int:
@@ -34,16 +44,21 @@ async def stored_channels(bot: BotUnderTest) -> int:
         return int(await session.scalar(select(func.count()).select_from(Channel)) or 0)
 
 
-def forged_token(app_id: str) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    claims = {
-        "iss": "https://api.botframework.com",
-        "aud": app_id,
-        "exp": int(time.time()) + 600,
-        "nbf": int(time.time()) - 10,
-        "serviceurl": "http://127.0.0.1",
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "forged"})
+def signed(bot: BotUnderTest, identity: BotFrameworkIdentity, **token_args: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {identity.token(bot.connector.url, **token_args)}"}
+
+
+async def test_a_signed_request_is_served_and_the_reply_carries_the_bots_token(
+    secured_bot: BotUnderTest, identity: BotFrameworkIdentity
+) -> None:
+    activity = teams.message(
+        "help", service_url=secured_bot.connector.url, conversation=teams.AARHUS_GENERAL
+    )
+    reply = await secured_bot.post(activity, headers=signed(secured_bot, identity))
+    assert reply.status in (200, 201)
+    (call,) = reply.calls
+    assert call.headers.get("Authorization") == f"Bearer {OUTBOUND_TOKEN}"
+    assert call.cards
 
 
 @pytest.mark.parametrize(
@@ -63,17 +78,40 @@ async def test_request_without_a_valid_token_is_401_and_reaches_no_handler(
     assert await stored_channels(secured_bot) == 0
 
 
-async def test_token_signed_by_an_unknown_key_is_refused(secured_bot: BotUnderTest) -> None:
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"key": rsa.generate_private_key(public_exponent=65537, key_size=2048)},  # unknown signer
+        {
+            "key": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            "kid": "no-such-key",
+        },
+        {"audience": "some-other-bot"},
+        {"expires_in": -3600},
+    ],
+    ids=["wrong-key", "unknown-key-id", "other-audience", "expired"],
+)
+async def test_forged_or_stale_tokens_are_401(
+    secured_bot: BotUnderTest, identity: BotFrameworkIdentity, forgery: dict[str, Any]
+) -> None:
     activity = teams.message(
         "help", service_url=secured_bot.connector.url, conversation=teams.AARHUS_GENERAL
     )
-    token = forged_token("00000000-0000-0000-0000-0000000000b0")
-    reply = await secured_bot.post(activity, headers={"Authorization": f"Bearer {token}"})
-    # Refused either way: 401 when the forgery is detected offline, 503 when checking it would
-    # need Microsoft's signing keys, which this machine cannot fetch. Never a handler run.
-    assert reply.status in (401, 503)
+    reply = await secured_bot.post(activity, headers=signed(secured_bot, identity, **forgery))
+    assert reply.status == 401
     assert reply.calls == []
     assert await stored_channels(secured_bot) == 0
+
+
+async def test_a_token_for_another_service_url_is_401(
+    secured_bot: BotUnderTest, identity: BotFrameworkIdentity
+) -> None:
+    activity = teams.message(
+        "help", service_url=secured_bot.connector.url, conversation=teams.AARHUS_GENERAL
+    )
+    token = identity.token("https://elsewhere.example/")
+    reply = await secured_bot.post(activity, headers={"Authorization": f"Bearer {token}"})
+    assert reply.status == 401
 
 
 async def test_healthz_says_authentication_is_on(secured_bot: BotUnderTest) -> None:

@@ -25,6 +25,7 @@ class Call:
     headers: dict[str, str]
     status: int
     returned_id: str | None = None
+    at: float = 0.0  # the loop time the call arrived
 
     @property
     def kind(self) -> str:
@@ -66,6 +67,7 @@ class Fault:
     retry_after: str | None = None
     hang_seconds: float = 0.0
     match: str | None = None
+    method: str | None = None
 
 
 @dataclass
@@ -84,13 +86,15 @@ class FakeConnector:
         times: int = 1,
         retry_after: float | None = None,
         match: str | None = None,
+        method: str | None = None,
     ) -> None:
-        self.faults.append(
-            Fault(status, times, None if retry_after is None else str(retry_after), match=match)
-        )
+        retry = None if retry_after is None else str(retry_after)
+        self.faults.append(Fault(status, times, retry, match=match, method=method))
 
-    def hang(self, seconds: float, *, times: int = 1, match: str | None = None) -> None:
-        self.faults.append(Fault(200, times, hang_seconds=seconds, match=match))
+    def hang(
+        self, seconds: float, *, times: int = 1, match: str | None = None, method: str | None = None
+    ) -> None:
+        self.faults.append(Fault(200, times, hang_seconds=seconds, match=match, method=method))
 
     def clear(self) -> None:
         self.calls.clear()
@@ -128,9 +132,13 @@ class FakeConnector:
 
     # --- the HTTP side -------------------------------------------------------------------
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
-            if fault.times > 0 and (fault.match is None or fault.match in path):
+            if (
+                fault.times > 0
+                and (fault.match is None or fault.match in path)
+                and (fault.method is None or fault.method == method)
+            ):
                 fault.times -= 1
                 if fault.times == 0:
                     self.faults.remove(fault)
@@ -146,7 +154,7 @@ class FakeConnector:
         conversation_id = unquote(request.match_info.get("conversation_id", ""))
         activity_id = request.match_info.get("activity_id")
         activity_id = unquote(activity_id) if activity_id else None
-        fault = self._take_fault(request.path)
+        fault = self._take_fault(request.method, request.path)
         status = 200
         if fault is not None and fault.hang_seconds:
             await asyncio.sleep(fault.hang_seconds)
@@ -160,6 +168,7 @@ class FakeConnector:
             body,
             dict(request.headers),
             status,
+            at=asyncio.get_running_loop().time(),
         )
         self.calls.append(call)
         if status >= 300:

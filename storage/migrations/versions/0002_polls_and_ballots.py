@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 23:24:39.411997
+Create Date: 2026-11-24 00:01:03.405552
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ def upgrade() -> None:
     sa.Column('closed_at', storage.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('card_version', sa.Integer(), nullable=False),
     sa.Column('synced_version', sa.Integer(), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('voters', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_polls_channel_id_channels'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_polls')),
     sa.UniqueConstraint('source_key', name=op.f('uq_polls_source_key'))

@@ -1,0 +1,1 @@
+"""Benchmarks: run as scripts (`python -m bench.poll_votes`), never as part of the tests."""

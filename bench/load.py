@@ -1,0 +1,178 @@
+"""Load generation and process handling shared by the benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def process(
+    args: list[str], env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen(
+        args, cwd=ROOT, env=dict(os.environ, **(env or {})),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        yield child
+    finally:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def server(kind: str, port: int) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    return process([sys.executable, "-m", "bench.servers", kind, str(port)])
+
+
+def bot(
+    port: int, database_url: str, **env: str
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    settings = {
+        "PORT": str(port),
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "ICC_RUN_SCHEDULER": "false",
+    }
+    settings.update(env)
+    return process([sys.executable, "app.py"], settings)
+
+
+async def wait_ready(url: str, child: subprocess.Popen[bytes], within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if child.poll() is not None:
+                err = child.stderr.read().decode() if child.stderr else ""
+                raise RuntimeError(f"process exited early: {err[-2000:]}")
+            try:
+                async with http.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {within}s")
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))
+        return ordered[index] * 1000
+
+    @property
+    def p50(self) -> float:
+        return self.percentile(50)
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(99)
+
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
+
+
+async def run_load(
+    name: str,
+    url: str,
+    make_activity: Callable[[int, int], dict[str, Any]],
+    *,
+    clients: int = 50,
+    seconds: float = 10.0,
+    warmup: float = 2.0,
+    ok: Callable[[int], bool] = lambda status: status < 300,
+) -> Result:
+    """`clients` workers post activities back to back for `seconds` (after a warm-up)."""
+    latencies: list[float] = []
+    errors = 0
+    requests = 0
+    counter = 0
+    connector = aiohttp.TCPConnector(limit=clients * 2)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        measure_from = start + warmup
+        stop_at = measure_from + seconds
+
+        async def worker(index: int) -> None:
+            nonlocal errors, requests, counter
+            while (now := loop.time()) < stop_at:
+                counter += 1
+                activity = make_activity(index, counter)
+                began = loop.time()
+                try:
+                    async with http.post(url, json=activity) as response:
+                        await response.read()
+                        status = response.status
+                except aiohttp.ClientError:
+                    status = 0
+                ended = loop.time()
+                if began >= measure_from and ended <= stop_at:
+                    requests += 1
+                    latencies.append(ended - began)
+                    if not ok(status):
+                        errors += 1
+                del now
+
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+    return Result(name, requests, errors, seconds, latencies)
+
+
+def table(results: list[Result], floor: Result | None, limit: Result | None) -> str:
+    lines = [
+        f"{'what answers /api/messages':44} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'×floor':>7} {'p99/floor':>9} {'×limit':>7}",
+    ]
+    for result in results:
+        x_floor = (
+            result.throughput / floor.throughput if floor and floor.throughput else float("nan")
+        )
+        p99_floor = result.p99 / floor.p99 if floor else float("nan")
+        x_limit = (
+            result.throughput / limit.throughput if limit and limit.throughput else float("nan")
+        )
+        lines.append(
+            f"{result.name:44} {result.throughput:8.0f} {result.p50:8.1f} {result.p99:8.1f} {result.errors:5d}"
+            f" {x_floor:7.2f} {p99_floor:9.2f} {x_limit:7.2f}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""The SDK seam and coalesced card updates: clients reused, tokens carried, Teams' per-
+conversation budget kept, and a card that fell behind always catches up."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from app import create_app
+from bot.adapter import authentication
+from bot.web import ADAPTER
+from config import Settings
+from tests.harness import teams
+from tests.harness.bot import BotUnderTest
+from tests.harness.connector import FakeConnector
+from tests.harness.identity import (
+    APP_ID,
+    APP_PASSWORD,
+    OUTBOUND_TOKEN,
+    BotFrameworkIdentity,
+    KnownTokenCredentialsFactory,
+)
+from tests.test_commands import card_text
+from tests.test_polls import ONE_LINER, create, settle, tally_in, vote
+
+
+def most_in_any_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max((sum(1 for t in times if start <= t < start + 1.0) for start in times), default=0)
+
+
+async def test_connector_clients_are_built_once_per_service_url(bot: BotUnderTest) -> None:
+    auth = authentication(bot.app[ADAPTER])
+    for conversation in (teams.AARHUS_GENERAL, teams.GREEN_TAG, teams.personal(teams.BOB)):
+        for _ in range(3):
+            reply = await bot.say("help", conversation=conversation)
+            assert reply.cards
+    assert auth.clients.created == 1
+    assert auth.user_token_clients_created == 1
+
+
+async def test_with_credentials_every_outbound_call_carries_the_token(
+    aiohttp_client: Any,
+    settings: Settings,
+    connector: FakeConnector,
+    identity: BotFrameworkIdentity,
+) -> None:
+    factory = KnownTokenCredentialsFactory()
+    secured = settings.with_overrides(
+        app_id=APP_ID, app_password=APP_PASSWORD, openid_metadata_url=identity.metadata_url
+    )
+    bot = BotUnderTest(
+        await aiohttp_client(create_app(secured, credentials_factory=factory)), connector
+    )
+    headers = {"Authorization": f"Bearer {identity.token(connector.url)}"}
+    create_activity = teams.message(
+        f"poll {ONE_LINER}", service_url=connector.url, conversation=teams.AARHUS_GENERAL
+    )
+    reply = await bot.post(create_activity, headers=headers)
+    assert reply.status in (200, 201)
+    poll_id = int(card_text(reply.cards[0]).split("Poll #", 1)[1].split(" ", 1)[0])
+    vote_activity = teams.execute(
+        "poll.vote",
+        {"poll_id": poll_id, "choice": "0"},
+        service_url=connector.url,
+        conversation=teams.AARHUS_GENERAL,
+    )
+    reply = await bot.post(vote_activity, headers=headers)
+    assert reply.status == 200
+    await settle(bot)
+    assert connector.updates(), "the card was not updated"
+    for call in connector.calls:
+        assert call.headers.get("Authorization") == f"Bearer {OUTBOUND_TOKEN}", call.kind
+    # One credentials object for the Bot Connector's audience, shared by the turn replies and
+    # the card updates; the user-token client (built once) holds the only other one.
+    assert authentication(bot.app[ADAPTER]).credentials.count == 1
+    assert len(factory.created) == 2
+
+
+async def test_a_burst_of_votes_stays_inside_the_per_conversation_budget(bot: BotUnderTest) -> None:
+    poll_id, _ = await create(bot)
+    bot.connector.clear()
+    voters = [teams.user(f"Burst voter {n}") for n in range(40)]
+    await asyncio.gather(*(vote(bot, poll_id, str(n % 3), who=v) for n, v in enumerate(voters)))
+    await settle(bot)
+    updates = bot.connector.updates()
+    assert 1 <= len(updates) < 40
+    assert most_in_any_second([u.at for u in bot.connector.calls]) <= 7
+    assert tally_in(updates[-1].card) == ["14 · 35%", "13 · 32%", "13 · 32%"]
+    assert "40 voters" in card_text(updates[-1].card)
+
+
+async def test_a_throttled_card_update_is_retried_after_retry_after(bot: BotUnderTest) -> None:
+    poll_id, _ = await create(bot)
+    bot.connector.fail(429, retry_after=0.3, method="PUT")
+    await vote(bot, poll_id, "2")
+    await settle(bot)
+    puts = [call for call in bot.connector.calls if call.method == "PUT"]
+    assert [call.status for call in puts] == [429, 200]
+    assert puts[1].at - puts[0].at >= 0.29
+    assert tally_in(puts[1].card) == ["0 · 0%", "0 · 0%", "1 · 100%"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 412])
+async def test_transient_failures_of_a_card_update_are_retried(
+    bot: BotUnderTest, status: int
+) -> None:
+    poll_id, _ = await create(bot)
+    bot.connector.fail(status, times=2, retry_after=0.05, method="PUT")
+    await vote(bot, poll_id, "1")
+    await settle(bot)
+    puts = [call for call in bot.connector.calls if call.method == "PUT"]
+    assert [call.status for call in puts] == [status, status, 200]
+
+
+async def test_a_card_left_behind_by_a_crash_catches_up_at_start(
+    aiohttp_client: Any, settings: Settings, connector: FakeConnector
+) -> None:
+    first = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
+    poll_id, activity_id = await create(first)
+    connector.hang(60, method="PUT")  # the update never completes before the process dies
+    for n, who in enumerate((teams.ALICE, teams.BOB, teams.MARTA)):
+        reply = await vote(first, poll_id, str(n), who=who)
+        assert reply.status == 200  # every vote was acknowledged
+    await connector.wait_for(lambda c: not c.faults)  # the hanging update has begun
+    await first.client.close()  # "killed" with the card behind the votes
+    connector.faults.clear()
+    connector.clear()
+
+    second = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
+    await connector.wait_for(lambda c: any(u.activity_id == activity_id for u in c.updates()))
+    await settle(second)
+    final = connector.updates()[-1]
+    assert final.activity_id == activity_id
+    assert tally_in(final.card) == ["1 · 33%", "1 · 33%", "1 · 33%"]
+    assert "3 voters" in card_text(final.card)
