@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from bot.services import Services
 from bot.web import SERVICES
 from tests.harness import teams
-from tests.harness.connector import Call, FakeConnector
+from tests.harness.connector import ADAPTIVE_CARD, Call, FakeConnector
 
 
 @dataclass
@@ -59,6 +59,11 @@ class BotUnderTest:
             body = await response.json()
         except Exception:
             body = await response.text()
+        # A card in an invoke response (Action.Execute) replaces the clicked card: it must parse
+        # like any card sent through the connector.
+        if isinstance(body, dict) and body.get("type") == ADAPTIVE_CARD:
+            where = f"invoke response to {activity.get('name') or activity.get('type')}"
+            self.connector.saw_card(body.get("value"), where)
         return Reply(response.status, body, self.connector.calls[before:])
 
     async def say(

@@ -1,6 +1,7 @@
 """A fake Bot Connector: the `serviceUrl` Teams gives the bot, recording everything sent to it.
 
 It can be told to answer the next requests with 429 (and Retry-After), 5xx, 403, or to hang.
+Every Adaptive Card it receives is kept, to be run through Microsoft's card parser.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+
+from tests.harness.card_parser import CardParser
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
 @dataclass
@@ -46,7 +51,7 @@ class Call:
         return [
             a["content"]
             for a in self.body.get("attachments") or []
-            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+            if a.get("contentType") == ADAPTIVE_CARD
         ]
 
     @property
@@ -71,10 +76,35 @@ class Fault:
 
 
 @dataclass
+class SentCard:
+    """An Adaptive Card the bot sent, and where: a connector call or an invoke response."""
+
+    card: Any
+    where: str
+
+
+@dataclass
+class CardProblem:
+    sent: SentCard
+    problems: list[str]
+
+    def __str__(self) -> str:
+        lines = [f"{self.sent.where}:"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        lines.append("  card: " + json.dumps(self.sent.card, indent=2).replace("\n", "\n  "))
+        return "\n".join(lines)
+
+
+@dataclass
 class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     url: str = ""
+    card_parser: CardParser | None = None
+    # Every Adaptive Card the bot sent, and the problems the parser found in those checked.
+    sent_cards: list[SentCard] = field(default_factory=list)
+    card_problems: list[CardProblem] = field(default_factory=list)
+    _checked: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # --- what tests tell it to do --------------------------------------------------------
@@ -97,7 +127,22 @@ class FakeConnector:
         self.faults.append(Fault(200, times, hang_seconds=seconds, match=match, method=method))
 
     def clear(self) -> None:
+        """Forgets the calls; the cards they carried are still checked."""
         self.calls.clear()
+
+    def saw_card(self, card: Any, where: str) -> None:
+        self.sent_cards.append(SentCard(card, where))
+
+    def check_cards(self) -> list[CardProblem]:
+        """Parses the cards not parsed yet; returns (and keeps) the problems of all so far."""
+        if self.card_parser is None:
+            raise RuntimeError("FakeConnector.card_parser is not set: cannot check cards")
+        for sent in self.sent_cards[self._checked :]:
+            problems = self.card_parser.problems(sent.card)
+            if problems:
+                self.card_problems.append(CardProblem(sent, problems))
+        self._checked = len(self.sent_cards)
+        return list(self.card_problems)
 
     # --- what tests read -----------------------------------------------------------------
 
@@ -171,6 +216,9 @@ class FakeConnector:
             at=asyncio.get_running_loop().time(),
         )
         self.calls.append(call)
+        for attachment in body.get("attachments") or []:
+            if isinstance(attachment, dict) and attachment.get("contentType") == ADAPTIVE_CARD:
+                self.saw_card(attachment.get("content"), f"{request.method} {request.path}")
         if status >= 300:
             headers = {"Retry-After": fault.retry_after} if fault and fault.retry_after else None
             return web.json_response(
