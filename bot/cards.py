@@ -153,3 +153,61 @@ def message_card(title: str, lines: Sequence[str] = (), *, color: str | None = N
 
 def attachment(content: Card) -> Attachment:
     return CardFactory.adaptive_card(content)
+
+
+def choice_set(
+    input_id: str,
+    choices: Sequence[tuple[str, str]],
+    *,
+    value: str | None = None,
+    multi: bool = False,
+    expanded: bool = True,
+    label: str | None = None,
+    required: bool = False,
+    error: str | None = None,
+) -> Element:
+    element: Element = {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "style": "expanded" if expanded else "compact",
+        "isMultiSelect": multi,
+        "choices": [{"title": title, "value": val} for title, val in choices],
+    }
+    if value is not None:
+        element["value"] = value
+    if label:
+        element["label"] = label
+    if required:
+        element["isRequired"] = True
+        element["errorMessage"] = error or "Choose one"
+    return element
+
+
+def text_input(
+    input_id: str,
+    *,
+    label: str | None = None,
+    placeholder: str | None = None,
+    value: str | None = None,
+    multiline: bool = False,
+    max_length: int | None = None,
+) -> Element:
+    element: Element = {"type": "Input.Text", "id": input_id, "isMultiline": multiline}
+    if label:
+        element["label"] = label
+    if placeholder:
+        element["placeholder"] = placeholder
+    if value:
+        element["value"] = value
+    if max_length:
+        element["maxLength"] = max_length
+    return element
+
+
+def date_input(input_id: str, *, label: str | None = None, value: str | None = None) -> Element:
+    element: Element = {"type": "Input.Date", "id": input_id}
+    if label:
+        element["label"] = label
+    if value:
+        element["value"] = value
+    return element

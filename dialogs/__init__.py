@@ -11,7 +11,7 @@ from scheduler.engine import JobSource
 
 
 def build_router() -> Router:
-    from dialogs import poll, profile
+    from dialogs import actions, agenda, minutes, poll, profile, setup, summary
 
     router = Router()
 
@@ -20,6 +20,11 @@ def build_router() -> Router:
         await turn.reply(card=help_card(router.help_entries()))
 
     router.include(poll.router)
+    router.include(minutes.router)
+    router.include(actions.router)
+    router.include(agenda.router)
+    router.include(summary.router)
+    router.include(setup.router)
     router.include(profile.router)
     return router
 
@@ -31,12 +36,14 @@ def job_sources(services: Services) -> list[JobSource]:
 
 
 async def on_startup(services: Services) -> None:
-    from dialogs import poll
+    from dialogs import agenda, poll
 
     await poll.on_startup(services)
+    await agenda.on_startup(services)
 
 
 async def on_shutdown(services: Services) -> None:
-    from dialogs import poll
+    from dialogs import agenda, poll
 
     await poll.on_shutdown(services)
+    await agenda.on_shutdown(services)

@@ -17,7 +17,6 @@ import base64
 import csv
 import io
 import logging
-from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,8 +35,8 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cards
-from bot.coalesce import Coalescer
-from bot.outbound import ConversationGone, Target
+from bot.card_sync import CardState, CardSync
+from bot.outbound import Target
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.turn import Turn
@@ -116,13 +115,6 @@ async def recount(session: AsyncSession, poll: Poll) -> Tally:
     return tally(len(poll.options), await poll_store.ballots(session, poll.id))
 
 
-def card_message(card: cards.Card) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "attachments": [{"contentType": cards.CONTENT_TYPE, "content": card}],
-    }
-
-
 def poll_id_of(raw: object) -> int | None:
     try:
         value = int(str(raw).strip().lstrip("#"))
@@ -134,64 +126,39 @@ def poll_id_of(raw: object) -> int | None:
 # --- the shared card, refreshed in place --------------------------------------------------
 
 
-class PollCardSync:
-    """Brings each poll's card in Teams up to its state in the database."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.coalescer = Coalescer(self._refresh, name="poll card update")
-
-    def request(self, poll_id: int) -> None:
-        self.coalescer.request(poll_id)
-
-    async def _refresh(self, key: Hashable) -> None:
-        poll_id = int(str(key))
-        services = self.services
-        async with services.database.unit_of_work() as session:
-            poll = await poll_store.get(session, poll_id)
-            if poll is None or poll.activity_id is None:
-                return
-            view = view_of(poll, services.clock())
-            version = poll.card_version
-            target = Target(poll.service_url, poll.conversation_id)
-            activity_id = poll.activity_id
-        try:
-            await services.require_outbound().update(
-                target, activity_id, card_message(poll_card(view))
-            )
-        except ConversationGone as error:
-            # The card or the bot is gone from that conversation; nothing left to update.
-            log.warning(
-                "poll %s card can no longer be updated (%s); giving up on it", poll_id, error.status
-            )
-        async with services.database.unit_of_work() as session:
-            await poll_store.mark_synced(session, poll_id, version)
-
-    async def catch_up(self) -> int:
-        async with self.services.database.unit_of_work() as session:
-            stale = await poll_store.out_of_sync(session)
-        for poll_id in stale:
-            self.request(poll_id)
-        return len(stale)
+async def _card_state(session: AsyncSession, poll_id: int, now: datetime) -> CardState | None:
+    poll = await poll_store.get(session, poll_id)
+    if poll is None or poll.activity_id is None:
+        return None
+    return CardState(
+        Target(poll.service_url, poll.conversation_id),
+        poll.activity_id,
+        poll_card(view_of(poll, now)),
+        poll.card_version,
+    )
 
 
-def card_sync(services: Services) -> PollCardSync:
+def card_sync(services: Services) -> CardSync:
     sync = services.extras.get(FEATURE)
-    if not isinstance(sync, PollCardSync):
-        sync = services.extras[FEATURE] = PollCardSync(services)
+    if not isinstance(sync, CardSync):
+        sync = services.extras[FEATURE] = CardSync(
+            services,
+            "poll",
+            lambda session, poll_id: _card_state(session, poll_id, services.clock()),
+            poll_store.mark_synced,
+            poll_store.out_of_sync,
+        )
     return sync
 
 
 async def on_startup(services: Services) -> None:
-    stale = await card_sync(services).catch_up()
-    if stale:
-        log.info("bringing %d poll card(s) up to date", stale)
+    await card_sync(services).catch_up()
 
 
 async def on_shutdown(services: Services) -> None:
     sync = services.extras.get(FEATURE)
-    if isinstance(sync, PollCardSync):
-        await sync.coalescer.close()
+    if isinstance(sync, CardSync):
+        await sync.close()
 
 
 # --- closing at the deadline (scheduled) ------------------------------------------------------

@@ -10,3 +10,15 @@ def slug(text: str) -> str:
     """A stable key for a name: lower-case ASCII words joined by '-' ("Málaga" -> "malaga")."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+
+
+def escape_markdown(text: str) -> str:
+    """User text as literal Markdown (links, emphasis, headings and HTML disarmed)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -173,6 +173,24 @@ def _parse(
     return None
 
 
+def parse_date(text: str, now: datetime, zone: ZoneInfo) -> date:
+    """The calendar day `text` names in `zone` ("today", "friday", "2026-12-15", "4 dec"),
+    past or future (the caller decides which it accepts)."""
+    raw = " ".join(text.strip().lower().split())
+    if not raw:
+        raise WhenError(f"Give a date, like {DATE_FORMS}.")
+    if raw == "yesterday":
+        return now.astimezone(zone).date() - timedelta(days=1)
+    # End of day: a weekday named on that very day means that day.
+    result = _parse(raw, now, now.astimezone(zone), zone, time(23, 59))
+    if result is None:
+        raise WhenError(f"I can't read “{text.strip()[:60]}” as a date. Try {DATE_FORMS}.")
+    return result.astimezone(zone).date()
+
+
+DATE_FORMS = "“today”, “friday”, “2026-12-15”, “15 dec”, “in 2 weeks”"
+
+
 def describe(moment: datetime, zone: ZoneInfo) -> str:
     """A moment for a chat reply: "Fri 4 Dec 2026, 17:00 (Europe/Brussels)"."""
     local = moment.astimezone(zone)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -214,6 +215,183 @@ class PollBallot(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Stakeholder(Base):
+    """A local ecosystem partner of a city (not a Teams user); the register grows as typed."""
+
+    __tablename__ = "stakeholders"
+    __table_args__ = (UniqueConstraint("city_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Minutes(Base):
+    """The minutes of one ecosystem call (or city reps alignment meeting)."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(500), unique=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"), index=True)
+    meeting_type: Mapped[str] = mapped_column(String(40))
+    meeting_date: Mapped[date] = mapped_column(Date)
+    stakeholder_group: Mapped[str] = mapped_column(String(120))
+    author_user_id: Mapped[str] = mapped_column(String(200))
+    author_name: Mapped[str] = mapped_column(String(200))
+    stakeholders: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recap: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    tour: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    next_call: Mapped[date | None] = mapped_column(Date)
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionItem(Base):
+    """An action, agreement or commitment, from minutes or a TAG summary, with an owner."""
+
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    owner_type: Mapped[str | None] = mapped_column(String(20))
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    owner_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    owner_stakeholder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stakeholders.id", ondelete="SET NULL")
+    )
+    owner_city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id", ondelete="SET NULL"))
+    city_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cities.id", ondelete="CASCADE"), index=True
+    )
+    tag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), index=True
+    )
+    stakeholder_group: Mapped[str | None] = mapped_column(String(120))
+    source_type: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    support_needed: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionEvent(Base):
+    """The history of an item's status: who changed it, when, in which meeting."""
+
+    __tablename__ = "action_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("action_items.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    by_name: Mapped[str] = mapped_column(String(200))
+    source_type: Mapped[str | None] = mapped_column(String(20))
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgendaTemplate(Base):
+    """An agenda template: the programme default (no TAG), or a TAG's own."""
+
+    __tablename__ = "agenda_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    length_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Agenda(Base):
+    """The agenda of one TAG working session, posted to the TAG channel."""
+
+    __tablename__ = "agendas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(500), unique=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    session_number: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column()
+    timezone: Mapped[str] = mapped_column(String(64))
+    length_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    recap: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    owner_user_id: Mapped[str] = mapped_column(String(200))
+    owner_name: Mapped[str] = mapped_column(String(200))
+    service_url: Mapped[str | None] = mapped_column(String(400))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    card_version: Mapped[int] = mapped_column(Integer, default=1)
+    synced_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgendaResponse(Base):
+    """One person's "I'll attend" / "can't attend" on an agenda (the last answer counts)."""
+
+    __tablename__ = "agenda_responses"
+    __table_args__ = (UniqueConstraint("agenda_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_id: Mapped[int] = mapped_column(ForeignKey("agendas.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    attending: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgendaProposal(Base):
+    """An item a TAG member proposes from the agenda card; its owner accepts or declines it."""
+
+    __tablename__ = "agenda_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_id: Mapped[int] = mapped_column(ForeignKey("agendas.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    by_user_id: Mapped[str] = mapped_column(String(200))
+    by_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    source_key: Mapped[str] = mapped_column(String(500), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TagSummary(Base):
+    """A mentor's or expert's summary of a TAG working session."""
+
+    __tablename__ = "tag_summaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(500), unique=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    session_number: Mapped[int] = mapped_column(Integer)
+    key_points: Mapped[str] = mapped_column(Text)
+    takeaways: Mapped[list[str]] = mapped_column(JSON)
+    support_requested: Mapped[str] = mapped_column(Text, default="")
+    next_session: Mapped[date | None] = mapped_column(Date)
+    author_user_id: Mapped[str] = mapped_column(String(200))
+    author_name: Mapped[str] = mapped_column(String(200))
+    service_url: Mapped[str | None] = mapped_column(String(400))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ProcessedActivity(Base):
     """Activity ids already acted on, so a re-delivered create or vote has the effect of one."""
 
@@ -225,17 +403,26 @@ class ProcessedActivity(Base):
 
 
 __all__ = [
+    "ActionEvent",
+    "ActionItem",
+    "Agenda",
+    "AgendaProposal",
+    "AgendaResponse",
+    "AgendaTemplate",
     "Base",
     "Channel",
     "City",
+    "Minutes",
     "Person",
     "Poll",
     "PollBallot",
     "ProcessedActivity",
     "Role",
     "RoleAssignment",
+    "Stakeholder",
     "StateItem",
     "Tag",
     "TagMembership",
+    "TagSummary",
     "utcnow",
 ]

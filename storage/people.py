@@ -65,3 +65,39 @@ async def ensure_person(
         session.add(person)
         await session.flush()
     return person
+
+
+async def people_with_role(
+    session: AsyncSession, role: str, *, city_id: int | None = None, tag_id: int | None = None
+) -> list[Person]:
+    statement = (
+        select(Person)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.role == role)
+    )
+    if city_id is not None:
+        statement = statement.where(RoleAssignment.city_id == city_id)
+    if tag_id is not None:
+        statement = statement.where(RoleAssignment.tag_id == tag_id)
+    result = await session.scalars(statement.order_by(Person.name))
+    return list(result.unique().all())
+
+
+async def all_people(session: AsyncSession) -> list[Person]:
+    return list((await session.scalars(select(Person).order_by(Person.name))).all())
+
+
+async def person_by_name(session: AsyncSession, name: str) -> Person | None:
+    wanted = " ".join(name.split()).lower()
+    for person in await all_people(session):
+        if person.name.lower() == wanted:
+            return person
+    return None
+
+
+def city_ids_with(roles: list[RoleAssignment], *wanted: str) -> list[int]:
+    return sorted({r.city_id for r in roles if r.city_id is not None and r.role in wanted})
+
+
+def tag_ids_with(roles: list[RoleAssignment], *wanted: str) -> list[int]:
+    return sorted({r.tag_id for r in roles if r.tag_id is not None and r.role in wanted})

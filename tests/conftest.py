@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import create_app
 from config import Settings, load_settings
+from tests.harness import roster, teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.card_parser import CardParser
 from tests.harness.connector import FakeConnector
 from tests.harness.identity import BotFrameworkIdentity
 
@@ -64,15 +66,49 @@ def identity() -> Iterator[BotFrameworkIdentity]:
         yield served
 
 
+@pytest.fixture(scope="session")
+def card_parser() -> Iterator[CardParser]:
+    """Microsoft's Adaptive Cards parser (a node process), shared by the whole session."""
+    missing = CardParser.missing()
+    if missing is not None:
+        pytest.fail(missing, pytrace=False)
+    with CardParser.start() as parser:
+        yield parser
+
+
 @pytest.fixture
-async def connector(aiohttp_server: Any) -> FakeConnector:
-    fake = FakeConnector()
+async def connector(aiohttp_server: Any, card_parser: CardParser) -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector(card_parser=card_parser)
     server = await aiohttp_server(fake.app())
     fake.url = str(server.make_url("")).rstrip("/")
-    return fake
+    yield fake
+    # Every Adaptive Card the bot sent in the test, and every card in an invoke response, must
+    # parse in Microsoft's renderer library without a single problem.
+    problems = fake.check_cards()
+    if problems:
+        report = "\n".join(str(problem) for problem in problems)
+        pytest.fail(
+            f"{len(problems)} Adaptive Card(s) the bot sent have problems:\n{report}", pytrace=False
+        )
 
 
 @pytest.fixture
 async def bot(aiohttp_client: Any, settings: Settings, connector: FakeConnector) -> BotUnderTest:
     client = await aiohttp_client(create_app(settings))
     return BotUnderTest(client, connector)
+
+
+@pytest.fixture
+async def rostered_bot(bot: BotUnderTest) -> BotUnderTest:
+    """The bot with the test roster imported and the city and TAG channels linked."""
+    await roster.load(bot.services.database)
+    for conversation, who, command in (
+        (teams.AARHUS_GENERAL, teams.ALICE, "link city Aarhus"),
+        (teams.BRAGA_GENERAL, teams.BEATRIZ, "link city Braga"),
+        (teams.GREEN_TAG, teams.MARTA, "link tag Green Buildings"),
+        (teams.TOURISM_TAG, teams.PAULO, "link tag Tourism Data"),
+    ):
+        reply = await bot.say(command, conversation=conversation, who=who)
+        assert "now" in reply.text, reply.text
+    bot.connector.clear()
+    return bot

@@ -32,6 +32,9 @@ ALICE = user("Alice Rep")
 BOB = user("Bob Rep")
 MARTA = user("Marta Mentor")
 OSCAR = user("Oscar Outsider")
+BEATRIZ = user("Beatriz Rep")
+LENA = user("Lena Lead")
+PAULO = user("Paulo Mentor")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ def personal(who: User) -> Conversation:
 
 
 AARHUS_GENERAL = channel("General")
+BRAGA_GENERAL = channel("General", team="ICC Braga")
 GREEN_TAG = channel("General", team="TAG Green Buildings")
+TOURISM_TAG = channel("General", team="TAG Tourism Data")
 
 
 def _base(

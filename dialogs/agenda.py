@@ -1,0 +1,465 @@
+"""`agenda [<TAG>]`: build the agenda of the TAG's next working session and post it.
+
+The agenda starts from the TAG's template (the programme default is seeded), with the recap
+item pre-filled by the commitments still open from the TAG's summaries. Items are edited,
+reordered, removed and added on one card; the running total is shown against the session's
+length and going over is flagged. The posted card carries the preparation checklist, the
+guiding questions for the session's stage, "I'll attend / can't attend" counts updated in
+place, and item proposals that the agenda's owner accepts or declines.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.dialogs.prompts import PromptValidatorContext
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.card_sync import CardState, CardSync, card_message
+from bot.outbound import DeliveryError, Target
+from bot.router import ActionResult, Router
+from bot.services import Services
+from bot.turn import Turn
+from dialogs.common import CardPrompt, ask_card
+from dialogs.context import TAG_ROLES, has_tag_role, linked_place
+from dialogs.tag_cards import (
+    DECIDE,
+    PROPOSE,
+    RSVP,
+    AgendaView,
+    Proposal,
+    RecapLine,
+    agenda_card,
+    edit_card,
+    when_card,
+)
+from domain.agenda import (
+    DEFAULT_LENGTH,
+    DEFAULT_TEMPLATE,
+    AgendaError,
+    AgendaItem,
+    add_item,
+    apply_edits,
+    check_item,
+    guiding_questions,
+    session_number,
+    total,
+)
+from domain.timezones import resolve_zone
+from storage import agendas as agenda_store
+from storage import people
+from storage.models import Agenda, AgendaProposal, Channel, City, Tag
+
+log = logging.getLogger(__name__)
+router = Router()
+
+FEATURE = "agendas"
+DIALOG_ID = "agenda"
+
+
+# --- which TAG ----------------------------------------------------------------------------------
+
+
+async def resolve_tag(turn: Turn, name: str) -> Tag | str:
+    if name:
+        tag = await people.tag_by_name(turn.session, name)
+        return tag if tag is not None else f"I don't know a TAG called “{name[:60]}”."
+    place = await linked_place(turn)
+    if place.tag is not None:
+        return place.tag
+    roles = await turn.roles()
+    tag_ids = sorted({r.tag_id for r in roles if r.tag_id is not None})
+    if len(tag_ids) == 1:
+        tag = await turn.session.get(Tag, tag_ids[0])
+        if tag is not None:
+            return tag
+    return "Which TAG? Run this in the TAG's channel, or name it: `agenda <TAG>`."
+
+
+async def tag_channel(session: AsyncSession, tag_id: int) -> Channel | None:
+    return await session.scalar(
+        select(Channel)
+        .where(
+            Channel.tag_id == tag_id,
+            Channel.installed.is_(True),
+            Channel.conversation_type == "channel",
+        )
+        .order_by(Channel.id)
+        .limit(1)
+    )
+
+
+async def recap_lines(session: AsyncSession, tag_id: int) -> list[RecapLine]:
+    lines = []
+    for item in await agenda_store.open_commitments(session, tag_id):
+        city = await session.get(City, item.city_id) if item.city_id else None
+        lines.append(
+            RecapLine(city.name if city else item.owner_name or "?", item.text, item.due_date)
+        )
+    return lines
+
+
+def _recap(raw: list[dict[str, Any]]) -> list[RecapLine]:
+    return [
+        RecapLine(r["city"], r["text"], date.fromisoformat(r["due"]) if r.get("due") else None)
+        for r in raw
+    ]
+
+
+def _items(raw: list[dict[str, Any]]) -> tuple[AgendaItem, ...]:
+    return tuple(AgendaItem(item["title"], int(item["minutes"]), item.get("role")) for item in raw)
+
+
+def _raw(items: tuple[AgendaItem, ...]) -> list[dict[str, Any]]:
+    return [{"title": i.title, "minutes": i.minutes, "role": i.role} for i in items]
+
+
+# --- the dialog ---------------------------------------------------------------------------------
+
+
+class AgendaDialog(ComponentDialog):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__(DIALOG_ID)
+        self.add_dialog(CardPrompt("agenda.when", self._check_when))
+        self.add_dialog(CardPrompt("agenda.edit", self._check_edit))
+        self.add_dialog(
+            WaterfallDialog(
+                "agenda.steps", [self.ask_when_step, self.edit_agenda_step, self.post_agenda_step]
+            )
+        )
+        self.initial_dialog_id = "agenda.steps"
+
+    @staticmethod
+    async def _check_when(prompt: PromptValidatorContext) -> bool:
+        if not prompt.recognized.succeeded:
+            return False
+        value: dict[str, Any] = prompt.recognized.value
+        turn = Turn.of(prompt.context)
+        problems = []
+        zone_name = resolve_zone(str(value.get("timezone") or ""))
+        if zone_name is None:
+            problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
+        try:
+            day = date.fromisoformat(str(value.get("day") or "")[:10])
+            clock = time.fromisoformat(str(value.get("time") or "")[:5])
+        except ValueError:
+            problems.append("give the date and the start time")
+            day, clock = None, None
+        starts_at = None
+        if day and clock and zone_name:
+            starts_at = datetime.combine(day, clock, tzinfo=ZoneInfo(zone_name))
+            if starts_at <= turn.now():
+                problems.append("that start time has already passed")
+        try:
+            session = int(float(str(value.get("session"))))
+            length = int(float(str(value.get("length") or DEFAULT_LENGTH)))
+        except ValueError:
+            session, length = 0, 0
+        if not 1 <= session <= 20:
+            problems.append("the session number goes from 1 to 20")
+        if not 15 <= length <= 240:
+            problems.append("the session lasts between 15 and 240 minutes")
+        if problems:
+            await prompt.context.send_activity("Please fix the card: " + "; ".join(problems) + ".")
+            return False
+        assert starts_at is not None
+        assert zone_name is not None
+        prompt.recognized.value = {
+            "session": session,
+            "length": length,
+            "starts_at": starts_at.isoformat(),
+            "timezone": zone_name,
+        }
+        return True
+
+    @staticmethod
+    async def _check_edit(prompt: PromptValidatorContext) -> bool:
+        if not prompt.recognized.succeeded:
+            return False
+        form: dict[str, Any] = prompt.recognized.value
+        context = prompt.options.validations
+        try:
+            items = apply_edits(_items(context["items"]), form)
+        except AgendaError as error:
+            await prompt.context.send_activity(f"{error} Fix it on the card.")
+            return False
+        context["items"] = _raw(items)  # the dialog state keeps the latest version
+        if form.get("do") != "post":
+            length = int(context["length"])
+            recap = _recap(context["recap"])
+            note = f"Updated: {total(items)} of {length} min."
+            await prompt.context.send_activity(
+                ask_card(edit_card(items, length, recap, note)).prompt
+            )
+            return False
+        prompt.recognized.value = {"items": _raw(items)}
+        return True
+
+    async def ask_when_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        turn = Turn.of(step.context)
+        tag = await turn.session.get(Tag, int(step.options["tag_id"]))
+        assert tag is not None
+        held = await agenda_store.sessions_held(turn.session, tag.id)
+        session = session_number(held)
+        template = await agenda_store.template_for(turn.session, tag.id)
+        items = _items(template.items) if template is not None else DEFAULT_TEMPLATE
+        length = template.length_minutes if template is not None else DEFAULT_LENGTH
+        zone = ZoneInfo(tag.timezone)
+        next_week = (turn.now().astimezone(zone) + timedelta(days=7)).date()
+        recap = await recap_lines(turn.session, tag.id)
+        step.values.update(
+            tag_id=tag.id, tag=tag.name, items=_raw(items), length=length,
+            recap=[{"city": r.city, "text": r.text, "due": r.due.isoformat() if r.due else None} for r in recap],
+        )  # fmt: skip
+        card = when_card(
+            tag=tag.name, session=session, day=next_week, clock="10:00", timezone=tag.timezone,
+            length=length, questions=guiding_questions(session), first=held == 0,
+        )  # fmt: skip
+        return await step.prompt(
+            "agenda.when", ask_card(card, retry="Please fill in the card above and press Next.")
+        )
+
+    async def edit_agenda_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values.update(step.result)
+        items = _items(step.values["items"])
+        recap = _recap(step.values["recap"])
+        options = ask_card(
+            edit_card(items, step.values["length"], recap), retry="Please use the card above."
+        )
+        options.validations = {
+            "items": step.values["items"],
+            "length": step.values["length"],
+            "recap": step.values["recap"],
+        }
+        return await step.prompt("agenda.edit", options)
+
+    async def post_agenda_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["items"] = step.result["items"]
+        await post_agenda(Turn.of(step.context), dict(step.values))
+        return await step.end_dialog()
+
+
+router.add_dialog(AgendaDialog())
+
+
+async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
+    session = turn.session
+    source_key = f"agenda|{turn.activity_key}"
+    if await agenda_store.by_source(session, source_key) is not None:
+        return
+    who = turn.sender
+    agenda = Agenda(
+        source_key=source_key, tag_id=values["tag_id"], session_number=values["session"],
+        starts_at=datetime.fromisoformat(values["starts_at"]), timezone=values["timezone"],
+        length_minutes=values["length"], items=values["items"], recap=values["recap"],
+        owner_user_id=who.user_id, owner_name=who.name or "someone", created_at=turn.now(),
+    )  # fmt: skip
+    session.add(agenda)
+    await session.flush()
+    view = await view_of(session, agenda)
+    card = agenda_card(view, guiding_questions(agenda.session_number))
+    channel = await tag_channel(session, agenda.tag_id)
+    await turn.commit()
+    if channel is None or channel.conversation_id == turn.conversation_id:
+        response = await turn.reply(card=card)
+        agenda.service_url, agenda.conversation_id = (
+            turn.activity.service_url,
+            turn.activity.conversation.id,
+        )
+        agenda.activity_id = response.id if response is not None else None
+        await turn.commit()
+        return
+    try:
+        agenda.activity_id = await turn.services.require_outbound().send(
+            Target(channel.service_url, channel.conversation_id, channel.tenant_id),
+            card_message(card),
+        )
+        agenda.service_url, agenda.conversation_id = channel.service_url, channel.conversation_id
+        await turn.commit()
+        await turn.reply(
+            f"The agenda of session {agenda.session_number} is posted in {channel.name or 'the TAG channel'}."
+        )
+    except DeliveryError as error:
+        log.warning("agenda %s could not be posted to channel %s: %s", agenda.id, channel.id, error)
+        await turn.reply(
+            "I saved the agenda but could not post it to the TAG channel. Here it is:", card
+        )
+
+
+async def view_of(session: AsyncSession, agenda: Agenda) -> AgendaView:
+    tag = await session.get(Tag, agenda.tag_id)
+    answers = await agenda_store.responses(session, agenda.id)
+    proposals = await agenda_store.proposals(session, agenda.id)
+    return AgendaView(
+        id=agenda.id, tag=tag.name if tag else "?", session=agenda.session_number, starts_at=agenda.starts_at,
+        timezone=agenda.timezone, length=agenda.length_minutes, items=_items(agenda.items),
+        recap=tuple(_recap(agenda.recap)),
+        owner=agenda.owner_name,
+        attending=tuple(a.name for a in answers if a.attending),
+        declining=tuple(a.name for a in answers if not a.attending),
+        pending=tuple(Proposal(p.id, p.title, p.minutes, p.by_name) for p in proposals if p.status == "pending"),
+    )  # fmt: skip
+
+
+# --- the card, kept up to date ------------------------------------------------------------------
+
+
+async def _card_state(session: AsyncSession, agenda_id: int) -> CardState | None:
+    agenda = await agenda_store.get(session, agenda_id)
+    if agenda is None or not (agenda.activity_id and agenda.conversation_id and agenda.service_url):
+        return None
+    card = agenda_card(await view_of(session, agenda), guiding_questions(agenda.session_number))
+    return CardState(
+        Target(agenda.service_url, agenda.conversation_id),
+        agenda.activity_id,
+        card,
+        agenda.card_version,
+    )
+
+
+def card_sync(services: Services) -> CardSync:
+    sync = services.extras.get(FEATURE)
+    if not isinstance(sync, CardSync):
+        sync = services.extras[FEATURE] = CardSync(
+            services, "agenda", _card_state, agenda_store.mark_synced, agenda_store.out_of_sync
+        )
+    return sync
+
+
+async def on_startup(services: Services) -> None:
+    await card_sync(services).catch_up()
+
+
+async def on_shutdown(services: Services) -> None:
+    sync = services.extras.get(FEATURE)
+    if isinstance(sync, CardSync):
+        await sync.close()
+
+
+# --- commands and card actions --------------------------------------------------------------
+
+
+@router.command(
+    "agenda",
+    "agenda [<TAG>]",
+    "Build the agenda of the TAG's next working session (mentor and experts).",
+    starts="agenda",
+)
+async def agenda_command(turn: Turn, args: str) -> None:
+    tag = await resolve_tag(turn, args.strip())
+    if isinstance(tag, str):
+        await turn.reply(tag)
+        return
+    if not has_tag_role(await turn.roles(), tag.id, TAG_ROLES):
+        await turn.reply(
+            f"Only the mentor and the experts of {tag.name} build its agenda. "
+            "Everyone can propose an item from the posted agenda card."
+        )
+        return
+    await turn.begin_dialog(DIALOG_ID, {"tag_id": tag.id})
+
+
+async def _agenda_from_card(turn: Turn, data: dict[str, Any]) -> Agenda | ActionResult:
+    raw = str(data.get("agenda_id") or "")
+    if not raw.isdigit():
+        return ActionResult.refuse("That button does not say which agenda it belongs to.")
+    agenda = await agenda_store.get(turn.session, int(raw))
+    if agenda is None:
+        return ActionResult.refuse(f"Agenda #{raw} no longer exists.")
+    return agenda
+
+
+async def _refreshed(turn: Turn, agenda: Agenda, message: str) -> ActionResult:
+    await agenda_store.bump(turn.session, agenda.id)
+    await turn.session.refresh(agenda)
+    card = agenda_card(
+        await view_of(turn.session, agenda), guiding_questions(agenda.session_number)
+    )
+    await turn.commit()
+    card_sync(turn.services).request(agenda.id)
+    return ActionResult(message=message, card=card)
+
+
+@router.action(RSVP)
+async def rsvp_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
+    found = await _agenda_from_card(turn, data)
+    if isinstance(found, ActionResult):
+        return found
+    attending = data.get("attending")
+    if not isinstance(attending, bool):
+        return ActionResult.refuse("That button does not say whether you attend.")
+    who = turn.sender
+    await agenda_store.respond(
+        turn.session, found.id, who.user_id, who.name or who.user_id, attending, turn.now()
+    )
+    await turn.session.refresh(found)
+    card = agenda_card(await view_of(turn.session, found), guiding_questions(found.session_number))
+    await turn.commit()
+    card_sync(turn.services).request(found.id)
+    return ActionResult(
+        message="Thanks, you're down as attending."
+        if attending
+        else "Thanks, noted that you can't attend.",
+        card=card,
+    )
+
+
+@router.action(PROPOSE)
+async def propose_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
+    found = await _agenda_from_card(turn, data)
+    if isinstance(found, ActionResult):
+        return found
+    try:
+        item = check_item(str(data.get("title") or ""), data.get("minutes") or 5)
+    except AgendaError as error:
+        return ActionResult.refuse(str(error))
+    source_key = f"proposal|{turn.activity_key}"
+    existing = await turn.session.scalar(
+        select(AgendaProposal).where(AgendaProposal.source_key == source_key)
+    )
+    if existing is None:
+        who = turn.sender
+        turn.session.add(
+            AgendaProposal(agenda_id=found.id, title=item.title, minutes=item.minutes, by_user_id=who.user_id,
+                           by_name=who.name or who.user_id, source_key=source_key, created_at=turn.now())
+        )  # fmt: skip
+        await turn.session.flush()
+    return await _refreshed(
+        turn, found, f"Proposed “{item.title}”; {found.owner_name} will accept or decline it."
+    )
+
+
+@router.action(DECIDE)
+async def decide_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
+    found = await _agenda_from_card(turn, data)
+    if isinstance(found, ActionResult):
+        return found
+    if found.owner_user_id != turn.sender.user_id:
+        return ActionResult.refuse(
+            f"Sorry, only {found.owner_name}, who owns this agenda, can accept or decline proposals."
+        )
+    raw = str(data.get("proposal_id") or "")
+    accept = data.get("accept")
+    proposal = await turn.session.get(AgendaProposal, int(raw)) if raw.isdigit() else None
+    if proposal is None or proposal.agenda_id != found.id or not isinstance(accept, bool):
+        return ActionResult.refuse("That proposal is not on this agenda.")
+    if proposal.status != "pending":
+        return ActionResult.refuse(f"“{proposal.title}” was already {proposal.status}.")
+    proposal.status = "accepted" if accept else "declined"
+    if accept:
+        found.items = _raw(
+            add_item(_items(found.items), AgendaItem(proposal.title, proposal.minutes))
+        )
+    return await _refreshed(
+        turn, found, f"“{proposal.title}” {'added to' if accept else 'declined for'} the agenda."
+    )

@@ -1,0 +1,98 @@
+"""Where a command runs and who runs it: the city or TAG of a channel, and permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.turn import Turn
+from storage import people
+from storage.models import Channel, City, Role, RoleAssignment, Tag
+
+CITY_WRITERS = (Role.CITY_REP, Role.LEAD_EXPERT)
+TAG_ROLES = (Role.MENTOR, Role.LEAD_EXPERT, Role.THEMATIC_EXPERT)
+
+
+@dataclass(frozen=True)
+class Place:
+    """The city or TAG a command is about, and how we know."""
+
+    city: City | None = None
+    tag: Tag | None = None
+    from_channel: bool = False
+
+
+async def channel_of(turn: Turn) -> Channel | None:
+    if turn.channel_id is None:
+        return None
+    return await turn.session.get(Channel, turn.channel_id)
+
+
+async def linked_place(turn: Turn) -> Place:
+    channel = await channel_of(turn)
+    if channel is None:
+        return Place()
+    city = await turn.session.get(City, channel.city_id) if channel.city_id else None
+    tag = await turn.session.get(Tag, channel.tag_id) if channel.tag_id else None
+    return Place(city=city, tag=tag, from_channel=bool(city or tag))
+
+
+def can_write_city(roles: list[RoleAssignment], city_id: int) -> bool:
+    return people.is_admin(roles) or any(
+        r.role in CITY_WRITERS and r.city_id == city_id for r in roles
+    )
+
+
+def has_city_role(roles: list[RoleAssignment], city_id: int) -> bool:
+    return people.is_admin(roles) or any(r.city_id == city_id for r in roles)
+
+
+def has_tag_role(
+    roles: list[RoleAssignment], tag_id: int, wanted: tuple[str, ...] | None = None
+) -> bool:
+    return people.is_admin(roles) or any(
+        r.tag_id == tag_id and (wanted is None or r.role in wanted) for r in roles
+    )
+
+
+async def city_for_writing(turn: Turn) -> City | str:
+    """The city whose minutes/actions this person may write here, or why there is none."""
+    roles = await turn.roles()
+    place = await linked_place(turn)
+    if place.city is not None:
+        if can_write_city(roles, place.city.id):
+            return place.city
+        return (
+            f"Only {place.city.name}'s city representatives and lead expert can do that here. "
+            "If that should include you, ask the programme admin to add your role to the roster."
+        )
+    city_ids = people.city_ids_with(roles, *CITY_WRITERS)
+    if len(city_ids) == 1:
+        city = await turn.session.get(City, city_ids[0])
+        if city is not None:
+            return city
+    if not city_ids:
+        if not roles:
+            return (
+                "I don't know you from the programme roster yet, so I can't tell which city "
+                "you represent. Ask the programme admin to add you (with your Teams account)."
+            )
+        return (
+            "Only a city's representatives and lead expert can do that, and you have neither role."
+        )
+    return "You work with several cities: run this in the city's channel (linked with `link city <name>`)."
+
+
+async def readable_city_ids(turn: Turn) -> list[int]:
+    """Cities whose minutes and actions this person may read here."""
+    roles = await turn.roles()
+    place = await linked_place(turn)
+    ids = set(people.city_ids_with(roles, *[r.value for r in Role]))
+    if place.city is not None:
+        ids.add(place.city.id)
+    if place.tag is not None:
+        ids.update(await people.tag_city_ids(turn.session, place.tag.id))
+    if people.is_admin(roles) and not ids:
+        from sqlalchemy import select
+
+        ids.update((await turn.session.scalars(select(City.id))).all())
+    return sorted(ids)

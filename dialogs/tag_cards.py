@@ -1,0 +1,474 @@
+"""Cards of the TAG session cycle: the agenda (editing and posted) and the TAG summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot import cards
+from bot.cards import Card, Element
+from dialogs.common import DIALOG_VERB
+from dialogs.poll_cards import card_time
+from domain.agenda import PREPARATION, SESSIONS, AgendaItem, Questions, over_by, phase_of, total
+
+RSVP = "agenda.rsvp"
+PROPOSE = "agenda.propose"
+DECIDE = "agenda.decide"
+
+
+@dataclass(frozen=True)
+class RecapLine:
+    city: str
+    text: str
+    due: date | None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: int
+    title: str
+    minutes: int
+    by: str
+
+
+@dataclass(frozen=True)
+class AgendaView:
+    id: int
+    tag: str
+    session: int
+    starts_at: datetime
+    timezone: str
+    length: int
+    items: tuple[AgendaItem, ...]
+    recap: tuple[RecapLine, ...]
+    owner: str
+    attending: tuple[str, ...] = ()
+    declining: tuple[str, ...] = ()
+    pending: tuple[Proposal, ...] = ()
+    accepted: tuple[str, ...] = ()
+
+
+def budget_line(items: Sequence[AgendaItem], length: int) -> Element:
+    used = total(items)
+    over = over_by(items, length)
+    if over:
+        return cards.text(
+            f"⚠ {used} of {length} min: {over} min over the session",
+            color="Warning",
+            weight="Bolder",
+        )
+    return cards.text(f"{used} of {length} min", subtle=True)
+
+
+def _recap_lines(recap: Sequence[RecapLine]) -> list[Element]:
+    if not recap:
+        return [
+            cards.text(
+                "No open commitments from earlier sessions.",
+                subtle=True,
+                size="Small",
+                spacing="None",
+            )
+        ]
+    return [
+        cards.text(
+            f"• **{cards.escape(line.city)}:** {cards.escape(line.text)}"
+            + (f" (due {line.due:%d %b})" if line.due else ""),
+            size="Small",
+            spacing="None",
+        )
+        for line in recap
+    ]
+
+
+def questions_elements(questions: Questions) -> list[Element]:
+    body: list[Element] = [cards.text(questions.stage, weight="Bolder")]
+    body += [cards.text(f"• {q}", size="Small", spacing="None") for q in questions.focus]
+    body.append(cards.text("For the mentor", weight="Bolder"))
+    body += [cards.text(f"• {q}", size="Small", spacing="None") for q in questions.mentor]
+    body.append(cards.text("For the core cities", weight="Bolder"))
+    body += [cards.text(f"• {q}", size="Small", spacing="None") for q in questions.cities]
+    return body
+
+
+def when_card(
+    *,
+    tag: str,
+    session: int,
+    day: date,
+    clock: str,
+    timezone: str,
+    length: int,
+    questions: Questions,
+    first: bool,
+) -> Card:
+    body: list[Element] = [
+        cards.text(f"Agenda for {cards.escape(tag)}", size="Medium", weight="Bolder"),
+        cards.text(
+            f"Session {session} of {SESSIONS} · {phase_of(session)}"
+            + (
+                " · the TAG's first session: the default template, nothing to recap yet"
+                if first
+                else ""
+            ),
+            subtle=True,
+            spacing="None",
+        ),
+        {
+            "type": "Input.Number",
+            "id": "session",
+            "label": "Session number",
+            "value": session,
+            "min": 1,
+            "max": 20,
+        },
+        cards.date_input("day", label="Date", value=day.isoformat()),
+        {"type": "Input.Time", "id": "time", "label": "Start time", "value": clock},
+        cards.text_input("timezone", label="Time zone of that time", value=timezone, max_length=64),
+        {
+            "type": "Input.Number",
+            "id": "length",
+            "label": "Session length (minutes)",
+            "value": length,
+            "min": 15,
+            "max": 240,
+        },
+    ]
+    return cards.card(
+        body,
+        [
+            cards.submit("Next", DIALOG_VERB, {"step": "when"}, style="positive"),
+            {
+                "type": "Action.ShowCard",
+                "title": "Guiding questions",
+                "card": cards.card(questions_elements(questions)),
+            },
+        ],
+    )
+
+
+def edit_card(
+    items: Sequence[AgendaItem], length: int, recap: Sequence[RecapLine], note: str | None = None
+) -> Card:
+    body: list[Element] = [
+        cards.text("Build the agenda", size="Medium", weight="Bolder"),
+        cards.text(
+            "Edit titles and minutes, renumber to reorder, tick to remove, add one item at the bottom. "
+            "Press Update to see the result, Post when it is ready.",
+            subtle=True,
+            spacing="None",
+        ),
+    ]
+    if note:
+        body.append(cards.text(note, color="Good"))
+    for index, item in enumerate(items):
+        row = cards.columns(
+            cards.column(
+                [
+                    {
+                        "type": "Input.Number",
+                        "id": f"order{index}",
+                        "value": index + 1,
+                        "min": 1,
+                        "max": 99,
+                    }
+                ],
+                width=60,
+            ),
+            cards.column([cards.text_input(f"title{index}", value=item.title, max_length=150)]),
+            cards.column(
+                [
+                    {
+                        "type": "Input.Number",
+                        "id": f"minutes{index}",
+                        "value": item.minutes,
+                        "min": 1,
+                        "max": 180,
+                    }
+                ],
+                width=70,
+            ),
+            cards.column(
+                [
+                    {
+                        "type": "Input.Toggle",
+                        "id": f"remove{index}",
+                        "title": "Remove",
+                        "value": "false",
+                    }
+                ],
+                width=90,
+            ),
+        )
+        body.append(row)
+        if item.role == "recap":
+            body += _recap_lines(recap)
+    body.append(cards.text("Add an item", weight="Bolder", separator=True))
+    body.append(
+        cards.columns(
+            cards.column(
+                [
+                    {
+                        "type": "Input.Number",
+                        "id": "new_order",
+                        "placeholder": "#",
+                        "min": 1,
+                        "max": 99,
+                    }
+                ],
+                width=60,
+            ),
+            cards.column([cards.text_input("new_title", placeholder="Title", max_length=150)]),
+            cards.column(
+                [
+                    {
+                        "type": "Input.Number",
+                        "id": "new_minutes",
+                        "placeholder": "min",
+                        "min": 1,
+                        "max": 180,
+                    }
+                ],
+                width=70,
+            ),
+        )
+    )
+    body.append(budget_line(items, length))
+    return cards.card(
+        body,
+        [
+            cards.submit("Update", DIALOG_VERB, {"step": "edit", "do": "update"}),
+            cards.submit(
+                "Post agenda", DIALOG_VERB, {"step": "edit", "do": "post"}, style="positive"
+            ),
+        ],
+    )
+
+
+def agenda_card(view: AgendaView, questions: Questions) -> Card:
+    body: list[Element] = [
+        cards.text(
+            f"🗓 TAG working session {view.session} of {SESSIONS} · {phase_of(view.session)}",
+            subtle=True,
+            size="Small",
+        ),
+        cards.text(cards.escape(view.tag), size="Large", weight="Bolder", spacing="Small"),
+        cards.text(
+            f"{card_time(view.starts_at)} · {view.length} min", weight="Bolder", spacing="None"
+        ),
+        cards.text(
+            f"Set in {view.timezone}; shown in your own time zone. Agenda by {cards.escape(view.owner)}.",
+            subtle=True,
+            size="Small",
+            spacing="None",
+        ),
+    ]
+    for index, item in enumerate(view.items, start=1):
+        body.append(
+            cards.columns(
+                cards.column([cards.text(f"{index}. {cards.escape(item.title)}")]),
+                cards.column([cards.text(f"{item.minutes} min", subtle=True)], width="auto"),
+                spacing="Small",
+            )
+        )
+        if item.role == "recap":
+            body += _recap_lines(view.recap)
+    body.append(budget_line(view.items, view.length))
+    body.append(cards.text("Before the session", weight="Bolder", separator=True))
+    body += [cards.text(f"☐ {step}", size="Small", spacing="None") for step in PREPARATION]
+    body.append(
+        cards.text(
+            f"**Attending: {len(view.attending)}** · Can't attend: {len(view.declining)}",
+            separator=True,
+        )
+    )
+    if view.attending:
+        body.append(
+            cards.text(
+                ", ".join(cards.escape(n) for n in view.attending),
+                subtle=True,
+                size="Small",
+                spacing="None",
+            )
+        )
+    if view.pending:
+        body.append(
+            cards.text(
+                "Proposed items (the agenda's owner decides)", weight="Bolder", separator=True
+            )
+        )
+        for proposal in view.pending:
+            body.append(
+                cards.container(
+                    [
+                        cards.text(
+                            f"{cards.escape(proposal.title)} · {proposal.minutes} min — proposed by {cards.escape(proposal.by)}",
+                            size="Small",
+                        ),
+                        {
+                            "type": "ActionSet",
+                            "actions": [
+                                cards.execute(
+                                    "Accept",
+                                    DECIDE,
+                                    {
+                                        "agenda_id": view.id,
+                                        "proposal_id": proposal.id,
+                                        "accept": True,
+                                    },
+                                ),
+                                cards.execute(
+                                    "Decline",
+                                    DECIDE,
+                                    {
+                                        "agenda_id": view.id,
+                                        "proposal_id": proposal.id,
+                                        "accept": False,
+                                    },
+                                ),
+                            ],
+                        },
+                    ]
+                )
+            )
+    propose = cards.card(
+        [
+            cards.text_input("title", label="Item to add", max_length=150),
+            {
+                "type": "Input.Number",
+                "id": "minutes",
+                "label": "Minutes",
+                "value": 5,
+                "min": 1,
+                "max": 60,
+            },
+        ],
+        [cards.execute("Propose", PROPOSE, {"agenda_id": view.id})],
+    )
+    return cards.card(
+        body,
+        [
+            cards.execute(
+                "I'll attend", RSVP, {"agenda_id": view.id, "attending": True}, style="positive"
+            ),
+            cards.execute("Can't attend", RSVP, {"agenda_id": view.id, "attending": False}),
+            {"type": "Action.ShowCard", "title": "Propose an item", "card": propose},
+            {
+                "type": "Action.ShowCard",
+                "title": "Guiding questions",
+                "card": cards.card(questions_elements(questions)),
+            },
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class CommitmentLine:
+    city: str
+    text: str
+    due: date | None
+    status: str = "open"
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    id: int
+    tag: str
+    session: int
+    author: str
+    key_points: str
+    takeaways: tuple[str, ...]
+    commitments: tuple[CommitmentLine, ...]
+    support: str
+    next_session: date | None
+    edited: bool = False
+
+
+def summary_form(
+    *,
+    tag: str,
+    session: int,
+    key_points: str = "",
+    takeaways: Sequence[str] = (),
+    support: str = "",
+    next_session: date | None = None,
+) -> Card:
+    body: list[Element] = [
+        cards.text(f"Summary of {cards.escape(tag)}", size="Medium", weight="Bolder"),
+        {
+            "type": "Input.Number",
+            "id": "session",
+            "label": "Session number",
+            "value": session,
+            "min": 1,
+            "max": 20,
+        },
+        cards.text_input(
+            "key_points", label="Key points", value=key_points, multiline=True, max_length=4000
+        ),
+    ]
+    for index in range(3):
+        body.append(
+            cards.text_input(
+                f"takeaway{index}",
+                label=f"Takeaway {index + 1}" + ("" if index == 0 else " (optional)"),
+                value=takeaways[index] if index < len(takeaways) else None,
+                max_length=300,
+            )
+        )
+    body.append(
+        cards.text_input(
+            "support",
+            label="Support requested (optional)",
+            value=support,
+            multiline=True,
+            max_length=2000,
+        )
+    )
+    body.append(
+        cards.date_input(
+            "next_session",
+            label="Next session (optional)",
+            value=next_session.isoformat() if next_session else None,
+        )
+    )
+    return cards.card(
+        body, [cards.submit("Next", DIALOG_VERB, {"step": "summary"}, style="positive")]
+    )
+
+
+def summary_card(view: SummaryView) -> Card:
+    body: list[Element] = [
+        cards.text(
+            f"🧭 TAG summary #{view.id} · session {view.session}"
+            + (" · edited" if view.edited else ""),
+            subtle=True,
+            size="Small",
+        ),
+        cards.text(cards.escape(view.tag), size="Large", weight="Bolder", spacing="Small"),
+        cards.text(f"by {cards.escape(view.author)}", subtle=True, spacing="None"),
+        cards.text("Top takeaways", weight="Bolder", separator=True),
+    ]
+    body += [cards.text(f"{n}. {cards.escape(t)}") for n, t in enumerate(view.takeaways, start=1)]
+    body.append(cards.text("Commitments until the next session", weight="Bolder", separator=True))
+    if view.commitments:
+        for line in view.commitments:
+            due = f"due {line.due:%d %b %Y}" if line.due else "no due date"
+            body.append(
+                cards.columns(
+                    cards.column([cards.text(f"**{cards.escape(line.city)}**")], width="auto"),
+                    cards.column([cards.text(cards.escape(line.text))]),
+                    cards.column([cards.text(due, subtle=True)], width="auto"),
+                )
+            )
+    else:
+        body.append(cards.text("None recorded.", subtle=True))
+    body.append(cards.text("Key points", weight="Bolder", separator=True))
+    body.append(cards.text(cards.escape(view.key_points)))
+    if view.support.strip():
+        body.append(cards.text("Support requested", weight="Bolder"))
+        body.append(cards.text(cards.escape(view.support)))
+    if view.next_session:
+        body.append(cards.text(f"**Next session:** {view.next_session:%A %d %B %Y}"))
+    return cards.card(body)

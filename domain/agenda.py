@@ -1,0 +1,199 @@
+"""TAG working sessions as plain data: the agenda template, its arithmetic, session numbering,
+the guiding questions by stage, the preparation checklist (DOMAIN.md §2.1, §3.1, §4.1, §4.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+SESSIONS = 10
+AMBITION_SESSIONS = 2  # 2 in Ambition & roadmap, 8 in Implementation
+EARLY_SESSIONS = 3  # "Early calls will focus on coaching; later calls on shared commitments"
+DEFAULT_LENGTH = 60
+MAX_ITEMS = 15
+MAX_TITLE = 150
+RECAP = "recap"
+
+
+class AgendaError(ValueError):
+    """An agenda change that cannot be made; the message is the reply."""
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    title: str
+    minutes: int
+    role: str | None = None  # "recap" marks the item the open commitments are listed under
+
+
+DEFAULT_TEMPLATE: tuple[AgendaItem, ...] = (
+    AgendaItem("Agenda and objective setting by the facilitator", 5),
+    AgendaItem("Recap of last session's commitments (lead expert)", 5, RECAP),
+    AgendaItem("Reflection on progress since the last session (cities and mentor)", 20),
+    AgendaItem("New phase-specific topics (lead expert)", 5),
+    AgendaItem("Shared obstacles and opportunities, cooperation and peer coaching", 20),
+    AgendaItem("Shared commitments and next meeting", 5),
+)
+
+PREPARATION = (
+    "Confirm attendance",
+    "Read the pre-reads sent by the lead expert, if any",
+    "Send discussion questions to the lead expert, if any",
+    "Take stock of your city's progress on actions since the last session",
+    "Reflect on objectives until the next session and areas for cooperation",
+)
+
+MENTOR_QUESTIONS = (
+    "What was the biggest challenge for your city and what got you through it?",
+    "What actions have you taken that other cities could replicate?",
+    "What has been your city's biggest strength and how did you leverage it?",
+    "What would you have planned differently about your intelligent city journey?",
+    "Which participant city needs do you share that could lead to joint action?",
+    "What can your city learn from the ICC and the participants' approach?",
+)
+
+CITY_QUESTIONS = (
+    "How have you made progress on the learnings from the last cross-city lab?",
+    "How are you engaging your citizens and ecosystem? What can cities learn from each other?",
+    "How can the ICC contribute more to your city's progress; what support do you need?",
+    "What are the opportunities to collaborate?",
+    "What circumstances and experiences do we share that could spark cooperation and peer coaching?",
+)
+
+EARLY_FOCUS = (
+    "Understand each city's objectives: what it wants to achieve and how",
+    "Understand the current approach: what has each city done since the last lab or session?",
+    "Manage expectations: what should the TAG sessions achieve for each city?",
+)
+
+LATER_FOCUS = (
+    "Find areas for collaboration: similarities, joint themes, milestones to exchange on",
+    "Make actionable commitments: what will each city do until the next session, with what support?",
+    "Build long-term relationships",
+)
+
+
+def session_number(previous_sessions: int) -> int:
+    """The number of the next working session (n of 10), counting those already held."""
+    return previous_sessions + 1
+
+
+def phase_of(session: int) -> str:
+    return "Ambition & roadmap" if session <= AMBITION_SESSIONS else "Implementation"
+
+
+def is_early(session: int) -> bool:
+    return session <= EARLY_SESSIONS
+
+
+@dataclass(frozen=True)
+class Questions:
+    stage: str
+    focus: tuple[str, ...]
+    mentor: tuple[str, ...]
+    cities: tuple[str, ...]
+
+
+def guiding_questions(session: int) -> Questions:
+    if is_early(session):
+        return Questions(
+            "Early session: coaching", EARLY_FOCUS, MENTOR_QUESTIONS[:3], CITY_QUESTIONS[:2]
+        )
+    return Questions(
+        "Later session: shared commitments", LATER_FOCUS, MENTOR_QUESTIONS[3:], CITY_QUESTIONS[2:]
+    )
+
+
+def total(items: Sequence[AgendaItem]) -> int:
+    return sum(item.minutes for item in items)
+
+
+def over_by(items: Sequence[AgendaItem], length: int) -> int:
+    """Minutes beyond the session's length (0 when it fits). Going over is allowed, not hidden."""
+    return max(0, total(items) - length)
+
+
+def check_item(title: str, minutes: object) -> AgendaItem:
+    clean = " ".join(title.split())
+    if not clean:
+        raise AgendaError("An agenda item needs a title.")
+    if len(clean) > MAX_TITLE:
+        raise AgendaError(f"Keep an item's title under {MAX_TITLE + 1} characters.")
+    try:
+        value = int(str(minutes).strip())
+    except ValueError:
+        raise AgendaError(f"“{clean[:40]}”: minutes must be a whole number.") from None
+    if not 1 <= value <= 180:
+        raise AgendaError(f"“{clean[:40]}”: give between 1 and 180 minutes.")
+    return AgendaItem(clean, value)
+
+
+def add_item(
+    items: Sequence[AgendaItem], item: AgendaItem, position: int | None = None
+) -> tuple[AgendaItem, ...]:
+    if len(items) >= MAX_ITEMS:
+        raise AgendaError(f"An agenda holds at most {MAX_ITEMS} items.")
+    at = len(items) if position is None else max(0, min(position, len(items)))
+    return (*items[:at], item, *items[at:])
+
+
+def remove_item(items: Sequence[AgendaItem], index: int) -> tuple[AgendaItem, ...]:
+    if not 0 <= index < len(items):
+        raise AgendaError("There is no such item.")
+    return (*items[:index], *items[index + 1 :])
+
+
+def move_item(items: Sequence[AgendaItem], index: int, to: int) -> tuple[AgendaItem, ...]:
+    if not 0 <= index < len(items):
+        raise AgendaError("There is no such item.")
+    moved = list(items)
+    item = moved.pop(index)
+    moved.insert(max(0, min(to, len(moved))), item)
+    return tuple(moved)
+
+
+def edit_item(
+    items: Sequence[AgendaItem], index: int, title: str, minutes: object
+) -> tuple[AgendaItem, ...]:
+    if not 0 <= index < len(items):
+        raise AgendaError("There is no such item.")
+    checked = check_item(title, minutes)
+    updated = list(items)
+    updated[index] = replace(items[index], title=checked.title, minutes=checked.minutes)
+    return tuple(updated)
+
+
+def apply_edits(items: Sequence[AgendaItem], form: Mapping[str, object]) -> tuple[AgendaItem, ...]:
+    """The agenda after one submit of the editing card: per item a title, minutes, a position
+    and a remove toggle (`title<i>`, `minutes<i>`, `order<i>`, `remove<i>`), and one new item."""
+    # (position, 0 if the person moved it else 1, original index): a moved item goes before
+    # the one that already held the position it was given.
+    rows: list[tuple[float, int, int, AgendaItem]] = []
+    for index, item in enumerate(items):
+        if str(form.get(f"remove{index}", "false")).lower() == "true":
+            continue
+        edited = check_item(
+            str(form.get(f"title{index}", item.title)), form.get(f"minutes{index}", item.minutes)
+        )
+        order = _order(form.get(f"order{index}"), index + 1)
+        moved = 0 if order != index + 1 else 1
+        rows.append(
+            (order, moved, index, replace(item, title=edited.title, minutes=edited.minutes))
+        )
+    new_title = str(form.get("new_title") or "").strip()
+    if new_title:
+        new = check_item(new_title, form.get("new_minutes") or 5)
+        rows.append((_order(form.get("new_order"), len(items) + 1), 0, len(items), new))
+    if len(rows) > MAX_ITEMS:
+        raise AgendaError(f"An agenda holds at most {MAX_ITEMS} items.")
+    if not rows:
+        raise AgendaError("An agenda needs at least one item.")
+    rows.sort(key=lambda row: row[:3])
+    return tuple(row[3] for row in rows)
+
+
+def _order(raw: object, default: int) -> float:
+    try:
+        return float(str(raw).strip()) if raw not in (None, "") else float(default)
+    except ValueError:
+        raise AgendaError("Positions must be numbers (1 is first).") from None

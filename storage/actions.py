@@ -1,0 +1,122 @@
+"""Action items (actions, agreements, commitments) and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ActionEvent, ActionItem, City, utcnow
+
+OPEN_STATUSES = ("open", "in_progress", "blocked")
+
+
+async def open_for_recap(session: AsyncSession, city_id: int, group: str) -> list[ActionItem]:
+    """What the last ecosystem calls of this city and stakeholder group left open."""
+    result = await session.scalars(
+        select(ActionItem)
+        .where(
+            ActionItem.city_id == city_id,
+            ActionItem.source_type == "minutes",
+            func.lower(ActionItem.stakeholder_group) == group.strip().lower(),
+            ActionItem.status.in_(OPEN_STATUSES),
+        )
+        .order_by(ActionItem.id)
+    )
+    return list(result.all())
+
+
+async def open_for_city(session: AsyncSession, city_id: int) -> list[ActionItem]:
+    result = await session.scalars(
+        select(ActionItem)
+        .where(
+            ActionItem.city_id == city_id,
+            ActionItem.status.in_(OPEN_STATUSES),
+            ActionItem.source_type == "minutes",
+        )
+        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+    )
+    return list(result.all())
+
+
+async def listing(
+    session: AsyncSession,
+    *,
+    city_ids: Sequence[int] | None = None,
+    tag_ids: Sequence[int] | None = None,
+    owner_person_id: int | None = None,
+    only_open: bool = True,
+    kinds: Sequence[str] = ("action", "commitment"),
+    limit: int = 200,
+) -> list[ActionItem]:
+    statement = select(ActionItem).where(ActionItem.kind.in_(kinds))
+    scopes = []
+    if city_ids is not None:
+        scopes.append(ActionItem.city_id.in_(city_ids))
+    if tag_ids is not None:
+        scopes.append(ActionItem.tag_id.in_(tag_ids))
+    if scopes:
+        from sqlalchemy import or_
+
+        statement = statement.where(or_(*scopes))
+    if owner_person_id is not None:
+        statement = statement.where(ActionItem.owner_person_id == owner_person_id)
+    if only_open:
+        statement = statement.where(ActionItem.status.in_(OPEN_STATUSES))
+    statement = statement.order_by(
+        ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id
+    ).limit(limit)
+    return list((await session.scalars(statement)).all())
+
+
+async def get(session: AsyncSession, action_id: int) -> ActionItem | None:
+    return await session.get(ActionItem, action_id)
+
+
+async def set_status(
+    session: AsyncSession,
+    item: ActionItem,
+    status: str,
+    by_name: str,
+    *,
+    source_type: str | None = None,
+    source_id: int | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Change an item's status and record who did it; False if it already had that status."""
+    if item.status == status:
+        return False
+    now = now or utcnow()
+    item.status = status
+    item.updated_at = now
+    session.add(
+        ActionEvent(
+            action_id=item.id,
+            status=status,
+            by_name=by_name,
+            source_type=source_type,
+            source_id=source_id,
+            at=now,
+        )
+    )
+    return True
+
+
+async def history(session: AsyncSession, action_id: int) -> list[ActionEvent]:
+    result = await session.scalars(
+        select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(ActionEvent.id)
+    )
+    return list(result.all())
+
+
+async def city_names(session: AsyncSession, city_ids: Sequence[int]) -> dict[int, City]:
+    if not city_ids:
+        return {}
+    result = await session.scalars(select(City).where(City.id.in_(set(city_ids))))
+    return {city.id: city for city in result.all()}
+
+
+def due_label(due: date | None) -> str:
+    return f"{due:%d %b %Y}" if due else "no due date"

@@ -1,0 +1,338 @@
+"""TAG agendas and summaries through /api/messages: the session cycle of a TAG."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from storage.models import ActionItem, Agenda, TagSummary
+from tests.harness import teams
+from tests.harness.bot import BotUnderTest, Reply
+from tests.test_commands import card_text
+
+TAG = teams.GREEN_TAG
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def next_week() -> str:
+    return (datetime.now(UTC).astimezone(BRUSSELS).date() + timedelta(days=7)).isoformat()
+
+
+def when(**overrides: Any) -> dict[str, Any]:
+    value = {
+        "verb": "dialog",
+        "step": "when",
+        "session": 1,
+        "day": next_week(),
+        "time": "10:00",
+        "timezone": "Europe/Brussels",
+        "length": 60,
+    }
+    value.update(overrides)
+    return value
+
+
+def unchanged(items: int) -> dict[str, Any]:
+    return {"verb": "dialog", "step": "edit", **{f"order{i}": i + 1 for i in range(items)}}
+
+
+async def build_agenda(
+    bot: BotUnderTest,
+    *,
+    who: teams.User = teams.MARTA,
+    conversation: teams.Conversation = TAG,
+    edits: dict[str, Any] | None = None,
+) -> Reply:
+    reply = await bot.say("agenda", conversation=conversation, who=who)
+    assert reply.cards, reply.text
+    reply = await bot.submit(when(), conversation=conversation, who=who)
+    assert "Build the agenda" in card_text(reply.cards[0]), reply.text
+    form = {**unchanged(6), **(edits or {}), "do": "post"}
+    return await bot.submit(form, conversation=conversation, who=who)
+
+
+async def post_summary(
+    bot: BotUnderTest,
+    commitments: str,
+    *,
+    who: teams.User = teams.MARTA,
+    conversation: teams.Conversation = TAG,
+) -> Reply:
+    reply = await bot.say("summary", conversation=conversation, who=who)
+    assert reply.cards, reply.text
+    form = {
+        "verb": "dialog",
+        "step": "summary",
+        "session": 1,
+        "key_points": "Retrofit financing",
+        "takeaway0": "Pool the tenders",
+        "takeaway1": "Share energy data",
+    }
+    reply = await bot.submit(form, conversation=conversation, who=who)
+    assert "Commitments" in reply.text, reply.text
+    return await bot.say(commitments, conversation=conversation, who=who)
+
+
+def in_days(days: int) -> str:
+    return (datetime.now(UTC).astimezone(BRUSSELS).date() + timedelta(days=days)).isoformat()
+
+
+async def agenda_row(bot: BotUnderTest) -> Agenda:
+    async with bot.services.database.unit_of_work() as session:
+        return (await session.scalars(select(Agenda).order_by(Agenda.id.desc()))).first()  # type: ignore[return-value]
+
+
+async def test_the_mentor_builds_and_posts_the_first_agenda(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    shown = card_text(reply.cards[0])
+    assert "Session 1 of 10" in shown
+    assert "first session" in shown
+    assert "Early session: coaching" in shown  # guiding questions by stage
+    reply = await bot.submit(when(), conversation=TAG, who=teams.MARTA)
+    editing = card_text(reply.cards[0])
+    assert "Recap of last session's commitments" in editing
+    assert "No open commitments from earlier sessions." in editing
+    assert "60 of 60 min" in editing
+    # Add a 15-minute guest talk at position 3 and see the total go over, flagged.
+    reply = await bot.submit(
+        {
+            **unchanged(6),
+            "new_title": "Guest talk: Valencia's retrofit fund",
+            "new_minutes": 15,
+            "new_order": 3,
+            "do": "update",
+        },
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    updated = card_text(reply.cards[0])
+    assert "75 of 60 min: 15 min over" in updated
+    # Reorder (move the last item first), remove one, post.
+    form = {**unchanged(7), "order6": 1, "remove3": "true", "do": "post"}
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    card = reply.cards[0]
+    shown = card_text(card)
+    assert "TAG working session 1 of 10" in shown
+    assert shown.index("Shared commitments and next meeting") < shown.index(
+        "Agenda and objective setting"
+    )
+    assert "Guest talk" in shown
+    assert "Confirm attendance" in shown  # the preparation checklist
+    assert "{{DATE(" in shown  # each reader sees their own time zone
+    titles = [a["title"] for a in card["actions"]]
+    assert titles == ["I'll attend", "Can't attend", "Propose an item", "Guiding questions"]
+    agenda = await agenda_row(bot)
+    assert agenda.session_number == 1
+    assert agenda.timezone == "Europe/Brussels"
+    assert agenda.items[0]["title"] == "Shared commitments and next meeting"
+    assert agenda.starts_at.astimezone(BRUSSELS).hour == 10
+
+
+async def test_bad_times_and_minutes_are_refused_with_a_reason(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(when(day="2020-01-01"), conversation=TAG, who=teams.MARTA)
+    assert "already passed" in reply.text
+    reply = await bot.submit(when(timezone="Mars/Base"), conversation=TAG, who=teams.MARTA)
+    assert "time zone" in reply.text
+    await bot.submit(when(), conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(
+        {**unchanged(6), "minutes2": "0", "do": "update"}, conversation=TAG, who=teams.MARTA
+    )
+    assert "between 1 and 180" in reply.text
+
+
+async def test_only_the_mentor_and_experts_build_the_agenda(rostered_bot: BotUnderTest) -> None:
+    reply = await rostered_bot.say("agenda", conversation=TAG, who=teams.ALICE)
+    assert "Only the mentor and the experts of Green Buildings" in reply.text
+    reply = await rostered_bot.say(
+        "agenda", conversation=TAG, who=teams.LENA
+    )  # the lead expert may
+    assert reply.cards
+
+
+async def test_summary_is_refused_to_a_city_rep_and_accepted_from_the_mentor(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say("summary", conversation=TAG, who=teams.ALICE)
+    assert "Only the mentor and the experts of Green Buildings" in reply.text
+    reply = await post_summary(
+        bot,
+        f"Aarhus | Publish the retrofit map | {in_days(20)}\nBraga | Share the heat-pump tender",
+    )
+    assert "Summary #1 posted" in reply.text
+    shown = card_text(reply.cards[0])
+    assert "Pool the tenders" in shown
+    assert "Publish the retrofit map" in shown
+    async with bot.services.database.unit_of_work() as session:
+        commitments = (
+            await session.scalars(select(ActionItem).where(ActionItem.kind == "commitment"))
+        ).all()
+    assert {(c.owner_name, c.owner_type, c.tag_id is not None) for c in commitments} == {
+        ("Aarhus", "city", True),
+        ("Braga", "city", True),
+    }
+    # They land in the action tracker of the TAG channel.
+    reply = await bot.say("actions", conversation=TAG, who=teams.MARTA)
+    assert "Publish the retrofit map" in card_text(reply.cards[0])
+
+
+async def test_commitments_must_name_a_city_of_the_tag(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    reply = await post_summary(bot, "Lisbon | Something")
+    assert "not a city of this TAG" in reply.text
+    reply = await bot.say(
+        f"Aarhus | Something | {(datetime.now(UTC).astimezone(BRUSSELS).date() - timedelta(days=3)).isoformat()}",
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    assert "in the past" in reply.text
+    reply = await bot.say("none", conversation=TAG, who=teams.MARTA)
+    assert "posted" in reply.text
+
+
+async def test_the_next_agenda_recaps_the_open_commitments_of_that_tag_only(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)
+    await post_summary(
+        bot,
+        f"Aarhus | Publish the retrofit map | {in_days(20)}\nBraga | Share the heat-pump tender",
+    )
+    await post_summary(
+        bot, "Kalamata | Tourism-only commitment", who=teams.PAULO, conversation=teams.TOURISM_TAG
+    )
+    async with bot.services.database.unit_of_work() as session:
+        braga = await session.scalar(
+            select(ActionItem).where(ActionItem.text == "Share the heat-pump tender")
+        )
+    assert braga is not None
+    await bot.execute(
+        "actions.set", {"action_id": braga.id, "status": "done", "view": "open"}, who=teams.BEATRIZ
+    )
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    assert "Session 2 of 10" in card_text(reply.cards[0])
+    reply = await bot.submit(when(session=2), conversation=TAG, who=teams.MARTA)
+    editing = card_text(reply.cards[0])
+    assert "Publish the retrofit map" in editing
+    assert "Aarhus" in editing
+    assert "heat-pump tender" not in editing  # done: no longer open
+    assert "Tourism-only commitment" not in editing  # another TAG's
+
+
+async def test_attendance_counts_update_in_place_and_a_duplicate_counts_once(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)
+    agenda = await agenda_row(bot)
+    activity = teams.execute(
+        "agenda.rsvp",
+        {"agenda_id": agenda.id, "attending": True},
+        service_url=bot.connector.url,
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    first = await bot.post(activity)
+    second = await bot.post(activity)
+    assert "Attending: 1" in card_text(first.body["value"])
+    assert "Attending: 1" in card_text(second.body["value"])
+    reply = await bot.execute(
+        "agenda.rsvp", {"agenda_id": agenda.id, "attending": False}, conversation=TAG, who=teams.BOB
+    )
+    assert "Can't attend: 1" in card_text(reply.body["value"])
+    from dialogs.agenda import card_sync
+
+    await card_sync(bot.services).coalescer.wait_idle()
+    final = bot.connector.updates()[-1]
+    assert final.activity_id == agenda.activity_id
+    assert "Attending: 1** · Can't attend: 1" in card_text(final.card)
+
+
+async def test_members_propose_items_and_the_owner_accepts_or_declines(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)
+    agenda = await agenda_row(bot)
+    reply = await bot.execute(
+        "agenda.propose",
+        {"agenda_id": agenda.id, "title": "Heat maps", "minutes": 10},
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    assert "Proposed items" in card_text(reply.body["value"])
+    await bot.execute(
+        "agenda.propose",
+        {"agenda_id": agenda.id, "title": "Off-topic", "minutes": 5},
+        conversation=TAG,
+        who=teams.BOB,
+    )
+    reply = await bot.execute(
+        "agenda.propose",
+        {"agenda_id": agenda.id, "title": "", "minutes": 5},
+        conversation=TAG,
+        who=teams.BOB,
+    )
+    assert "needs a title" in reply.body["value"]
+    heat, off = 1, 2
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda.id, "proposal_id": heat, "accept": True},
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    assert "only Marta Mentor" in reply.body["value"]
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda.id, "proposal_id": heat, "accept": True},
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    shown = card_text(reply.body["value"])
+    assert "7. Heat maps" in shown
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda.id, "proposal_id": off, "accept": False},
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    assert "Off-topic" not in card_text(reply.body["value"])
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda.id, "proposal_id": off, "accept": True},
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    assert "already declined" in reply.body["value"]
+    agenda = await agenda_row(bot)
+    assert [i["title"] for i in agenda.items][-1] == "Heat maps"
+
+
+async def test_editing_a_summary_updates_its_card_in_place(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    await post_summary(bot, "none")
+    async with bot.services.database.unit_of_work() as session:
+        summary = (await session.scalars(select(TagSummary))).one()
+    bot.connector.clear()
+    reply = await bot.say(f"summary edit {summary.id}", conversation=TAG, who=teams.MARTA)
+    assert "Retrofit financing" in card_text(reply.cards[0])  # prefilled
+    form = {
+        "verb": "dialog",
+        "step": "summary",
+        "session": 1,
+        "key_points": "Retrofit financing and heat maps",
+        "takeaway0": "Pool the tenders",
+    }
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    assert "updated" in reply.text
+    (update,) = bot.connector.updates()
+    assert update.activity_id == summary.activity_id
+    assert "heat maps" in card_text(update.card)
+    assert "edited" in card_text(update.card)
