@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -21,8 +22,9 @@ from bot.router import Router
 from bot.services import Services
 from bot.web import ADAPTER, BOT, SERVICES, add_routes
 from config import ConfigError, Settings, load_settings
-from dialogs import build_router, job_sources, on_shutdown, on_startup
+from dialogs import build_router, job_sources, on_elected, on_shutdown, on_startup
 from scheduler.engine import Engine
+from scheduler.leader import Leadership
 from scheduler.setup import create_scheduler
 from storage.db import Database, is_unavailable_error
 from storage.migrate import migrate
@@ -30,6 +32,7 @@ from storage.migrate import migrate
 log = logging.getLogger("icc-bot")
 
 ENGINE = web.AppKey("engine", Engine)
+LEADERSHIP = web.AppKey("leadership", Leadership)
 
 
 def create_app(
@@ -72,26 +75,39 @@ async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100)
     async with aiohttp.ClientSession(connector=connector) as http:
         auth.use_session(http)
-        services.outbound = Outbound(http, AdapterTokens(auth, services.settings.app_id))
+        services.outbound = Outbound(
+            http,
+            AdapterTokens(auth, services.settings.app_id),
+            timeout=services.settings.connector_timeout_seconds,
+        )
         yield
         services.outbound = None
         auth.use_session(None)
 
 
 async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The scheduler runs in the one process that leads (see scheduler/leader.py)."""
     services = app[SERVICES]
     scheduler = create_scheduler(misfire_grace_seconds=services.settings.reminder_grace_seconds)
     engine = Engine(scheduler, services.database, job_sources(services))
-    engine.start()
-    await engine.reconcile()
     app[ENGINE] = engine
-    services.nudge_scheduler = lambda: _nudge(engine)
+
+    async def elected() -> None:
+        engine.start()
+        await engine.reconcile()
+        _spawn(on_elected(services))  # catch up on what fell due while nobody led
+
+    leadership = Leadership(services.database, elected, engine.pause)
+    app[LEADERSHIP] = leadership
+    services.nudge_scheduler = lambda: _spawn(engine.reconcile()) if leadership.leader else None
+    await leadership.start()
     yield
+    await leadership.stop()
     engine.stop()
 
 
-def _nudge(engine: Engine) -> None:
-    task = asyncio.get_running_loop().create_task(engine.reconcile())
+def _spawn(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
     _background.add(task)
     task.add_done_callback(_background.discard)
 

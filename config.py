@@ -41,6 +41,8 @@ class Settings:
     # Grace period for reminders that fell due while the bot was down.
     reminder_grace_seconds: int = 3600
     run_scheduler: bool = True
+    # How long one call to the Bot Connector may take before it counts as failed (and is retried).
+    connector_timeout_seconds: float = 20.0
     # Where inbound tokens' signing keys are published; Bot Framework's own default if unset.
     openid_metadata_url: str = ""
 
@@ -136,6 +138,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if get("ICC_REMINDER_GRACE_SECONDS"):
         values["reminder_grace_seconds"] = _parse_int(
             "ICC_REMINDER_GRACE_SECONDS", get("ICC_REMINDER_GRACE_SECONDS"), 0, 7 * 24 * 3600
+        )
+    if get("ICC_CONNECTOR_TIMEOUT_SECONDS"):
+        values["connector_timeout_seconds"] = float(
+            _parse_int(
+                "ICC_CONNECTOR_TIMEOUT_SECONDS", get("ICC_CONNECTOR_TIMEOUT_SECONDS"), 1, 300
+            )
         )
     if get("ICC_RUN_SCHEDULER"):
         values["run_scheduler"] = _parse_bool("ICC_RUN_SCHEDULER", get("ICC_RUN_SCHEDULER"))

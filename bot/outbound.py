@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # Microsoft lists 412, 429, 502, 503 and 504; a 500 from the connector is as transient in practice.
 RETRYABLE = {412, 429, 500, 502, 503, 504}
+_CANCELLED = object()
 GONE = {403, 404}
 
 
@@ -117,10 +118,23 @@ class Outbound:
         self._tenant_lock = asyncio.Lock()
         self.sent_count = 0
 
-    async def send(self, target: Target, activity: dict[str, Any]) -> str:
-        """Post a new message in the conversation; returns its activity id."""
+    async def send(
+        self,
+        target: Target,
+        activity: dict[str, Any],
+        *,
+        reserve: Callable[[], Awaitable[bool]] | None = None,
+    ) -> str | None:
+        """Post a new message in the conversation; returns its activity id.
+
+        `reserve`, if given, runs once the rate limits allow the first attempt and just before
+        it: a False answer cancels the send (returns None). The reminders' outbox uses it, so
+        a delivery is marked "sending" only when it is really about to leave.
+        """
         url = f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}/activities"
-        body = await self._call("POST", url, target, activity)
+        body = await self._call("POST", url, target, activity, reserve=reserve)
+        if body is _CANCELLED:
+            return None
         return str(body.get("id", "")) if isinstance(body, dict) else ""
 
     async def update(self, target: Target, activity_id: str, activity: dict[str, Any]) -> None:
@@ -143,10 +157,20 @@ class Outbound:
                 self.tenants.record(tenant, self._clock())
             self.conversations.record(key, self._clock())
 
-    async def _call(self, method: str, url: str, target: Target, payload: dict[str, Any]) -> Any:
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        target: Target,
+        payload: dict[str, Any],
+        *,
+        reserve: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Any:
         last_status: int | None = None
         for attempt in range(self._retry.attempts):
             await self._pace(target)
+            if attempt == 0 and reserve is not None and not await reserve():
+                return _CANCELLED
             headers = {"Content-Type": "application/json"}
             token = await self._tokens.token(target.service_url)
             if token:

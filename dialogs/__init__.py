@@ -11,7 +11,7 @@ from scheduler.engine import JobSource
 
 
 def build_router() -> Router:
-    from dialogs import actions, agenda, minutes, poll, profile, setup, summary
+    from dialogs import actions, agenda, minutes, poll, profile, remind, setup, summary
 
     router = Router()
 
@@ -24,15 +24,23 @@ def build_router() -> Router:
     router.include(actions.router)
     router.include(agenda.router)
     router.include(summary.router)
+    router.include(remind.router)
     router.include(setup.router)
     router.include(profile.router)
     return router
 
 
 def job_sources(services: Services) -> list[JobSource]:
-    from dialogs import poll
+    from dialogs import poll, remind
 
-    return [poll.job_source(services)]
+    return [poll.job_source(services), remind.job_source(services)]
+
+
+async def on_elected(services: Services) -> None:
+    """This process now runs the scheduler: deliver what fell due while none did."""
+    from dialogs import remind
+
+    await remind.catch_up(services)
 
 
 async def on_startup(services: Services) -> None:

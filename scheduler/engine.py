@@ -64,6 +64,8 @@ class Engine:
     def start(self) -> None:
         if not self.scheduler.running:
             self.scheduler.start()
+        elif self.scheduler.state == 2:  # STATE_PAUSED: leading again after losing it
+            self.scheduler.resume()
         self.scheduler.add_job(
             self.reconcile,
             "interval",
@@ -72,6 +74,14 @@ class Engine:
             replace_existing=True,
             misfire_grace_time=None,
         )
+
+    def pause(self) -> None:
+        """Another process leads now: run nothing, forget the jobs (they are rebuilt from the
+        tables when this process leads again)."""
+        if self.scheduler.running:
+            self.scheduler.remove_all_jobs()
+            self.scheduler.pause()
+        self._fingerprints.clear()
 
     def stop(self) -> None:
         if self.scheduler.running:

@@ -392,6 +392,54 @@ class TagSummary(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ReminderSeries(Base):
+    """A channel's meeting series: the database is the truth; scheduler jobs derive from it."""
+
+    __tablename__ = "reminder_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id", ondelete="SET NULL"))
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    first_type: Mapped[str] = mapped_column(String(40), default="complete_ecosystem")
+    first_day: Mapped[date] = mapped_column(Date)
+    at_time: Mapped[str] = mapped_column(String(5))  # HH:MM, wall clock in `timezone`
+    timezone: Mapped[str] = mapped_column(String(64))
+    interval_weeks: Mapped[int | None] = mapped_column(Integer)  # None: monthly
+    nudges: Mapped[list[str]] = mapped_column(JSON)
+    custom_text: Mapped[str | None] = mapped_column(Text)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(200))
+    source_key: Mapped[str] = mapped_column(String(500), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderDelivery(Base):
+    """The outbox: one row per (series, occurrence, nudge, channel), written before sending."""
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("reminder_series.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    occurrence_at: Mapped[datetime] = mapped_column()
+    nudge: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="sending")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
 class ProcessedActivity(Base):
     """Activity ids already acted on, so a re-delivered create or vote has the effect of one."""
 
@@ -417,6 +465,8 @@ __all__ = [
     "Poll",
     "PollBallot",
     "ProcessedActivity",
+    "ReminderDelivery",
+    "ReminderSeries",
     "Role",
     "RoleAssignment",
     "Stakeholder",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -101,6 +102,8 @@ class FakeConnector:
     faults: list[Fault] = field(default_factory=list)
     url: str = ""
     card_parser: CardParser | None = None
+    # Called with each call as it arrives, before it is answered (e.g. to kill the bot then).
+    on_call: Callable[[Call], None] | None = None
     # Every Adaptive Card the bot sent, and the problems the parser found in those checked.
     sent_cards: list[SentCard] = field(default_factory=list)
     card_problems: list[CardProblem] = field(default_factory=list)
@@ -216,6 +219,8 @@ class FakeConnector:
             at=asyncio.get_running_loop().time(),
         )
         self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         for attachment in body.get("attachments") or []:
             if isinstance(attachment, dict) and attachment.get("contentType") == ADAPTIVE_CARD:
                 self.saw_card(attachment.get("content"), f"{request.method} {request.path}")

@@ -1,0 +1,531 @@
+"""`remind`: a channel's meeting series and the reminders the scheduler sends for them.
+
+    remind setup | remind list | remind pause <id> | remind resume <id> | remind delete <id>
+
+Series are rows; the scheduler's jobs are derived from them (scheduler/engine.py), one per
+series and nudge, on CalendarIntervalTriggers that keep the wall-clock time across DST.
+Every delivery reserves its key (series, occurrence, nudge, channel) in the outbox right
+before it leaves, so a job that fires twice, or a catch-up after a restart, never sends a
+reminder twice. A reminder missed while the bot was down is sent once, marked late, within
+the grace period; beyond it, it is skipped and logged. A delivery that was in flight when the
+process died is not resent (it may well have reached Teams, and there is no way to ask): it is
+recorded as uncertain and logged. At most CONCURRENT_DELIVERIES can be in that state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.dialogs.prompts import PromptValidatorContext
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.card_sync import card_message
+from bot.outbound import ConversationGone, DeliveryFailed, Target
+from bot.router import Router
+from bot.services import Services
+from bot.turn import Turn
+from dialogs.common import CardPrompt, ask_card
+from dialogs.context import can_write_city, channel_of, has_tag_role, linked_place
+from dialogs.remind_cards import (
+    OpenItem,
+    SeriesLine,
+    minutes_missing_card,
+    overdue_card,
+    reminder_card,
+    series_list_card,
+    setup_card,
+)
+from domain.actions import Item, Kind, Status, overdue
+from domain.minutes import MeetingType
+from domain.recurrence import (
+    KIND_LABELS,
+    OVERDUE_DIGEST,
+    Nudge,
+    Series,
+    SeriesError,
+    SeriesKind,
+    check_series,
+    last_due,
+    local_moment,
+    meeting_label,
+    occurrence,
+    upcoming,
+)
+from domain.timezones import resolve_zone
+from scheduler.engine import JobSource, Planned
+from scheduler.recurrence import trigger_for
+from storage import actions as action_store
+from storage import channels as channel_store
+from storage import reminders as reminder_store
+from storage.models import Channel, City, Minutes, ReminderSeries
+
+log = logging.getLogger(__name__)
+router = Router()
+
+DIALOG_ID = "remind"
+USAGE = "remind setup | remind list | remind pause <id> | remind resume <id> | remind delete <id>"
+LATE_AFTER = timedelta(minutes=2)
+
+
+def series_of(row: ReminderSeries) -> Series:
+    return Series(
+        kind=SeriesKind(row.kind),
+        first_day=row.first_day,
+        at=time.fromisoformat(row.at_time),
+        timezone=row.timezone,
+        interval_weeks=row.interval_weeks,
+        first_type=MeetingType(row.first_type),
+    )
+
+
+def rhythm(series: Series, at_time: str) -> str:
+    every = (
+        "monthly"
+        if series.monthly
+        else f"every {series.interval_weeks} week{'s' if series.interval_weeks != 1 else ''}"
+    )
+    return f"{every} at {at_time} ({series.timezone})"
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+
+async def deliver_due(
+    services: Services, series_id: int, nudge: Nudge, now: datetime | None = None
+) -> str:
+    """Send the `nudge` of the most recent occurrence that is due, once. Returns what it did."""
+    now = now or services.clock()
+    grace = timedelta(seconds=services.settings.reminder_grace_seconds)
+    async with services.database.unit_of_work() as session:
+        row = await reminder_store.get(session, series_id)
+        if row is None or row.paused or row.disabled_reason:
+            return "inactive"
+        channel = await session.get(Channel, row.channel_id)
+        if channel is None or not channel.installed:
+            return "no channel"
+        series = series_of(row)
+        if nudge is Nudge.OVERDUE_WEEKLY:
+            due_at = _last_monday_digest(now, series.zone)
+            found: tuple[int, datetime] | None = (-1, due_at) if due_at <= now else None
+        else:
+            found = last_due(series, nudge, now)
+        if found is None:
+            return "nothing due"
+        index, due_at = found
+        if now - due_at > grace:
+            log.info(
+                "series %s: %s of %s is %s late, past the grace period; skipped",
+                series_id,
+                nudge,
+                due_at,
+                now - due_at,
+            )
+            return "skipped"
+        card = await _content(session, row, series, nudge, index, due_at, now)
+        if card is None:
+            return "nothing to say"
+        occurrence_at = due_at if index < 0 else occurrence(series, index)
+        key = f"{series_id}|{occurrence_at.isoformat()}|{nudge.value}|{channel.id}"
+        late = now - due_at > LATE_AFTER
+        target = Target(channel.service_url, channel.conversation_id, channel.tenant_id)
+        channel_pk = channel.id
+
+    async def reserve() -> bool:
+        # Marked "sending" once the rate limits let it go, right before it leaves: a crash can
+        # leave at most the deliveries in flight uncertain, and none is ever sent twice.
+        async with services.database.unit_of_work() as session:
+            return await reminder_store.claim(
+                session, key, series_id, channel_pk, occurrence_at, nudge.value, late=late
+            )
+
+    try:
+        async with _slots(services):
+            activity_id = await services.require_outbound().send(
+                target, card_message(card), reserve=reserve
+            )
+    except ConversationGone as error:
+        async with services.database.unit_of_work() as session:
+            await reminder_store.finish(session, key, "gone", error=str(error))
+            disabled = await reminder_store.disable_channel(
+                session, channel_pk, f"bot removed from the channel ({error.status})", now
+            )
+            await channel_store.mark_uninstalled(
+                session,
+                conversation_id=target.conversation_id,
+                reason=f"delivery answered {error.status}",
+            )
+        log.warning(
+            "series %s: channel %s answered %s; %d series disabled",
+            series_id,
+            channel_pk,
+            error.status,
+            disabled,
+        )
+        return "gone"
+    except DeliveryFailed as error:
+        async with services.database.unit_of_work() as session:
+            await reminder_store.finish(session, key, "failed", error=str(error))
+        log.error("series %s: %s could not be delivered: %s", series_id, nudge, error)
+        return "failed"
+    if activity_id is None:
+        return "already delivered"
+    async with services.database.unit_of_work() as session:
+        await reminder_store.finish(session, key, "sent", activity_id=activity_id)
+    log.info(
+        "series %s: %s for %s delivered%s",
+        series_id,
+        nudge.value,
+        occurrence_at.isoformat(),
+        " (late)" if late else "",
+    )
+    return "sent"
+
+
+# Reminder deliveries in flight at once per process: enough to use the rate budget, few
+# enough that a crash leaves only a handful uncertain.
+CONCURRENT_DELIVERIES = 8
+
+
+def _slots(services: Services) -> asyncio.Semaphore:
+    slots = services.extras.get("reminder_slots")
+    if not isinstance(slots, asyncio.Semaphore):
+        slots = services.extras["reminder_slots"] = asyncio.Semaphore(CONCURRENT_DELIVERIES)
+    return slots
+
+
+def _last_monday_digest(now: datetime, zone: ZoneInfo) -> datetime:
+    local = now.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    moment = local_moment(monday, OVERDUE_DIGEST, zone)
+    return (
+        moment if moment <= now else local_moment(monday - timedelta(days=7), OVERDUE_DIGEST, zone)
+    )
+
+
+async def _content(
+    session: AsyncSession,
+    row: ReminderSeries,
+    series: Series,
+    nudge: Nudge,
+    index: int,
+    due_at: datetime,
+    now: datetime,
+) -> dict[str, Any] | None:
+    late = int((now - due_at).total_seconds() // 60) if now - due_at > LATE_AFTER else 0
+    if nudge is Nudge.OVERDUE_WEEKLY:
+        return await _overdue_content(session, row, now)
+    when = occurrence(series, index)
+    label = meeting_label(series, index)
+    if nudge is Nudge.MINUTES_MISSING:
+        if series.kind is not SeriesKind.ECOSYSTEM or row.city_id is None:
+            return None
+        day = when.astimezone(series.zone).date()
+        recorded = await session.scalar(
+            select(Minutes.id)
+            .where(Minutes.city_id == row.city_id, Minutes.meeting_date == day)
+            .limit(1)
+        )
+        return None if recorded else minutes_missing_card(series_id=row.id, label=label, when=when)
+    recap: list[OpenItem] = []
+    if series.kind is SeriesKind.ECOSYSTEM and row.city_id is not None:
+        recap = [
+            OpenItem(i.text, i.owner_name, i.due_date, i.kind)
+            for i in await action_store.open_for_city(session, row.city_id)
+        ]
+    return reminder_card(
+        series_id=row.id, nudge=nudge, kind=series.kind, label=label, when=when, late_by_minutes=late,
+        recap=recap[:15], text=row.custom_text,
+    )  # fmt: skip
+
+
+async def _overdue_content(
+    session: AsyncSession, row: ReminderSeries, now: datetime
+) -> dict[str, Any] | None:
+    if row.city_id is None:
+        return None
+    city = await session.get(City, row.city_id)
+    if city is None:
+        return None
+    rows = await action_store.listing(session, city_ids=[city.id])
+    items = [
+        Item(r.id, Kind(r.kind), r.text, Status(r.status), r.owner_name, r.due_date, city.name)
+        for r in rows
+    ]
+    late = overdue(items, now, {city.name: ZoneInfo(city.timezone)}, ZoneInfo(city.timezone))
+    if not late:
+        return None
+    grouped: dict[str, list[OpenItem]] = {}
+    for item in late:
+        grouped.setdefault(item.owner_name or "No owner", []).append(
+            OpenItem(item.text, item.owner_name, item.due, item.kind)
+        )
+    return overdue_card(series_id=row.id, by_owner=sorted(grouped.items()))
+
+
+# --- scheduling ------------------------------------------------------------------------------------
+
+
+def job_source(services: Services) -> JobSource:
+    async def plan(session: AsyncSession) -> list[Planned]:
+        planned = []
+        now = services.clock()
+        for row in await reminder_store.active(session):
+            series = series_of(row)
+            for raw in row.nudges:
+                nudge = Nudge(raw)
+                planned.append(
+                    Planned(
+                        key=f"{row.id}:{nudge.value}",
+                        trigger=trigger_for(series, nudge, now),
+                        misfire_grace_seconds=services.settings.reminder_grace_seconds,
+                        fingerprint=f"{row.updated_at.isoformat()}|{nudge.value}",
+                    )
+                )
+        return planned
+
+    async def run(key: str) -> None:
+        series_id, nudge = key.split(":", 1)
+        await deliver_due(services, int(series_id), Nudge(nudge))
+
+    return JobSource("reminder", plan, run)
+
+
+async def catch_up(services: Services) -> None:
+    """At start-up (or on becoming the leader): what fell due while no scheduler ran."""
+    async with services.database.unit_of_work() as session:
+        uncertain = await reminder_store.in_flight(session)
+        for delivery in uncertain:
+            await reminder_store.finish(
+                session, delivery.key, "uncertain", error="in flight when the bot stopped"
+            )
+        rows = await reminder_store.active(session)
+        work = [(row.id, Nudge(raw)) for row in rows for raw in row.nudges]
+    for delivery in uncertain:
+        log.warning(
+            "reminder delivery %s was in flight when the bot stopped; not resent (it may have arrived)",
+            delivery.key,
+        )
+    for series_id, nudge in work:
+        await deliver_due(services, series_id, nudge)
+
+
+# --- the setup dialog -------------------------------------------------------------------------------
+
+
+class RemindDialog(ComponentDialog):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__(DIALOG_ID)
+        self.add_dialog(CardPrompt("remind.setup", self._check))
+        self.add_dialog(
+            WaterfallDialog("remind.steps", [self.ask_series_step, self.save_series_step])
+        )
+        self.initial_dialog_id = "remind.steps"
+
+    @staticmethod
+    async def _check(prompt: PromptValidatorContext) -> bool:
+        if not prompt.recognized.succeeded:
+            return False
+        value: dict[str, Any] = prompt.recognized.value
+        turn = Turn.of(prompt.context)
+        problems = []
+        try:
+            kind = SeriesKind(str(value.get("kind")))
+        except ValueError:
+            kind = None
+            problems.append("choose what meets")
+        zone = resolve_zone(str(value.get("timezone") or ""))
+        if zone is None:
+            problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
+        try:
+            day = date.fromisoformat(str(value.get("day") or "")[:10])
+            at = time.fromisoformat(str(value.get("time") or "")[:5])
+        except ValueError:
+            day, at = None, None
+            problems.append("give the first meeting's date and time")
+        interval_raw = str(value.get("interval") or "2")
+        interval = (
+            None
+            if interval_raw == "monthly"
+            else int(interval_raw)
+            if interval_raw.isdigit()
+            else 0
+        )
+        nudges = [n for n in str(value.get("nudges") or "").split(",") if n]
+        if any(n not in {x.value for x in Nudge} for n in nudges):
+            problems.append("unknown reminder choice")
+        if not nudges:
+            problems.append("choose at least one reminder to send")
+        text = str(value.get("text") or "").strip()
+        if kind is SeriesKind.CUSTOM and not text:
+            problems.append("write the text of the custom reminder")
+        first_type = str(value.get("first_type") or MeetingType.COMPLETE.value)
+        if first_type not in {t.value for t in MeetingType}:
+            problems.append("choose which meeting comes first")
+        if not problems and kind and day and at and zone:
+            series = Series(kind, day, at, zone, interval, MeetingType(first_type))
+            try:
+                check_series(series)
+            except SeriesError as error:
+                problems.append(str(error)[0].lower() + str(error)[1:].rstrip("."))
+            if occurrence(series, 0) < turn.now() - timedelta(days=1):
+                problems.append("the first meeting is in the past: give the next one")
+        if problems:
+            await prompt.context.send_activity("Please fix the card: " + "; ".join(problems) + ".")
+            return False
+        prompt.recognized.value = {
+            "kind": kind.value if kind else "", "first_type": first_type, "day": str(day), "time": str(at)[:5],
+            "timezone": zone, "interval": interval, "nudges": nudges, "text": text or None,
+        }  # fmt: skip
+        return True
+
+    async def ask_series_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        turn = Turn.of(step.context)
+        place = await linked_place(turn)
+        zone = (
+            place.city.timezone
+            if place.city
+            else place.tag.timezone
+            if place.tag
+            else turn.services.settings.default_timezone
+        )
+        day = (turn.now().astimezone(ZoneInfo(zone)) + timedelta(days=7)).date()
+        card = setup_card(day=day, timezone=zone, is_tag=place.tag is not None)
+        return await step.prompt(
+            "remind.setup", ask_card(card, retry="Please use the card above and press Save series.")
+        )
+
+    async def save_series_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        turn = Turn.of(step.context)
+        value: dict[str, Any] = step.result
+        place = await linked_place(turn)
+        assert turn.channel_id is not None
+        source_key = f"remind|{turn.activity_key}"
+        existing = await turn.session.scalar(
+            select(ReminderSeries).where(ReminderSeries.source_key == source_key)
+        )
+        row = existing or ReminderSeries(
+            channel_id=turn.channel_id, city_id=place.city.id if place.city else None,
+            tag_id=place.tag.id if place.tag else None, kind=value["kind"], first_type=value["first_type"],
+            first_day=date.fromisoformat(value["day"]), at_time=value["time"], timezone=value["timezone"],
+            interval_weeks=value["interval"], nudges=value["nudges"], custom_text=value["text"],
+            created_by=turn.sender.name or turn.sender.user_id, source_key=source_key,
+            created_at=turn.now(), updated_at=turn.now(),
+        )  # fmt: skip
+        if existing is None:
+            turn.session.add(row)
+            await turn.session.flush()
+        await turn.commit()
+        turn.services.nudge_scheduler()
+        series = series_of(row)
+        coming = upcoming(series, turn.now() - timedelta(minutes=1), 3)
+        lines = "\n\n".join(
+            f"• {meeting_label(series, i)}: {moment.astimezone(series.zone):%a %d %b %Y, %H:%M}"
+            for i, moment in coming
+        )
+        await turn.reply(
+            f"Series #{row.id} saved: {KIND_LABELS[series.kind]}, {rhythm(series, row.at_time)}. Next:\n\n{lines}"
+        )
+        return await step.end_dialog()
+
+
+router.add_dialog(RemindDialog())
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+async def may_manage(turn: Turn) -> str | None:
+    """None if this person may manage this channel's series, else why not."""
+    place = await linked_place(turn)
+    roles = await turn.roles()
+    if place.city is not None:
+        if can_write_city(roles, place.city.id):
+            return None
+        return f"Only {place.city.name}'s city representatives and lead expert (or an admin) manage reminders here."
+    if place.tag is not None:
+        if has_tag_role(roles, place.tag.id):
+            return None
+        return (
+            f"Only the members with a role in {place.tag.name} (or an admin) manage reminders here."
+        )
+    return "Link this channel to its city or TAG first (`link city <name>` or `link tag <name>`)."
+
+
+@router.command(
+    "remind",
+    USAGE,
+    "Fortnightly reminders in this channel: set up, list, pause, resume, delete.",
+    starts="remind setup",
+)
+async def remind_command(turn: Turn, args: str) -> None:
+    words = args.split()
+    sub = words[0].lower() if words else ""
+    if sub == "list":
+        await list_series(turn)
+        return
+    if (
+        sub not in ("setup", "pause", "resume", "delete")
+        or (sub != "setup" and len(words) != 2)
+        or (sub == "setup" and len(words) != 1)
+    ):
+        await turn.reply(f"Usage: `{USAGE}`")
+        return
+    refusal = await may_manage(turn)
+    if refusal:
+        await turn.reply(refusal)
+        return
+    if sub == "setup":
+        await turn.begin_dialog(DIALOG_ID)
+        return
+    raw = words[1].lstrip("#")
+    row = await reminder_store.get(turn.session, int(raw)) if raw.isdigit() else None
+    if row is None or row.channel_id != turn.channel_id:
+        await turn.reply(f"I don't know series #{raw} in this channel. `remind list` shows them.")
+        return
+    if sub == "delete":
+        await turn.session.delete(row)
+        message = f"Series #{row.id} deleted; no more reminders from it."
+    elif sub == "pause":
+        row.paused, row.updated_at = True, turn.now()
+        message = f"Series #{row.id} paused. `remind resume {row.id}` starts it again."
+    else:
+        row.paused, row.disabled_reason, row.updated_at = False, None, turn.now()
+        message = f"Series #{row.id} resumed."
+    await turn.commit()
+    turn.services.nudge_scheduler()
+    await turn.reply(message)
+
+
+async def list_series(turn: Turn) -> None:
+    channel = await channel_of(turn)
+    if channel is None:
+        await turn.reply("I can't list reminders here.")
+        return
+    lines = []
+    for row in await reminder_store.of_channel(turn.session, channel.id):
+        series = series_of(row)
+        status = (
+            "paused"
+            if row.paused
+            else f"disabled: {row.disabled_reason}"
+            if row.disabled_reason
+            else "active"
+        )
+        coming = tuple(
+            (meeting_label(series, i), moment) for i, moment in upcoming(series, turn.now(), 2)
+        )
+        lines.append(SeriesLine(row.id, series.kind, status, rhythm(series, row.at_time), coming))
+    await turn.reply(
+        card=series_list_card(f"Reminder series of {channel.name or 'this channel'}", lines)
+    )

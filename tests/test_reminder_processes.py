@@ -1,0 +1,217 @@
+"""Reminders across real processes: a SIGKILL mid fan-out, and a leader dying among replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.migrate import migrate
+from storage.models import Channel, ReminderDelivery, ReminderSeries
+from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.harness.connector import Call, FakeConnector
+from tests.test_process import free_port, wait_healthy
+
+ROOT = Path(__file__).resolve().parent.parent
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+@contextmanager
+def bot_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python app.py` as a real process; its log goes to a file (a pipe nobody reads fills up)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
+    env.update(PORT=str(port), DATABASE_URL=database_url, LOG_LEVEL="INFO")
+    log_path = Path(tempfile.mkstemp(prefix="icc-bot-", suffix=".log")[1])
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield f"http://127.0.0.1:{port}", process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+    log_path.unlink(missing_ok=True)
+
+
+async def seed(
+    database_url: str,
+    connector_url: str,
+    channels: int,
+    *,
+    due: datetime,
+    nudge: str = "day_before",
+) -> None:
+    """`channels` channels, each with a series whose `nudge` falls due at `due` (Brussels time)."""
+    database = Database(database_url)
+    try:
+        await migrate(database.engine)
+        local = due.astimezone(BRUSSELS)
+        async with database.unit_of_work() as session:
+            for n in range(channels):
+                conversation = f"19:fanout-{n}@thread.tacv2"
+                channel = Channel(
+                    conversation_id=conversation, conversation_type="channel", service_url=connector_url,
+                    reference={"conversation": {"id": conversation}}, tenant_id="tenant", name=f"Channel {n}",
+                )  # fmt: skip
+                session.add(channel)
+                await session.flush()
+                session.add(
+                    ReminderSeries(
+                        channel_id=channel.id, kind="custom", first_day=local.date() + timedelta(days=1),
+                        at_time=local.strftime("%H:%M"), timezone="Europe/Brussels", interval_weeks=2,
+                        nudges=[nudge], custom_text=f"Fan-out reminder {n}", created_by="test", source_key=f"seed-{n}",
+                    )
+                )  # fmt: skip
+    finally:
+        await database.dispose()
+
+
+def posts_per_channel(connector: FakeConnector) -> Counter[str]:
+    return Counter(c.conversation_id for c in connector.calls if c.method == "POST" and c.cards)
+
+
+async def deliveries(database_url: str) -> Counter[str]:
+    database = Database(database_url)
+    try:
+        async with database.unit_of_work() as session:
+            rows = (await session.scalars(select(ReminderDelivery))).all()
+        return Counter(row.status for row in rows)
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.slow
+async def test_a_sigkill_in_the_middle_of_a_fan_out_loses_and_repeats_nothing(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    channels = 30
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fanout.sqlite3'}"
+    # Each channel's reminder fell due 10 minutes ago: the bot delivers them all as it starts.
+    await seed(
+        url,
+        connector.url,
+        channels,
+        due=datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10),
+    )
+    killed = asyncio.Event()
+    with bot_process(url) as (_first_url, first):
+
+        def kill_on_the_twelfth(call: Call) -> None:
+            # Killed after Teams received the 12th reminder and before the bot heard back.
+            if call.cards and len(posts_per_channel(connector)) == 12 and not killed.is_set():
+                first.send_signal(signal.SIGKILL)
+                killed.set()
+
+        connector.on_call = kill_on_the_twelfth
+        await asyncio.wait_for(killed.wait(), timeout=60)
+        first.wait(timeout=10)
+    assert len(posts_per_channel(connector)) == 12
+    connector.on_call = None
+    with bot_process(url) as (second_url, second):
+        await wait_healthy(second_url, second)
+        await connector.wait_for(lambda c: len(posts_per_channel(c)) == channels, within=60)
+        await asyncio.sleep(1.0)  # anything extra would arrive now
+    counts = posts_per_channel(connector)
+    assert len(counts) == channels
+    assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
+    statuses = await deliveries(url)
+    assert statuses == Counter({"sent": channels - 1, "uncertain": 1})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not POSTGRES_URL, reason="TEST_DATABASE_URL is not set (replicas need PostgreSQL)"
+)
+async def test_when_the_leader_dies_another_replica_delivers_and_nothing_is_duplicated(
+    connector: FakeConnector,
+) -> None:
+    await reset_postgres(POSTGRES_URL)
+    now = datetime.now(UTC)
+    # The nudge falls due at the start of the next minute but one (so both replicas are up).
+    due = now.replace(second=0, microsecond=0) + timedelta(minutes=2 if now.second > 40 else 1)
+    await seed(POSTGRES_URL, connector.url, 3, due=due)
+    with bot_process(POSTGRES_URL) as (a_url, a), bot_process(POSTGRES_URL) as (b_url, b):
+        await wait_healthy(a_url, a)
+        await wait_healthy(b_url, b)
+        await asyncio.sleep(3)  # one of them has won the advisory lock
+        leader, other = await which_leads(a, b)
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(timeout=10)
+        assert datetime.now(UTC) < due, "the test machine is too slow for this timing"
+        await connector.wait_for(
+            lambda c: len(posts_per_channel(c)) == 3,
+            within=(due - datetime.now(UTC)).total_seconds() + 30,
+        )
+        await asyncio.sleep(2.0)
+        assert other.poll() is None
+    assert set(posts_per_channel(connector).values()) == {1}
+    assert (await deliveries(POSTGRES_URL)) == Counter({"sent": 3})
+
+
+async def which_leads(
+    a: subprocess.Popen[str], b: subprocess.Popen[str]
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str]]:
+    """The replica holding the lock, found through PostgreSQL's own view of advisory locks."""
+    database = Database(POSTGRES_URL)
+    try:
+        async with database.engine.connect() as connection:
+            from sqlalchemy import text
+
+            holder = await connection.scalar(
+                text(
+                    "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted"
+                )
+            )
+    finally:
+        await database.dispose()
+    assert holder is not None, "no replica holds the scheduler lock"
+    for process in (a, b):
+        if _owns_port(process.pid, int(holder)):
+            return process, b if process is a else a
+    raise AssertionError("could not tell which replica leads")
+
+
+def _owns_port(pid: int, port: int) -> bool:
+    """Whether process `pid` has a TCP socket on local port `port` (Linux /proc)."""
+    inodes = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in fd_dir.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].split(":")[1], 16)
+            if local_port == port and fields[9] in inodes:
+                return True
+    return False
