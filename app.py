@@ -20,7 +20,7 @@ from bot.handler import IccBot
 from bot.outbound import Outbound
 from bot.router import Router
 from bot.services import Services
-from bot.web import ADAPTER, BOT, SERVICES, add_routes
+from bot.web import ADAPTER, BOT, SERVICES, add_routes, background_ctx
 from config import ConfigError, Settings, load_settings
 from dialogs import build_router, job_sources, on_elected, on_shutdown, on_startup
 from scheduler.engine import Engine
@@ -58,6 +58,8 @@ def create_app(
     if settings.run_scheduler:
         app.cleanup_ctx.append(_scheduler_ctx)
     app.cleanup_ctx.append(_features_ctx)
+    # Last in, first out: turns answered at the deadline finish before anything closes.
+    app.cleanup_ctx.append(background_ctx)
     return app
 
 
@@ -99,6 +101,10 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 
     leadership = Leadership(services.database, elected, engine.pause)
     app[LEADERSHIP] = leadership
+    services.extras["scheduler_status"] = lambda: {
+        "leader": leadership.leader,
+        "jobs": len(engine.job_ids()),
+    }
     services.nudge_scheduler = lambda: _spawn(engine.reconcile()) if leadership.leader else None
     await leadership.start()
     yield

@@ -20,24 +20,33 @@ from aiohttp import web
 def connector_app() -> web.Application:
     """Counts sends and updates per conversation, with their times, for rate checks."""
     ids = itertools.count(1)
-    stats: dict[str, Any] = {
-        "posts": 0,
-        "puts": 0,
-        "last_card": None,
-        "put_times": [],
-        "fail_every": 0,
-    }
+    stats: dict[str, Any] = {}
+
+    def clear(fail_every: int = 0) -> None:
+        stats.update(
+            posts=0, puts=0, failed=0, fail_every=fail_every, last_card=None,
+            put_times=[], post_times=[], delivered={},
+        )  # fmt: skip
+
+    clear()
 
     async def post(request: web.Request) -> web.Response:
         body = await request.read()
         stats["posts"] += 1
         fail_every = stats["fail_every"]
         if fail_every and stats["posts"] % fail_every == 0:
-            return web.json_response(
-                {"error": "injected"}, status=429, headers={"Retry-After": "0.2"}
-            )
+            stats["failed"] += 1
+            # Alternate the two kinds of answer Teams asks bots to retry.
+            if stats["failed"] % 2:
+                return web.json_response(
+                    {"error": "throttled"}, status=429, headers={"Retry-After": "1"}
+                )
+            return web.json_response({"error": "unavailable"}, status=503)
         if b"adaptive" in body:
             stats["last_card"] = json.loads(body)
+        conversation = request.match_info["conversation_id"]
+        stats["delivered"][conversation] = stats["delivered"].get(conversation, 0) + 1
+        stats["post_times"].append(request.loop.time())
         return web.json_response({"id": f"act-{next(ids)}"})
 
     async def put(request: web.Request) -> web.Response:
@@ -52,13 +61,7 @@ def connector_app() -> web.Application:
 
     async def reset(request: web.Request) -> web.Response:
         options = await request.json() if request.can_read_body else {}
-        stats.update(
-            posts=0,
-            puts=0,
-            last_card=None,
-            put_times=[],
-            fail_every=int(options.get("fail_every", 0)),
-        )
+        clear(int(options.get("fail_every", 0)))
         return web.json_response({"ok": True})
 
     app = web.Application()

@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
@@ -59,6 +60,9 @@ def check_addressable(activity: Activity) -> None:
         raise MalformedActivity("activity has no conversation")
     if not activity.service_url:
         raise MalformedActivity("activity has no serviceUrl")
+    parsed = urlsplit(activity.service_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise MalformedActivity("serviceUrl is not an http(s) URL")
     if activity.recipient is None or not getattr(activity.recipient, "id", None):
         raise MalformedActivity("activity has no recipient")
 
@@ -136,3 +140,25 @@ def client_timezone(activity: Activity) -> str | None:
         if isinstance(zone, str) and zone:
             return zone
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(value: Any) -> Any:
+    """User input without control characters (PostgreSQL refuses NUL in text; none belong in
+    a card or an export), recursively through card-submit values."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, dict):
+        return {clean(key): clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean(item) for item in value]
+    return value
+
+
+def sanitize(activity: Activity) -> None:
+    if activity.text:
+        activity.text = clean(activity.text)
+    if activity.value is not None:
+        activity.value = clean(activity.value)

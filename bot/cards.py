@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -211,3 +212,52 @@ def date_input(input_id: str, *, label: str | None = None, value: str | None = N
     if value:
         element["value"] = value
     return element
+
+
+# Teams takes a bot message of up to about 100 KB; we stay well under it.
+MESSAGE_LIMIT = 80_000
+TEXT_LIMIT = 4_000
+
+
+def _size(content: Card) -> int:
+    return len(json.dumps(content, ensure_ascii=False).encode("utf-8"))
+
+
+def _shorten(element: Element) -> Element:
+    """An element whose long texts are cut (with an ellipsis) so it fits on its own."""
+    if isinstance(element, dict):
+        return {
+            key: (
+                value[: TEXT_LIMIT - 1] + "…"
+                if key == "text" and isinstance(value, str) and len(value) > TEXT_LIMIT
+                else _shorten(value)
+            )
+            for key, value in element.items()
+        }
+    if isinstance(element, list):
+        return [_shorten(item) for item in element]
+    return element
+
+
+def split_card(content: Card, limit: int = MESSAGE_LIMIT) -> list[Card]:
+    """The card as one or more cards, each under `limit` bytes: body elements in order, the
+    actions on the last part, "(continued)" parts marked. A card that fits is returned as is."""
+    if _size(content) <= limit:
+        return [content]
+    body = [_shorten(element) for element in content.get("body", [])]
+    actions = content.get("actions", [])
+    head = {key: value for key, value in content.items() if key not in ("body", "actions")}
+    parts: list[list[Element]] = [[]]
+    for element in body:
+        trial = dict(head, body=[*parts[-1], element])
+        if parts[-1] and _size(trial) > limit - 2_000:
+            parts.append([])
+        parts[-1].append(element)
+    cards_out = []
+    for number, part in enumerate(parts, start=1):
+        marker = text(f"(continued, part {number} of {len(parts)})", subtle=True, size="Small")
+        piece = dict(head, body=part if number == 1 else [marker, *part])
+        if number == len(parts) and actions:
+            piece["actions"] = actions
+        cards_out.append(piece)
+    return cards_out

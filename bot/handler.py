@@ -69,6 +69,7 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        activities.sanitize(activity)
         async with self.services.database.sessions() as session:
             token = current_session.set(session)
             try:

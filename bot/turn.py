@@ -13,7 +13,7 @@ from botbuilder.schema import Activity, Attachment, ResourceResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import activities
-from bot.cards import Card, attachment
+from bot.cards import Card, attachment, split_card
 from storage import people
 from storage.models import Person, RoleAssignment
 
@@ -126,7 +126,13 @@ class Turn:
         attachments: list[Attachment] | None = None,
     ) -> ResourceResponse | None:
         if card is not None:
-            message = MessageFactory.attachment(attachment(card), text=text)
+            *first_parts, last = split_card(card)
+            for part in first_parts:  # a card over Teams' message size goes out in parts
+                await self.context.send_activity(
+                    MessageFactory.attachment(attachment(part), text=text)
+                )
+                text = None
+            message = MessageFactory.attachment(attachment(last), text=text)
         else:
             message = MessageFactory.text(text or "")
         if attachments:

@@ -9,8 +9,10 @@ and an unreachable database with 503 so Teams retries.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import requests
@@ -47,6 +49,12 @@ def _parse_activity(body: bytes) -> Activity:
         raise web.HTTPBadRequest(
             text='{"error": "body is not a JSON object"}', content_type="application/json"
         )
+    wrong = wrongly_typed(document)
+    if wrong:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"{wrong} has the wrong type"}),
+            content_type="application/json",
+        )
     try:
         activity = Activity().deserialize(document)
     except Exception as error:  # msrest raises several kinds on wrongly-typed fields
@@ -66,6 +74,68 @@ def _parse_activity(body: bytes) -> Activity:
             text=json.dumps({"error": str(error)}), content_type="application/json"
         ) from None
     return activity
+
+
+BACKGROUND: web.AppKey[set[asyncio.Future[Any]]] = web.AppKey("background_turns")
+
+
+def _keep_running(app: web.Application, turn: asyncio.Future[Any], activity: Activity) -> None:
+    turns: set[asyncio.Future[Any]] = app[BACKGROUND]
+    turns.add(turn)
+
+    def finished(future: asyncio.Future[Any]) -> None:
+        turns.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error(
+                "turn %s %s failed after its acknowledgement: %s",
+                activity.type,
+                activity.id,
+                future.exception(),
+            )
+
+    turn.add_done_callback(finished)
+
+
+# The fields the bot relies on, and the JSON types the Bot Framework schema gives them.
+_SHAPES: tuple[tuple[tuple[str, ...], tuple[type, ...]], ...] = (
+    (("type",), (str,)),
+    (("id",), (str,)),
+    (("serviceUrl",), (str,)),
+    (("channelId",), (str,)),
+    (("text",), (str,)),
+    (("name",), (str,)),
+    (("replyToId",), (str,)),
+    (("action",), (str,)),
+    (("conversation",), (dict,)),
+    (("conversation", "id"), (str,)),
+    (("from",), (dict,)),
+    (("from", "id"), (str,)),
+    (("from", "name"), (str,)),
+    (("from", "aadObjectId"), (str,)),
+    (("recipient",), (dict,)),
+    (("recipient", "id"), (str,)),
+    (("channelData",), (dict,)),
+    (("entities",), (list,)),
+    (("membersAdded",), (list,)),
+    (("membersRemoved",), (list,)),
+)
+
+
+def wrongly_typed(document: dict[str, Any]) -> str | None:
+    """The first field whose value has a type the schema does not allow (null is allowed)."""
+    for path, allowed in _SHAPES:
+        value: Any = document
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, allowed):
+            return ".".join(path)
+    for entity in document.get("entities") or []:
+        if not isinstance(entity, dict):
+            return "entities"
+    for member in [*(document.get("membersAdded") or []), *(document.get("membersRemoved") or [])]:
+        if not isinstance(member, dict) or not isinstance(member.get("id"), str):
+            return "membersAdded/membersRemoved"
+    return None
 
 
 def _invoke_json(body: Any) -> Any:
@@ -103,8 +173,28 @@ async def messages(request: web.Request) -> web.StreamResponse:
             "rejected unauthenticated request for %s: %s", activity.type, type(error).__name__
         )
         return _problem(401, "unauthorized")
+    # Teams re-sends an activity it got no answer to within about 15 seconds. A turn that is
+    # still busy at the deadline (a slow connector) is answered now and finishes on its own.
+    turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, bot.on_turn))
+    done, _ = await asyncio.wait({turn}, timeout=request.app[SERVICES].settings.ack_seconds)
+    if not done:
+        _keep_running(request.app, turn, activity)
+        log.warning(
+            "turn %s %s still running at the acknowledgement deadline; answered now",
+            activity.type,
+            activity.id,
+        )
+        if activity.type == "invoke":
+            return web.json_response(
+                {
+                    "statusCode": 200,
+                    "type": "application/vnd.microsoft.activity.message",
+                    "value": "Working on it…",
+                }
+            )
+        return web.Response(status=202)
     try:
-        invoke_response = await adapter.process_activity(authentication, activity, bot.on_turn)
+        invoke_response = turn.result()
     except DatabaseUnavailable:
         return _problem(503, "database unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
     except Exception as error:
@@ -121,13 +211,25 @@ async def messages(request: web.Request) -> web.StreamResponse:
 async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     reachable = await services.database.ping()
-    payload = {
+    payload: dict[str, Any] = {
         "status": "ok" if reachable else "degraded",
         "database": "ok" if reachable else "unreachable",
         "dialect": services.database.dialect,
         "authentication": "on" if services.settings.authenticated else "off",
     }
+    scheduler_status = services.extras.get("scheduler_status")
+    if callable(scheduler_status):
+        payload["scheduler"] = scheduler_status()
     return web.json_response(payload, status=200 if reachable else 503)
+
+
+async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Turns answered at the deadline finish before the app shuts down."""
+    app[BACKGROUND] = set()
+    yield
+    pending: set[asyncio.Future[Any]] = app[BACKGROUND]
+    if pending:
+        await asyncio.wait(pending, timeout=30)
 
 
 def add_routes(app: web.Application) -> None:

@@ -29,7 +29,8 @@ from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 from botbuilder.schema import Attachment
 from sqlalchemy import select
 
-from bot import cards
+from bot.card_sync import card_message
+from bot.cards import split_card
 from bot.outbound import DeliveryError, Target
 from bot.router import ActionResult, Router
 from bot.turn import Turn
@@ -548,14 +549,12 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
         minutes.activity_id = response.id if response is not None else None
         await turn.commit()
         return
-    message = {
-        "type": "message",
-        "attachments": [{"contentType": cards.CONTENT_TYPE, "content": card}],
-    }
+    target = Target(channel.service_url, channel.conversation_id, channel.tenant_id)
     try:
-        minutes.activity_id = await turn.services.require_outbound().send(
-            Target(channel.service_url, channel.conversation_id, channel.tenant_id), message
-        )
+        # Long minutes go out in parts, each under Teams' message size.
+        for part in split_card(card):
+            sent = await turn.services.require_outbound().send(target, card_message(part))
+            minutes.activity_id = minutes.activity_id or sent
         await turn.commit()
         await turn.reply(
             f"Minutes #{minutes.id} saved and posted to {channel.name or 'the city channel'}.", card

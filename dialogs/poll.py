@@ -18,6 +18,7 @@ import csv
 import io
 import logging
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -169,7 +170,7 @@ def job_source(services: Services) -> JobSource:
         return [
             Planned(
                 key=str(poll_id),
-                trigger=DateTrigger(run_date=closes_at),
+                trigger=partial(DateTrigger, run_date=closes_at),
                 fingerprint=closes_at.isoformat(),
             )
             for poll_id, closes_at in await poll_store.due_to_close(session)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.card_sync import card_message
@@ -64,7 +65,7 @@ from domain.recurrence import (
 )
 from domain.timezones import resolve_zone
 from scheduler.engine import JobSource, Planned
-from scheduler.recurrence import trigger_for
+from scheduler.recurrence import SeriesTrigger
 from storage import actions as action_store
 from storage import channels as channel_store
 from storage import reminders as reminder_store
@@ -78,7 +79,7 @@ USAGE = "remind setup | remind list | remind pause <id> | remind resume <id> | r
 LATE_AFTER = timedelta(minutes=2)
 
 
-def series_of(row: ReminderSeries) -> Series:
+def series_of(row: ReminderSeries | Row[Any]) -> Series:
     return Series(
         kind=SeriesKind(row.kind),
         first_day=row.first_day,
@@ -276,33 +277,55 @@ async def _overdue_content(
 # --- scheduling ------------------------------------------------------------------------------------
 
 
+def due_nudges(row: ReminderSeries | Row[Any], now: datetime, grace: timedelta) -> list[Nudge]:
+    """The series' nudges that fell due within the grace period before `now` (in memory)."""
+    series = series_of(row)
+    due = []
+    for raw in row.nudges:
+        nudge = Nudge(raw)
+        if nudge is Nudge.OVERDUE_WEEKLY:
+            moment: datetime | None = _last_monday_digest(now, series.zone)
+        else:
+            found = last_due(series, nudge, now)
+            moment = found[1] if found else None
+        if moment is not None and timedelta(0) <= now - moment <= grace:
+            due.append(nudge)
+    return due
+
+
 def job_source(services: Services) -> JobSource:
+    grace = timedelta(seconds=services.settings.reminder_grace_seconds)
+
     async def plan(session: AsyncSession) -> list[Planned]:
-        planned = []
-        now = services.clock()
-        for row in await reminder_store.active(session):
-            series = series_of(row)
-            for raw in row.nudges:
-                nudge = Nudge(raw)
-                planned.append(
-                    Planned(
-                        key=f"{row.id}:{nudge.value}",
-                        trigger=trigger_for(series, nudge, now),
-                        misfire_grace_seconds=services.settings.reminder_grace_seconds,
-                        fingerprint=f"{row.updated_at.isoformat()}|{nudge.value}",
-                    )
-                )
-        return planned
+        return [
+            Planned(
+                key=str(row.id),
+                trigger=partial(SeriesTrigger, series_of(row), [Nudge(raw) for raw in row.nudges]),
+                misfire_grace_seconds=services.settings.reminder_grace_seconds,
+                fingerprint=row.updated_at.isoformat(),
+            )
+            for row in await reminder_store.active_rows(session)
+        ]
 
     async def run(key: str) -> None:
-        series_id, nudge = key.split(":", 1)
-        await deliver_due(services, int(series_id), Nudge(nudge))
+        now = services.clock()
+        async with services.database.unit_of_work() as session:
+            row = await reminder_store.get(session, int(key))
+            nudges = due_nudges(row, now, grace) if row is not None else []
+        for nudge in nudges:
+            await deliver_due(services, int(key), nudge, now)
 
     return JobSource("reminder", plan, run)
 
 
 async def catch_up(services: Services) -> None:
-    """At start-up (or on becoming the leader): what fell due while no scheduler ran."""
+    """At start-up (or on becoming the leader): what fell due while no scheduler ran.
+
+    What is due is worked out in memory for every active series; only those due within the
+    grace period are delivered (each through the outbox, so a second catch-up sends nothing).
+    """
+    now = services.clock()
+    grace = timedelta(seconds=services.settings.reminder_grace_seconds)
     async with services.database.unit_of_work() as session:
         uncertain = await reminder_store.in_flight(session)
         for delivery in uncertain:
@@ -310,14 +333,16 @@ async def catch_up(services: Services) -> None:
                 session, delivery.key, "uncertain", error="in flight when the bot stopped"
             )
         rows = await reminder_store.active(session)
-        work = [(row.id, Nudge(raw)) for row in rows for raw in row.nudges]
     for delivery in uncertain:
         log.warning(
             "reminder delivery %s was in flight when the bot stopped; not resent (it may have arrived)",
             delivery.key,
         )
-    for series_id, nudge in work:
-        await deliver_due(services, series_id, nudge)
+    due = [(row.id, nudge) for row in rows for nudge in due_nudges(row, now, grace)]
+    if due:
+        log.info("catching up on %d reminder(s) that fell due while no scheduler ran", len(due))
+    for series_id, nudge in due:
+        await deliver_due(services, series_id, nudge, now)
 
 
 # --- the setup dialog -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from domain.minutes import MEETING_LABELS, MeetingType
@@ -92,6 +93,7 @@ def occurrence_day(series: Series, index: int) -> date:
     return series.first_day + timedelta(weeks=series.interval_weeks * index)
 
 
+@lru_cache(maxsize=8192)
 def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
     """A wall-clock time on a day, as UTC. A time skipped by a DST change moves forward."""
     moment = datetime.combine(day, at, tzinfo=zone)
@@ -165,6 +167,8 @@ def nudge_time(series: Series, index: int, nudge: Nudge) -> datetime:
 
 def last_due(series: Series, nudge: Nudge, now: datetime) -> tuple[int, datetime] | None:
     """The most recent occurrence whose `nudge` is due at or before `now`, if any."""
+    if nudge_time(series, 0, nudge) > now:
+        return None
     index = index_at_or_after(series, now - timedelta(days=8)) if now > occurrence(series, 0) else 0
     found = None
     while True:
@@ -184,3 +188,17 @@ def next_monday_digest(now: datetime, zone: ZoneInfo) -> datetime:
         if candidate > now
         else local_moment(local.date() + timedelta(days=days or 7), OVERDUE_DIGEST, zone)
     )
+
+
+def next_nudge_after(series: Series, nudge: Nudge, moment: datetime) -> datetime:
+    """The first time `nudge` falls due strictly after `moment`."""
+    if nudge is Nudge.OVERDUE_WEEKLY:
+        return next_monday_digest(moment, series.zone)
+    # Nudges fall at most 7 days before or 1 day after their occurrence.
+    index = index_at_or_after(series, moment - timedelta(days=2))
+    while (due := nudge_time(series, index, nudge)) <= moment:
+        index += 1
+    while index > 0 and nudge_time(series, index - 1, nudge) > moment:
+        index -= 1
+        due = nudge_time(series, index, nudge)
+    return due

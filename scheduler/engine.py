@@ -10,12 +10,14 @@ message. Job ids are deterministic (`<source>:<key>`), added with `replace_exist
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,14 +30,18 @@ RECONCILE_JOB = "engine:reconcile"
 
 @dataclass(frozen=True)
 class Planned:
-    """A job that should exist: its key within the source, when it fires, how late it may run."""
+    """A job that should exist: its key within the source, when it fires, how late it may run.
+
+    The trigger is built only when the job is new or its fingerprint changed: the engine
+    reconciles often, and most jobs are unchanged each time.
+    """
 
     key: str
-    trigger: BaseTrigger
+    trigger: Callable[[], BaseTrigger]
+    # Changes when the plan changes (so an edited series replaces its job).
+    fingerprint: str
     # None: run however late (a poll must close even if the bot was down at its deadline).
     misfire_grace_seconds: int | None = None
-    # Changes when the plan changes (so an edited series replaces its job); any string.
-    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class Engine:
     def start(self) -> None:
         if not self.scheduler.running:
             self.scheduler.start()
-        elif self.scheduler.state == 2:  # STATE_PAUSED: leading again after losing it
+        elif self.scheduler.state == STATE_PAUSED:  # leading again after losing it
             self.scheduler.resume()
         self.scheduler.add_job(
             self.reconcile,
@@ -96,16 +102,24 @@ class Engine:
                     for planned in await source.plan(session):
                         wanted[f"{source.name}:{planned.key}"] = (source, planned)
             existing = {job.id for job in self.scheduler.get_jobs() if job.id != RECONCILE_JOB}
+            changes = [
+                (job_id, source, planned)
+                for job_id, (source, planned) in wanted.items()
+                if job_id not in existing or self._fingerprints.get(job_id) != planned.fingerprint
+            ]
+            # Many changes at once (start-up with thousands of series): pause so APScheduler
+            # wakes up once at the end instead of once per job.
+            bulk = len(changes) > 50 and self.scheduler.state == STATE_RUNNING
+            if bulk:
+                self.scheduler.pause()
             for job_id in existing - set(wanted):
                 self.scheduler.remove_job(job_id)
                 self._fingerprints.pop(job_id, None)
-            for job_id, (source, planned) in wanted.items():
-                fingerprint = planned.fingerprint or repr(planned.trigger)
-                if job_id in existing and self._fingerprints.get(job_id) == fingerprint:
-                    continue
+            for job_id, source, planned in changes:
+                fingerprint = planned.fingerprint
                 self.scheduler.add_job(
                     self.run_job,
-                    trigger=planned.trigger,
+                    trigger=planned.trigger(),
                     args=[source.name, planned.key],
                     id=job_id,
                     replace_existing=True,
@@ -114,6 +128,8 @@ class Engine:
                     max_instances=1,
                 )
                 self._fingerprints[job_id] = fingerprint
+            if bulk:
+                self.scheduler.resume()
 
     async def run_job(self, source_name: str, key: str) -> None:
         source = self.sources.get(source_name)
@@ -124,6 +140,10 @@ class Engine:
             await source.run(key)
         except Exception:
             log.exception("job %s:%s failed", source_name, key)
+
+    # APScheduler inspects the signature of a job's function for every job it adds; with
+    # thousands of series that was a tenth of start-up. The signature never changes.
+    run_job.__signature__ = inspect.signature(run_job)  # type: ignore[attr-defined]
 
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self.scheduler.get_jobs() if job.id != RECONCILE_JOB)

@@ -4,8 +4,10 @@ cannot say "every other week"."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger
 
 from domain.recurrence import (
@@ -15,6 +17,7 @@ from domain.recurrence import (
     Nudge,
     Series,
     next_monday_digest,
+    next_nudge_after,
     nudge_time,
 )
 
@@ -61,3 +64,29 @@ def fire_times(trigger: CalendarIntervalTrigger, after: datetime, count: int) ->
         times.append(fire)
         previous, now = fire, fire + timedelta(seconds=1)
     return times
+
+
+class SeriesTrigger(BaseTrigger):  # type: ignore[misc]
+    """All the nudges of one series in one trigger, computed by the domain's series maths.
+
+    Equivalent to an OrTrigger of one CalendarIntervalTrigger per nudge (the tests check the
+    two agree across DST changes), but a fraction of the cost to build: with 10,000 series
+    that was most of the scheduler's start-up. It starts from the first nudge after "now":
+    those already past are the catch-up's to deliver, once, within the grace period.
+    """
+
+    __slots__ = ("nudges", "series")
+
+    def __init__(self, series: Series, nudges: Sequence[Nudge]) -> None:
+        self.series = series
+        self.nudges = tuple(nudges)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        after = previous_fire_time if previous_fire_time is not None else now
+        due: datetime = min(next_nudge_after(self.series, nudge, after) for nudge in self.nudges)
+        return due
+
+    def __str__(self) -> str:
+        return f"series[{self.series.kind}, {len(self.nudges)} nudges]"

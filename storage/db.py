@@ -33,6 +33,9 @@ def is_unavailable_error(error: BaseException) -> bool:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    # HTTP clients' errors are OSErrors too, but a failing Bot Connector is not a database.
+    if type(error).__module__.split(".")[0] in ("aiohttp", "msrest", "requests", "urllib3"):
+        return False
     # asyncpg raises OSError subclasses (ConnectionRefusedError) straight from connect().
     return isinstance(error, OSError)
 

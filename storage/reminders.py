@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,15 @@ async def active(session: AsyncSession) -> list[ReminderSeries]:
         select(ReminderSeries).where(
             ReminderSeries.paused.is_(False), ReminderSeries.disabled_reason.is_(None)
         )
+    )
+    return list(result.all())
+
+
+async def active_rows(session: AsyncSession) -> list[Row[Any]]:
+    """The active series' columns only: the scheduler plans from these, 10,000 at a time."""
+    table = ReminderSeries.__table__
+    result = await session.execute(
+        select(*table.c).where(table.c.paused.is_(False), table.c.disabled_reason.is_(None))
     )
     return list(result.all())
 

@@ -137,3 +137,33 @@ def test_occurrences_are_evenly_spaced_in_local_days() -> None:
     s = series(date(2027, 1, 4), weeks=3)
     days = [occurrence(s, i).astimezone(BRUSSELS).date() for i in range(20)]
     assert all(b - a == timedelta(weeks=3) for a, b in itertools.pairwise(days))
+
+
+@pytest.mark.parametrize("first", [date(2027, 3, 15), date(2027, 10, 18), date(2027, 1, 15)])
+@pytest.mark.parametrize("weeks", [2, 1, None])
+def test_the_series_trigger_fires_when_calendar_interval_triggers_would(
+    first: date, weeks: int | None
+) -> None:
+    """Our one trigger per series fires at the merged fire times of one APScheduler
+    CalendarIntervalTrigger per nudge. (APScheduler's own OrTrigger cannot combine them: it
+    hands each child the others' previous fire time, and a CalendarIntervalTrigger then skips
+    its own next date.)"""
+    from scheduler.recurrence import SeriesTrigger
+
+    s = series(first, at=time(9, 30), weeks=weeks)
+    nudges = [Nudge.WEEK_BEFORE, Nudge.DAY_BEFORE, Nudge.MORNING_OF, Nudge.MINUTES_MISSING]
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    merged = sorted(
+        t for nudge in nudges for t in fire_times(trigger_for(s, nudge, start), start, 12)
+    )[:12]
+    assert fire_times(SeriesTrigger(s, nudges), start, 12) == merged
+
+
+def test_the_series_trigger_never_fires_in_the_past() -> None:
+    from scheduler.recurrence import SeriesTrigger
+
+    s = series(date(2027, 3, 1))
+    now = datetime(2027, 3, 14, 10, 0, 30, tzinfo=UTC)
+    first = SeriesTrigger(s, [Nudge.DAY_BEFORE, Nudge.MORNING_OF]).get_next_fire_time(None, now)
+    assert first is not None
+    assert first > now

@@ -1,0 +1,180 @@
+"""Reminder fan-out and scheduler start-up, measured against the real bot process.
+
+    python -m bench.fanout [--channels 1000] [--series 10000] [--postgres URL | --no-postgres]
+
+1. Fan-out: N channels each with a reminder due at the same minute; the fake connector answers
+   every 10th call with 429 (Retry-After 1 s) or 503. Prints the achieved delivery rate as a
+   ratio of the rate budget (Teams: 50 requests/s per app per tenant), and lost/duplicate
+   counts. Targets: ≥ 0.9, 0 lost, 0 duplicates.
+2. Start-up: M series in the job store; time from process start until the scheduler holds all
+   their jobs, and the process's RSS then. Targets: ≤ 3 s, ≤ 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from bench.load import ROOT, bot, free_port, server, wait_ready
+from bench.poll_votes import DEFAULT_POSTGRES, connector_stats, reset_connector, versions
+from domain.ratelimit import PER_TENANT
+from storage.db import Database
+from storage.migrate import migrate
+from storage.models import Channel, ReminderSeries
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+TENANT_BUDGET = PER_TENANT[0][0] / PER_TENANT[0][1]
+
+
+async def seed(url: str, connector_url: str, count: int, due: datetime, nudges: list[str]) -> None:
+    database = Database(url)
+    try:
+        await migrate(database.engine)
+        local = due.astimezone(BRUSSELS)
+        async with database.unit_of_work() as session:
+            for n in range(count):
+                conversation = f"19:bench-{n}@thread.tacv2"
+                channel = Channel(
+                    conversation_id=conversation, conversation_type="channel", service_url=connector_url,
+                    reference={"conversation": {"id": conversation}}, tenant_id="bench-tenant", name=f"Bench {n}",
+                )  # fmt: skip
+                session.add(channel)
+                await session.flush()
+                session.add(
+                    ReminderSeries(
+                        channel_id=channel.id, kind="custom", first_day=local.date() + timedelta(days=1),
+                        at_time=local.strftime("%H:%M"), timezone="Europe/Brussels", interval_weeks=2,
+                        nudges=nudges, custom_text=f"Bench reminder {n}", created_by="bench", source_key=f"bench-{n}",
+                    )
+                )  # fmt: skip
+    finally:
+        await database.dispose()
+
+
+async def reset(url: str) -> None:
+    if url.startswith("postgresql"):
+        from tests.conftest import reset_postgres
+
+        await reset_postgres(url)
+
+
+async def fanout(url: str, connector_url: str, channels: int) -> str:
+    await reset(url)
+    now = datetime.now(UTC)
+    due = now.replace(second=0, microsecond=0) + timedelta(minutes=1 if now.second < 30 else 2)
+    await seed(url, connector_url, channels, due, ["day_before"])
+    await reset_connector(connector_url, fail_every=10)
+    port = free_port()
+    with bot(port, url, ICC_RUN_SCHEDULER="true") as child:
+        await wait_ready(f"http://127.0.0.1:{port}/healthz", child)
+        await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+        deadline = time.monotonic() + channels / TENANT_BUDGET * 3 + 60
+        while time.monotonic() < deadline:
+            stats = await connector_stats(connector_url)
+            if len(stats["delivered"]) >= channels:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(3.0)  # anything late or duplicated arrives now
+        stats = await connector_stats(connector_url)
+    delivered: dict[str, int] = stats["delivered"]
+    times = sorted(stats["post_times"])
+    elapsed = times[-1] - times[0] if len(times) > 1 else float("nan")
+    successes = sum(delivered.values())
+    rate = (successes - 1) / elapsed if elapsed else float("nan")
+    requests_rate = (stats["posts"] - 1) / elapsed if elapsed else float("nan")
+    lost = channels - len(delivered)
+    duplicates = successes - len(delivered)
+    return (
+        f"{channels} channels, {stats['failed']} injected 429/503 of {stats['posts']} calls: "
+        f"{successes} delivered in {elapsed:.1f} s = {rate:.1f}/s = {rate / TENANT_BUDGET:.2f} of the "
+        f"{TENANT_BUDGET:.0f}/s budget (all calls: {requests_rate / TENANT_BUDGET:.2f}); "
+        f"lost {lost}, duplicates {duplicates}"
+    )
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def startup(url: str, connector_url: str, series: int) -> str:
+    await reset(url)
+    # Due far ahead: nothing is sent; the scheduler only has to hold the jobs.
+    await seed(
+        url,
+        connector_url,
+        series,
+        datetime.now(UTC) + timedelta(days=3),
+        ["day_before", "morning_of", "minutes_missing"],
+    )
+    port = free_port()
+    jobs_expected = series  # one job per series, firing at each of its three nudges
+    started = time.monotonic()
+    with bot(port, url, ICC_RUN_SCHEDULER="true") as child:
+        async with aiohttp.ClientSession() as http:
+            while True:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        body = await response.json()
+                        if body.get("scheduler", {}).get("jobs", 0) >= jobs_expected:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                if child.poll() is not None:
+                    raise RuntimeError("the bot exited during start-up")
+                await asyncio.sleep(0.05)
+        seconds = time.monotonic() - started
+        memory = rss_mb(child.pid)
+    imports = await import_seconds()
+    return (
+        f"{series} series (3 nudges each): scheduler holding every job {seconds:.2f} s after the process "
+        f"started (target ≤ 3 s), of which {imports:.2f} s is Python importing the bot's modules; "
+        f"RSS {memory:.0f} MB (target ≤ 250 MB)"
+    )
+
+
+async def import_seconds() -> float:
+    """How long a bare `import app` takes on this machine (the floor of any start-up)."""
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "import app", cwd=ROOT)
+    await process.wait()
+    return time.monotonic() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--channels", type=int, default=1000)
+    parser.add_argument("--series", type=int, default=10_000)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}; {versions()}\n")
+    connector_port = free_port()
+    connector_url = f"http://127.0.0.1:{connector_port}"
+    with server("connector", connector_port) as connector, tempfile.TemporaryDirectory() as folder:
+        await wait_ready(f"{connector_url}/_stats", connector)
+        backends = [("SQLite", f"sqlite+aiosqlite:///{Path(folder) / 'fanout.sqlite3'}")]
+        if not args.no_postgres:
+            backends.append(("PostgreSQL", args.postgres))
+        for label, url in backends:
+            if label == "SQLite":
+                (Path(folder) / "fanout.sqlite3").unlink(missing_ok=True)
+            print(f"fan-out ({label}): {await fanout(url, connector_url, args.channels)}")
+            if label == "SQLite":
+                (Path(folder) / "fanout.sqlite3").unlink(missing_ok=True)
+            print(f"start-up ({label}): {await startup(url, connector_url, args.series)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,161 @@
+"""Fault drills: the database goes away, the connector is slow, hostile and huge input."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from config import Settings
+from storage.models import Poll, PollBallot
+from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.harness import teams
+from tests.harness.bot import BotUnderTest
+from tests.harness.connector import FakeConnector
+from tests.harness.tcp_proxy import TcpProxy
+from tests.test_commands import card_text
+from tests.test_minutes import run_minutes
+from tests.test_polls import ONE_LINER, create
+
+
+@pytest.mark.skipif(
+    not POSTGRES_URL, reason="TEST_DATABASE_URL is not set (the drill cuts a PostgreSQL connection)"
+)
+async def test_the_database_going_away_gives_503_then_the_bot_recovers_by_itself(
+    aiohttp_client: Any, settings: Settings, connector: FakeConnector
+) -> None:
+    await reset_postgres(POSTGRES_URL)
+    proxy = TcpProxy("127.0.0.1", 5432)
+    await proxy.start()
+    url = POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    bot = BotUnderTest(
+        await aiohttp_client(create_app(settings.with_overrides(database_url=url))), connector
+    )
+    poll_id, _ = await create(bot)
+    reply = await bot.execute("poll.vote", {"poll_id": poll_id, "choice": "1"})
+    assert reply.status == 200
+
+    await proxy.cut()
+    for activity in (
+        teams.message("help", service_url=connector.url, conversation=teams.AARHUS_GENERAL),
+        teams.execute("poll.vote", {"poll_id": poll_id, "choice": "2"}, service_url=connector.url,
+                      conversation=teams.AARHUS_GENERAL, who=teams.BOB),
+        teams.message(f"poll {ONE_LINER}", service_url=connector.url, conversation=teams.AARHUS_GENERAL),
+    ):  # fmt: skip
+        outage = await bot.post(activity)
+        assert outage.status == 503, outage.body  # Teams retries a 503; a 500 it would not
+        assert outage.calls == []
+    health = await bot.client.get("/healthz")
+    assert health.status == 503
+
+    await proxy.restore()
+    for _ in range(50):  # the pool notices the dead connections and reconnects on its own
+        reply = await bot.say("help")
+        if reply.status in (200, 201):
+            break
+        await asyncio.sleep(0.2)
+    assert reply.cards
+    # Nothing half-written: the vote and the poll sent during the outage left no trace.
+    async with bot.services.database.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(Poll)) == 1
+        assert await session.scalar(select(func.count()).select_from(PollBallot)) == 1
+        poll = await session.get(Poll, poll_id)
+        assert poll is not None
+        assert poll.counts == [0, 1, 0]
+    # Teams re-sends the vote that got a 503: now it counts.
+    reply = await bot.execute("poll.vote", {"poll_id": poll_id, "choice": "2"}, who=teams.BOB)
+    assert reply.status == 200
+    await proxy.cut()
+    await bot.client.close()
+
+
+@pytest.mark.slow
+async def test_a_slow_connector_does_not_keep_teams_waiting(
+    aiohttp_client: Any, settings: Settings, connector: FakeConnector
+) -> None:
+    """10 s per reply, two replies in one turn: answered at the 10 s deadline (Teams waits 15)."""
+    bot = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
+    chat = teams.personal(teams.ALICE)
+    await bot.say("poll", conversation=chat)
+    await bot.say("Which day?", conversation=chat)
+    await bot.say("Monday\nTuesday", conversation=chat)
+    connector.hang(10.0, times=2, method="POST")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    reply = await bot.submit(
+        {"verb": "dialog", "mode": "single", "anonymous": "false", "closes": "in 3 days"},
+        conversation=chat,
+    )
+    answered = loop.time() - started
+    assert reply.status in (201, 202)
+    assert answered < 12.0, f"Teams waited {answered:.1f} s"
+    # The turn finishes on its own: both replies are delivered afterwards.
+    later = [call for call in connector.calls if call.at >= started]
+    await connector.wait_for(
+        lambda c: (
+            len([call for call in c.calls if call.at >= started and call.method == "POST"]) >= 2
+        ),
+        within=25,
+    )
+    later = [call for call in connector.calls if call.at >= started and call.method == "POST"]
+    assert later[0].cards  # the poll card
+    assert "It closes" in later[1].text
+    async with bot.services.database.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(Poll)) == 1
+
+
+HOSTILE = [
+    'quote " and \' and `backtick` {"json": "breakout"} }]}',
+    "<at>ICC Bot</at> <at>Someone Else</at> <script>alert(1)</script>",
+    "[click me](https://evil.example) ![img](https://evil.example/x.png) **bold** # heading",
+    "{{DATE(2026-01-01T00:00:00Z, SHORT)}} ${expression}",
+    "line one\r\nline two\u0000nul\u202eright-to-left",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+async def test_hostile_text_stays_literal_in_cards_and_exports(
+    rostered_bot: BotUnderTest, hostile: str
+) -> None:
+    bot = rostered_bot
+    reply = await run_minutes(bot, agreements=f"Energy Agency: {hostile}")
+    card = reply.cards[0]
+    shown = card_text(card)
+    assert "[click me](https" not in shown  # Markdown links are disarmed
+    assert "**bold**" not in shown
+    assert "<at>" not in shown or "\\<at\\>" in shown
+    assert json.loads(json.dumps(card)) == card  # still one well-formed card
+    reply = await bot.say("minutes export 1")
+    markdown = base64.b64decode(
+        reply.calls[-1].attachments[0]["contentUrl"].split(",", 1)[1]
+    ).decode()
+    assert "[click me](https" not in markdown
+    assert "<script>" not in markdown
+
+
+async def test_huge_input_is_bounded_and_long_minutes_are_split_under_teams_message_size(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say("poll " + "Q" * 100_000 + " | A | B")
+    assert "keep it under" in reply.text
+    assert len(reply.text) < 500
+    reply = await bot.say("x" * 100_000)
+    assert len(reply.text) < 500
+    agreements = "\n".join(
+        f"Energy Agency: agreement {n} " + "z" * 450 for n in range(250)
+    )  # ~120 KB
+    reply = await run_minutes(bot, agreements=agreements)
+    parts = [call for call in reply.calls if call.cards]
+    assert len(parts) >= 2
+    for call in parts:
+        assert len(json.dumps(call.body).encode()) <= 80_000
+    shown = "\n".join(card_text(call.card) for call in parts)
+    assert "agreement 0 " in shown
+    assert "agreement 249 " in shown
+    assert "Export (Word)" in card_text(parts[-1].card)  # the buttons ride on the last part
