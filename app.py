@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.adapter import AdapterTokens, authentication, create_adapter
+from bot.adapter import AdapterTokens, IccAdapter, authentication, create_adapter
 from bot.handler import IccBot
 from bot.outbound import Outbound
 from bot.router import Router
@@ -82,7 +82,12 @@ async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             AdapterTokens(auth, services.settings.app_id),
             timeout=services.settings.connector_timeout_seconds,
         )
+        adapter = app[ADAPTER]
+        if isinstance(adapter, IccAdapter):
+            adapter.outbound = services.outbound  # turn replies share the sender
         yield
+        if isinstance(adapter, IccAdapter):
+            adapter.outbound = None
         services.outbound = None
         auth.use_session(None)
 

@@ -77,11 +77,14 @@ async def create_poll(bot_url: str, connector_url: str, options: int = 3) -> int
         http.post(f"{bot_url}/api/messages", json=activity) as response,
     ):
         assert response.status < 300, await response.text()
-    stats = await connector_stats(connector_url)
-    strings = card_strings(stats["last_card"])
-    match = next(re.search(r"Poll #(\d+)", s) for s in strings if "Poll #" in s)
-    assert match is not None
-    return int(match.group(1))
+    for _ in range(100):  # turns answered at the deadline may still be replying
+        stats = await connector_stats(connector_url)
+        for card in reversed(stats["recent_cards"]):  # newest first
+            match = re.search(r"Poll #(\d+)", " ".join(card_strings(card)))
+            if match and "Bench question?" in " ".join(card_strings(card)):
+                return int(match.group(1))
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the poll card never arrived")
 
 
 def voter(n: int) -> teams.User:
@@ -113,9 +116,13 @@ def submit_vote(connector_url: str, poll_id: int) -> Any:
 
 
 def message(connector_url: str, text: str) -> Any:
+    """Messages from many people, each in their own 1:1 chat: Teams allows a bot about 7
+    sends per second per conversation, so one shared conversation would measure the limiter."""
+
     def make(index: int, counter: int) -> dict[str, Any]:
+        who = voter(counter % 5000)
         return teams.message(
-            text, service_url=connector_url, conversation=CHANNEL, who=voter(counter % 5000)
+            text, service_url=connector_url, conversation=teams.personal(who), who=who
         )
 
     return make

@@ -25,7 +25,7 @@ def connector_app() -> web.Application:
     def clear(fail_every: int = 0) -> None:
         stats.update(
             posts=0, puts=0, failed=0, fail_every=fail_every, last_card=None,
-            put_times=[], post_times=[], delivered={},
+            put_times=[], post_times=[], delivered={}, recent_cards=[],
         )  # fmt: skip
 
     clear()
@@ -44,6 +44,7 @@ def connector_app() -> web.Application:
             return web.json_response({"error": "unavailable"}, status=503)
         if b"adaptive" in body:
             stats["last_card"] = json.loads(body)
+            stats["recent_cards"] = [*stats["recent_cards"][-49:], stats["last_card"]]
         conversation = request.match_info["conversation_id"]
         stats["delivered"][conversation] = stats["delivered"].get(conversation, 0) + 1
         stats["post_times"].append(request.loop.time())

@@ -137,6 +137,15 @@ class Outbound:
             return None
         return str(body.get("id", "")) if isinstance(body, dict) else ""
 
+    async def reply(self, target: Target, reply_to_id: str, activity: dict[str, Any]) -> str:
+        """Post a message in reply to another (in a channel: into its thread)."""
+        url = (
+            f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}"
+            f"/activities/{quote(reply_to_id, safe='')}"
+        )
+        body = await self._call("POST", url, target, activity)
+        return str(body.get("id", "")) if isinstance(body, dict) else ""
+
     async def update(self, target: Target, activity_id: str, activity: dict[str, Any]) -> None:
         """Replace an existing message (a card updated in place)."""
         url = (

@@ -45,6 +45,9 @@ class CardPrompt(Prompt):  # type: ignore[misc]
             await turn_context.send_activity(options.retry_prompt)
         elif options.prompt is not None:
             await turn_context.send_activity(options.prompt)
+            # The card is in the chat now; keeping it in the dialog state would make every later
+            # turn of this dialog read, hash and write it again (jsonpickle, twice per turn).
+            options.prompt = None
 
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, Any], options: PromptOptions

@@ -81,12 +81,23 @@ async def test_an_unreachable_database_answers_503_so_teams_retries(bot: BotUnde
     assert reply.cards
 
 
-async def test_a_failing_connector_does_not_crash_the_endpoint(bot: BotUnderTest) -> None:
-    bot.connector.fail(500, times=10)
+async def test_a_reply_the_connector_refuses_for_a_while_is_retried_until_it_arrives(
+    bot: BotUnderTest,
+) -> None:
+    bot.connector.fail(500, times=2)
     reply = await bot.say("help")
-    # The turn fails (logged), the apology fails the same way, and Teams gets a plain answer.
     assert reply.status == 201
-    assert [call.status for call in reply.calls] == [500, 500]
-    bot.connector.faults.clear()
+    assert [call.status for call in reply.calls] == [500, 500, 200]
+    assert reply.cards
+
+
+async def test_a_connector_that_refuses_the_bot_does_not_crash_the_endpoint(
+    bot: BotUnderTest,
+) -> None:
+    bot.connector.fail(403, times=2)  # the bot was removed from that conversation
+    reply = await bot.say("help")
+    # The turn fails (logged), the apology is refused the same way, Teams gets a plain answer.
+    assert reply.status == 201
+    assert [call.status for call in reply.calls] == [403, 403]
     reply = await bot.say("help")
     assert reply.cards
