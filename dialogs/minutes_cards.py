@@ -40,7 +40,9 @@ def setup_card(
         body.append(
             cards.choice_set(
                 "stakeholders",
-                [(name, name) for name in register],
+                # Values are positions: Teams joins a multi-select's values with commas, and
+                # an organisation's name may hold one.
+                [(name, str(index)) for index, name in enumerate(register)],
                 multi=True,
                 label="Stakeholders who attended",
             )
@@ -57,7 +59,7 @@ def setup_card(
         body.append(
             cards.choice_set(
                 "reps",
-                [(name, name) for name in reps],
+                [(name, str(index)) for index, name in enumerate(reps)],
                 multi=True,
                 label="City representatives present",
             )

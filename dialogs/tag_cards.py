@@ -163,44 +163,64 @@ def edit_card(
     if note:
         body.append(cards.text(note, color="Good"))
     for index, item in enumerate(items):
-        row = cards.columns(
-            cards.column(
-                [
-                    {
-                        "type": "Input.Number",
-                        "id": f"order{index}",
-                        "value": index + 1,
-                        "min": 1,
-                        "max": 99,
-                    }
-                ],
-                width=60,
-            ),
-            cards.column([cards.text_input(f"title{index}", value=item.title, max_length=150)]),
-            cards.column(
-                [
-                    {
-                        "type": "Input.Number",
-                        "id": f"minutes{index}",
-                        "value": item.minutes,
-                        "min": 1,
-                        "max": 180,
-                    }
-                ],
-                width=70,
-            ),
-            cards.column(
-                [
-                    {
-                        "type": "Input.Toggle",
-                        "id": f"remove{index}",
-                        "title": "Remove",
-                        "value": "false",
-                    }
-                ],
-                width=90,
-            ),
-        )
+        # The title on a line of its own, wrapping (a programme item's title runs to 70
+        # characters: in a column beside the numbers it was cut off at the standard card
+        # width), then its position, minutes and the Remove tick.
+        row: Element = {
+            "type": "Container",
+            "separator": index > 0,
+            "items": [
+                cards.text_input(f"title{index}", value=item.title, max_length=150, multiline=True),
+                cards.columns(
+                    cards.column(
+                        [cards.text("Order", subtle=True)],
+                        width="auto",
+                        verticalContentAlignment="Center",
+                    ),
+                    cards.column(
+                        [
+                            {
+                                "type": "Input.Number",
+                                "id": f"order{index}",
+                                "value": index + 1,
+                                "min": 1,
+                                "max": 99,
+                            }
+                        ],
+                        width=70,
+                    ),
+                    cards.column(
+                        [
+                            {
+                                "type": "Input.Number",
+                                "id": f"minutes{index}",
+                                "value": item.minutes,
+                                "min": 1,
+                                "max": 180,
+                            }
+                        ],
+                        width=80,
+                    ),
+                    cards.column(
+                        [cards.text("min", subtle=True)],
+                        width="auto",
+                        verticalContentAlignment="Center",
+                    ),
+                    cards.column(
+                        [
+                            {
+                                "type": "Input.Toggle",
+                                "id": f"remove{index}",
+                                "title": "Remove",
+                                "value": "false",
+                            }
+                        ],
+                        verticalContentAlignment="Center",
+                    ),
+                    spacing="Small",
+                ),
+            ],
+        }
         body.append(row)
         if item.role == "recap":
             body += _recap_lines(recap)

@@ -40,10 +40,19 @@ def setup_value(**overrides: Any) -> dict[str, Any]:
         "date": today().isoformat(),
         "group": "Energy",
         "new_stakeholders": "Energy Agency, Port Authority",
-        "reps": "0",
+        # Ticked by title, as a person does: `run_minutes` turns titles into the card's values.
+        "reps": ["Alice Rep"],
     }
     value.update(overrides)
     return value
+
+
+def ticked(card: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """`value` with the titles listed under a choice set's id replaced by what the card submits."""
+    return {
+        key: teams.pick(card, key, *titles) if isinstance(titles, list) else titles
+        for key, titles in value.items()
+    }
 
 
 async def count(bot: BotUnderTest, model: Any) -> int:
@@ -71,7 +80,9 @@ async def run_minutes(
     """Walks the whole dialog as a person would, asserting each question arrives."""
     reply = await bot.say("minutes", conversation=conversation, who=who)
     assert reply.cards, reply.text
-    reply = await bot.submit(setup or setup_value(), conversation=conversation, who=who)
+    reply = await bot.submit(
+        ticked(reply.cards[0], setup or setup_value()), conversation=conversation, who=who
+    )
     if reply.cards and "Recap" in card_text(reply.cards[0]):
         reply = await bot.submit(
             {"verb": "dialog", "step": "recap", **(recap or {})}, conversation=conversation, who=who
@@ -148,7 +159,9 @@ async def test_a_complete_ecosystem_meeting_from_start_to_posted_card(
 async def test_a_city_reps_alignment_meeting_with_no_stakeholders_skips_the_tour(
     rostered_bot: BotUnderTest,
 ) -> None:
-    setup = setup_value(meeting_type="city_reps_alignment", new_stakeholders="", reps="0,1")
+    setup = setup_value(
+        meeting_type="city_reps_alignment", new_stakeholders="", reps=["Alice Rep", "Bob Rep"]
+    )
     reply = await run_minutes(
         rostered_bot,
         setup=setup,
@@ -171,6 +184,7 @@ async def test_the_next_minutes_recap_exactly_the_open_items_of_that_city_and_gr
         bot,
         conversation=teams.BRAGA_GENERAL,
         who=teams.BEATRIZ,
+        setup=setup_value(reps=["Beatriz Rep"]),
         actions=f"Braga task | city | {later(3)}",
     )
     await run_minutes(bot, setup=setup_value(group="Mobility", new_stakeholders="Bus Company"), agreements="none",
@@ -179,7 +193,9 @@ async def test_the_next_minutes_recap_exactly_the_open_items_of_that_city_and_gr
         i for i in await items(bot) if i.stakeholder_group == "Energy" and i.city_id == 1
     ]
     reply = await bot.say("minutes")
-    reply = await bot.submit(setup_value(stakeholders="0", new_stakeholders=""))
+    reply = await bot.submit(
+        ticked(reply.cards[0], setup_value(stakeholders=["Energy Agency"], new_stakeholders=""))
+    )
     (recap,) = reply.cards
     shown = card_text(recap)
     for item in aarhus_energy:
@@ -211,7 +227,9 @@ async def test_the_next_minutes_recap_exactly_the_open_items_of_that_city_and_gr
     }
     # Status changes carry over: the third minutes recap only what is still open.
     reply = await bot.say("minutes")
-    reply = await bot.submit(setup_value(stakeholders="0", new_stakeholders=""))
+    reply = await bot.submit(
+        ticked(reply.cards[0], setup_value(stakeholders=["Energy Agency"], new_stakeholders=""))
+    )
     shown = card_text(reply.cards[0])
     assert by_id[ids[2]].text in shown
     assert by_id[ids[0]].text not in shown

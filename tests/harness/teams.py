@@ -193,3 +193,27 @@ def installation_update(
     activity = _base("installationUpdate", conversation, ALICE, service_url, None)
     activity["action"] = action
     return activity
+
+
+def _elements(node: Any) -> Any:
+    """Every element of a card, nested ones (columns, containers, shown cards) included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _elements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _elements(value)
+
+
+def pick(card: dict[str, Any], input_id: str, *titles: str) -> str:
+    """What Teams submits for the choice set `input_id` of `card` when a person ticks the
+    choices titled `titles`: their values, joined with commas. A title the card does not
+    offer fails the test, so a test clicks what the card shows rather than guessing values."""
+    for element in _elements(card):
+        if element.get("type") == "Input.ChoiceSet" and element.get("id") == input_id:
+            offered = {choice["title"]: choice["value"] for choice in element["choices"]}
+            missing = [title for title in titles if title not in offered]
+            assert not missing, f"{input_id} offers {sorted(offered)}, not {missing}"
+            return ",".join(offered[title] for title in titles)
+    raise AssertionError(f"the card has no choice set {input_id!r}")

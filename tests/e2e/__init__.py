@@ -1,0 +1,1 @@
+"""Real-client scenarios in Microsoft's Teams emulator; see conftest.py."""
