@@ -12,18 +12,10 @@ scenarios do not depend on each other. Screenshots of each scenario's final stat
 and the emulator's logs, and a screenshot of the page of any failed test go to
 `test-output/e2e/`.
 
-Reminders (to come) can use the shared `teams` as the other scenarios do. One that needs a bot
-configured otherwise (settings that make a series come due within the test) starts a stack of
-its own (tests/e2e/stack.py) and opens the emulator on it (tests/e2e/teams_ui.py):
-
-    def test_a_reminder_arrives(browser: Browser, e2e_output: Path, tmp_path: Path) -> None:
-        with running_stack(tmp_path, logs=e2e_output / "logs-reminders", env={...}) as stack, \
-                open_teams(browser, stack.emulator_url, e2e_output) as teams:
-            general = teams.channel("General")
-            general.new_post("link city Aarhus").expect_text("now Aarhus's")
-            thread = general.new_post("remind setup")   # then its cards: thread.card(...)
-            general.bot_post("<the reminder's text>", timeout_ms=...)
-            teams.screenshot("reminder")
+A scenario that needs a bot configured otherwise (other `ICC_*` settings) starts a stack of its
+own with `running_stack(workdir, env={...})` (tests/e2e/stack.py) and opens the emulator on it
+with `open_teams` (tests/e2e/teams_ui.py); none needs to yet: the reminder scenario sets its
+series up so that its first reminder falls due within the test, on the shared stack.
 
 A message the bot sends on its own (a reminder, an agenda posted from the 1:1 chat) appears in
 the channel as a new post by "Test Bot"; `Channel.bot_post` waits for it.
