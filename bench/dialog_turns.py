@@ -19,8 +19,18 @@ from typing import Any
 
 import aiohttp
 
-from bench.load import Result, bot, free_port, run_load, server, table, wait_ready
-from bench.poll_votes import DEFAULT_POSTGRES, message, reset_postgres, versions
+from bench.load import (
+    Result,
+    bot,
+    errors_logged,
+    free_port,
+    log_of,
+    run_load,
+    server,
+    table,
+    wait_ready,
+)
+from bench.poll_votes import DEFAULT_POSTGRES, message, reset_postgres, retenant, versions
 from storage.db import Database
 from storage.migrate import migrate
 from storage.roster import import_roster, parse_yaml
@@ -39,16 +49,20 @@ def worker_user(n: int) -> teams.User:
 
 
 def chat_of(
-    connector_url: str, who: teams.User
+    connector_url: str, who: teams.User, tenant: int | None = None
 ) -> tuple[Callable[[str], dict[str, Any]], Callable[[dict[str, Any]], dict[str, Any]]]:
-    """Typing and clicking as `who` in their 1:1 chat with the bot."""
+    """Typing and clicking as `who` in their 1:1 chat with the bot (in a tenant of their own
+    when `tenant` is given: see `bench.poll_votes.message`)."""
     chat = teams.personal(who)
 
+    def placed(activity: dict[str, Any]) -> dict[str, Any]:
+        return activity if tenant is None else retenant(activity, tenant)
+
     def say(text: str) -> dict[str, Any]:
-        return teams.message(text, service_url=connector_url, conversation=chat, who=who)
+        return placed(teams.message(text, service_url=connector_url, conversation=chat, who=who))
 
     def click(value: dict[str, Any]) -> dict[str, Any]:
-        return teams.submit(value, service_url=connector_url, conversation=chat, who=who)
+        return placed(teams.submit(value, service_url=connector_url, conversation=chat, who=who))
 
     return say, click
 
@@ -69,13 +83,15 @@ async def seed_roster(url: str, clients: int) -> None:
         await database.dispose()
 
 
-def minutes_script(connector_url: str) -> Callable[[int, int], list[dict[str, Any]]]:
+def minutes_script(
+    connector_url: str, *, tenant_per_client: bool = False
+) -> Callable[[int, int], list[dict[str, Any]]]:
     today = datetime.now(UTC).date().isoformat()
     due = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
 
     def script(worker: int, round_: int) -> list[dict[str, Any]]:
         who = worker_user(worker)
-        say, click = chat_of(connector_url, who)
+        say, click = chat_of(connector_url, who, worker if tenant_per_client else None)
         return [
             say("minutes"),
             click({"verb": "dialog", "step": "setup", "meeting_type": "complete_ecosystem", "date": today,
@@ -90,12 +106,14 @@ def minutes_script(connector_url: str) -> Callable[[int, int], list[dict[str, An
     return script
 
 
-def agenda_script(connector_url: str) -> Callable[[int, int], list[dict[str, Any]]]:
+def agenda_script(
+    connector_url: str, *, tenant_per_client: bool = False
+) -> Callable[[int, int], list[dict[str, Any]]]:
     day = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
 
     def script(worker: int, round_: int) -> list[dict[str, Any]]:
         who = worker_user(worker)
-        say, click = chat_of(connector_url, who)
+        say, click = chat_of(connector_url, who, worker if tenant_per_client else None)
         orders = {f"order{i}": i + 1 for i in range(6)}
         return [
             say(f"agenda {TAG}"),
@@ -154,10 +172,16 @@ async def measure(
     with bot(port, url) as child:
         await wait_ready(f"http://127.0.0.1:{port}/healthz", child)
         endpoint = f"http://127.0.0.1:{port}/api/messages"
-        return [
-            await run_script(f"ours: minutes-dialog turn ({label})", endpoint, minutes_script(connector_url), clients=args.clients, seconds=args.seconds),
-            await run_script(f"ours: agenda-dialog turn ({label})", endpoint, agenda_script(connector_url), clients=args.clients, seconds=args.seconds),
+        results = [
+            await run_script(f"ours: minutes-dialog turn, one tenant ({label})", endpoint, minutes_script(connector_url), clients=args.clients, seconds=args.seconds),
+            await run_script(f"ours: minutes-dialog turn, tenant per client ({label})", endpoint, minutes_script(connector_url, tenant_per_client=True), clients=args.clients, seconds=args.seconds),
+            await run_script(f"ours: agenda-dialog turn, one tenant ({label})", endpoint, agenda_script(connector_url), clients=args.clients, seconds=args.seconds),
+            await run_script(f"ours: agenda-dialog turn, tenant per client ({label})", endpoint, agenda_script(connector_url, tenant_per_client=True), clients=args.clients, seconds=args.seconds),
         ]  # fmt: skip
+        if errors_logged(child):
+            print(f"!! the bot logged {errors_logged(child)} error(s) on {label}; its log:")
+            print(log_of(child)[-3000:])
+        return results
 
 
 async def main(argv: list[str] | None = None) -> list[Result]:

@@ -152,13 +152,13 @@ async def import_seconds() -> float:
     return time.monotonic() - started
 
 
-async def main() -> None:
+async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
     parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"cores: {os.cpu_count()}; {versions()}\n")
     connector_port = free_port()
     connector_url = f"http://127.0.0.1:{connector_port}"

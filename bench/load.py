@@ -10,6 +10,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,14 +28,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# What each child process wrote to stderr, by pid: a file, not a pipe nobody reads (a full
+# pipe blocks the child's next log line, and with it the child's event loop).
+LOGS: dict[int, Path] = {}
+
+
+def log_of(child: subprocess.Popen[bytes]) -> str:
+    return LOGS[child.pid].read_text(errors="replace")
+
+
+def errors_logged(child: subprocess.Popen[bytes]) -> int:
+    """Lines logged at ERROR or worse by a child (our app logs `time LEVEL name: message`)."""
+    return sum(
+        1 for line in log_of(child).splitlines() if " ERROR " in line or " CRITICAL " in line
+    )
+
+
 @contextlib.contextmanager
 def process(
     args: list[str], env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen(
-        args, cwd=ROOT, env=dict(os.environ, **(env or {})),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    handle, name = tempfile.mkstemp(prefix="icc-bench-", suffix=".log")
+    with os.fdopen(handle, "wb") as log:
+        child = subprocess.Popen(
+            args, cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL, stderr=log
+        )  # fmt: skip
+    LOGS[child.pid] = Path(name)
     try:
         yield child
     finally:
@@ -68,8 +87,7 @@ async def wait_ready(url: str, child: subprocess.Popen[bytes], within: float = 6
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
             if child.poll() is not None:
-                err = child.stderr.read().decode() if child.stderr else ""
-                raise RuntimeError(f"process exited early: {err[-2000:]}")
+                raise RuntimeError(f"process exited early: {log_of(child)[-2000:]}")
             try:
                 async with http.get(url) as response:
                     if response.status < 500:

@@ -115,15 +115,28 @@ def submit_vote(connector_url: str, poll_id: int) -> Any:
     return make
 
 
-def message(connector_url: str, text: str) -> Any:
+def retenant(activity: dict[str, Any], index: int) -> dict[str, Any]:
+    """`activity` as if sent from a tenant of its own (number `index`)."""
+    tenant = f"{teams.TENANT[:-6]}{index:06d}"
+    activity["conversation"]["tenantId"] = tenant
+    activity["channelData"]["tenant"]["id"] = tenant
+    return activity
+
+
+def message(connector_url: str, text: str, *, tenant_per_client: bool = False) -> Any:
     """Messages from many people, each in their own 1:1 chat: Teams allows a bot about 7
-    sends per second per conversation, so one shared conversation would measure the limiter."""
+    sends per second per conversation, so one shared conversation would measure the limiter.
+
+    Teams also allows a bot 50 sends per second per tenant, which our sender keeps: with one
+    tenant, a turn that replies (help) cannot go faster. `tenant_per_client` gives each client
+    a tenant of its own, so that the turn's own cost is measured."""
 
     def make(index: int, counter: int) -> dict[str, Any]:
         who = voter(counter % 5000)
-        return teams.message(
+        activity = teams.message(
             text, service_url=connector_url, conversation=teams.personal(who), who=who
         )
+        return retenant(activity, index) if tenant_per_client else activity
 
     return make
 
@@ -179,20 +192,23 @@ async def bench_backend(
                            clients=args.clients, seconds=args.seconds),
             await run_load(f"ours: vote, Action.Submit ({label})", endpoint, submit_vote(connector_url, poll_id),
                            clients=args.clients, seconds=args.seconds),
-            await run_load(f"ours: help ({label})", endpoint, message(connector_url, "help"),
+            await run_load(f"ours: help, one tenant ({label})", endpoint, message(connector_url, "help"),
+                           clients=args.clients, seconds=args.seconds),
+            await run_load(f"ours: help, tenant per client ({label})", endpoint,
+                           message(connector_url, "help", tenant_per_client=True),
                            clients=args.clients, seconds=args.seconds),
         ]  # fmt: skip
         burst_line = await burst(bot_url, connector_url)
     return results, f"{label}: {burst_line}"
 
 
-async def main() -> None:
+async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
     parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     print(f"cores: {os.cpu_count()}; {versions()}")
     print(
