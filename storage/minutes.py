@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import slug
-from storage.models import Minutes, Stakeholder
+from storage.models import Minutes, Stakeholder, utcnow
 
 
 async def stakeholders_of(session: AsyncSession, city_id: int) -> list[Stakeholder]:
@@ -21,22 +23,40 @@ async def stakeholders_of(session: AsyncSession, city_id: int) -> list[Stakehold
 async def ensure_stakeholders(
     session: AsyncSession, city_id: int, names: Iterable[str]
 ) -> dict[str, Stakeholder]:
-    """The register entries of these names, adding the new ones (matched by slug)."""
-    existing = {s.key: s for s in await stakeholders_of(session, city_id)}
-    found: dict[str, Stakeholder] = {}
+    """The register entries of these names, adding the new ones (matched by slug).
+
+    Two reps saving minutes at once may both add the same new organisation: the insert skips a
+    name that another transaction added meanwhile (ON CONFLICT DO NOTHING on the register's
+    unique (city, key)), and the entries are read back, so neither save fails."""
+    wanted: dict[str, tuple[str, str]] = {}  # clean name -> (key, name to store)
     for name in names:
         clean = " ".join(name.split())
         key = slug(clean)
-        if not key:
-            continue
-        stakeholder = existing.get(key)
-        if stakeholder is None:
-            stakeholder = Stakeholder(city_id=city_id, key=key, name=clean[:200])
-            session.add(stakeholder)
-            existing[key] = stakeholder
-        found[clean] = stakeholder
-    await session.flush()
-    return found
+        if key:
+            wanted[clean] = (key, clean[:200])
+    if not wanted:
+        return {}
+    existing = {s.key: s for s in await stakeholders_of(session, city_id)}
+    missing = {key: stored for key, stored in wanted.values() if key not in existing}
+    if missing:
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(Stakeholder)
+        now = utcnow()
+        await session.execute(
+            insert.values(
+                [
+                    {"city_id": city_id, "key": key, "name": stored, "created_at": now}
+                    for key, stored in missing.items()
+                ]
+            ).on_conflict_do_nothing(index_elements=["city_id", "key"])
+        )
+        added = await session.scalars(
+            select(Stakeholder).where(
+                Stakeholder.city_id == city_id, Stakeholder.key.in_(list(missing))
+            )
+        )
+        existing.update({s.key: s for s in added.all()})
+    return {clean: existing[key] for clean, (key, _) in wanted.items()}
 
 
 async def by_source(session: AsyncSession, source_key: str) -> Minutes | None:

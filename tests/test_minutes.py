@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -398,3 +399,33 @@ async def test_markup_in_typed_text_is_shown_literally(rostered_bot: BotUnderTes
     shown = card_text(reply.cards[0])
     assert r"\[this\]\(http://evil\.example\)" in shown
     assert r"\*\*now\*\*" in shown
+
+
+async def test_two_reps_adding_the_same_new_stakeholder_at_once_both_save(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """Found by the dialog benchmark on PostgreSQL: two minutes saved at once, both naming a
+    stakeholder new to the register, made the second save fail on the register's unique key."""
+    from storage import minutes as minutes_store
+
+    database = rostered_bot.services.database
+    async with database.sessions() as first, first.begin():
+        mine = await minutes_store.ensure_stakeholders(first, 1, ["Energy  Agency", "Port"])
+        # The second save starts while the first has added "Energy Agency" but not committed:
+        # on PostgreSQL its insert waits for the first transaction, on SQLite its BEGIN does.
+        theirs_task = asyncio.create_task(_ensure_in_own_transaction(database, ["energy agency"]))
+        await asyncio.sleep(0.3)
+        assert not theirs_task.done()
+    theirs = await asyncio.wait_for(theirs_task, 10)
+    assert theirs == {"energy agency": mine["Energy Agency"].id}
+    async with database.unit_of_work() as session:
+        names = (await session.scalars(select(Stakeholder.name).order_by(Stakeholder.name))).all()
+    assert names == ["Energy Agency", "Port"]
+
+
+async def _ensure_in_own_transaction(database: Any, names: list[str]) -> dict[str, int]:
+    from storage import minutes as minutes_store
+
+    async with database.unit_of_work() as session:
+        found = await minutes_store.ensure_stakeholders(session, 1, names)
+        return {name: stakeholder.id for name, stakeholder in found.items()}
