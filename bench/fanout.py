@@ -20,44 +20,15 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 
 from bench.load import ROOT, bot, free_port, server, wait_ready
 from bench.poll_votes import DEFAULT_POSTGRES, connector_stats, reset_connector, versions
 from domain.ratelimit import PER_TENANT
-from storage.db import Database
-from storage.migrate import migrate
-from storage.models import Channel, ReminderSeries
+from tests.harness.reminders import seed_due_reminders
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 TENANT_BUDGET = PER_TENANT[0][0] / PER_TENANT[0][1]
-
-
-async def seed(url: str, connector_url: str, count: int, due: datetime, nudges: list[str]) -> None:
-    database = Database(url)
-    try:
-        await migrate(database.engine)
-        local = due.astimezone(BRUSSELS)
-        async with database.unit_of_work() as session:
-            for n in range(count):
-                conversation = f"19:bench-{n}@thread.tacv2"
-                channel = Channel(
-                    conversation_id=conversation, conversation_type="channel", service_url=connector_url,
-                    reference={"conversation": {"id": conversation}}, tenant_id="bench-tenant", name=f"Bench {n}",
-                )  # fmt: skip
-                session.add(channel)
-                await session.flush()
-                session.add(
-                    ReminderSeries(
-                        channel_id=channel.id, kind="custom", first_day=local.date() + timedelta(days=1),
-                        at_time=local.strftime("%H:%M"), timezone="Europe/Brussels", interval_weeks=2,
-                        nudges=nudges, custom_text=f"Bench reminder {n}", created_by="bench", source_key=f"bench-{n}",
-                    )
-                )  # fmt: skip
-    finally:
-        await database.dispose()
 
 
 async def reset(url: str) -> None:
@@ -71,7 +42,7 @@ async def fanout(url: str, connector_url: str, channels: int) -> str:
     await reset(url)
     now = datetime.now(UTC)
     due = now.replace(second=0, microsecond=0) + timedelta(minutes=1 if now.second < 30 else 2)
-    await seed(url, connector_url, channels, due, ["day_before"])
+    await seed_due_reminders(url, connector_url, channels, due=due)
     await reset_connector(connector_url, fail_every=10)
     port = free_port()
     with bot(port, url, ICC_RUN_SCHEDULER="true") as child:
@@ -111,12 +82,12 @@ def rss_mb(pid: int) -> float:
 async def startup(url: str, connector_url: str, series: int) -> str:
     await reset(url)
     # Due far ahead: nothing is sent; the scheduler only has to hold the jobs.
-    await seed(
+    await seed_due_reminders(
         url,
         connector_url,
         series,
-        datetime.now(UTC) + timedelta(days=3),
-        ["day_before", "morning_of", "minutes_missing"],
+        due=datetime.now(UTC) + timedelta(days=3),
+        nudges=("day_before", "morning_of", "minutes_missing"),
     )
     port = free_port()
     jobs_expected = series  # one job per series, firing at each of its three nudges

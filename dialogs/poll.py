@@ -99,17 +99,7 @@ def view_of(poll: PollData, now: datetime, poll_tally: Tally | None = None) -> P
 async def load_view(session: AsyncSession, poll: Poll, now: datetime) -> PollView:
     """The view with voters' names (reads every ballot: for `results`, not for each vote)."""
     ballots = await poll_store.ballots(session, poll.id)
-    return PollView(
-        id=poll.id,
-        question=poll.question,
-        options=tuple(poll.options),
-        multi=poll.multi,
-        anonymous=poll.anonymous,
-        creator_name=poll.creator_name,
-        closes_at=poll.closes_at,
-        closed=is_closed(poll, now),
-        tally=tally(len(poll.options), ballots),
-    )
+    return view_of(poll, now, tally(len(poll.options), ballots))
 
 
 async def recount(session: AsyncSession, poll: Poll) -> Tally:

@@ -13,20 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.migrate import migrate
-from storage.models import Channel, ReminderDelivery, ReminderSeries
+from storage.models import ReminderDelivery
 from tests.conftest import POSTGRES_URL, reset_postgres
 from tests.harness.connector import Call, FakeConnector
+from tests.harness.reminders import seed_due_reminders
 from tests.test_process import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 @contextmanager
@@ -58,39 +56,6 @@ def bot_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]
     log_path.unlink(missing_ok=True)
 
 
-async def seed(
-    database_url: str,
-    connector_url: str,
-    channels: int,
-    *,
-    due: datetime,
-    nudge: str = "day_before",
-) -> None:
-    """`channels` channels, each with a series whose `nudge` falls due at `due` (Brussels time)."""
-    database = Database(database_url)
-    try:
-        await migrate(database.engine)
-        local = due.astimezone(BRUSSELS)
-        async with database.unit_of_work() as session:
-            for n in range(channels):
-                conversation = f"19:fanout-{n}@thread.tacv2"
-                channel = Channel(
-                    conversation_id=conversation, conversation_type="channel", service_url=connector_url,
-                    reference={"conversation": {"id": conversation}}, tenant_id="tenant", name=f"Channel {n}",
-                )  # fmt: skip
-                session.add(channel)
-                await session.flush()
-                session.add(
-                    ReminderSeries(
-                        channel_id=channel.id, kind="custom", first_day=local.date() + timedelta(days=1),
-                        at_time=local.strftime("%H:%M"), timezone="Europe/Brussels", interval_weeks=2,
-                        nudges=[nudge], custom_text=f"Fan-out reminder {n}", created_by="test", source_key=f"seed-{n}",
-                    )
-                )  # fmt: skip
-    finally:
-        await database.dispose()
-
-
 def posts_per_channel(connector: FakeConnector) -> Counter[str]:
     return Counter(c.conversation_id for c in connector.calls if c.method == "POST" and c.cards)
 
@@ -112,7 +77,7 @@ async def test_a_sigkill_in_the_middle_of_a_fan_out_loses_and_repeats_nothing(
     channels = 30
     url = f"sqlite+aiosqlite:///{tmp_path / 'fanout.sqlite3'}"
     # Each channel's reminder fell due 10 minutes ago: the bot delivers them all as it starts.
-    await seed(
+    await seed_due_reminders(
         url,
         connector.url,
         channels,
@@ -154,7 +119,7 @@ async def test_when_the_leader_dies_another_replica_delivers_and_nothing_is_dupl
     now = datetime.now(UTC)
     # The nudge falls due at the start of the next minute but one (so both replicas are up).
     due = now.replace(second=0, microsecond=0) + timedelta(minutes=2 if now.second > 40 else 1)
-    await seed(POSTGRES_URL, connector.url, 3, due=due)
+    await seed_due_reminders(POSTGRES_URL, connector.url, 3, due=due)
     with bot_process(POSTGRES_URL) as (a_url, a), bot_process(POSTGRES_URL) as (b_url, b):
         await wait_healthy(a_url, a)
         await wait_healthy(b_url, b)
