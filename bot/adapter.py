@@ -12,6 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
+from bot import activities as activity_fields
 from bot.connector import IccAuthentication, credential_token
 from bot.outbound import Outbound, Target
 from config import Settings
@@ -98,7 +99,12 @@ class IccAdapter(CloudAdapter):  # type: ignore[misc]
                 responses += await super().send_activities(context, [activity])
                 continue
             activity.id = None
-            target = Target(activity.service_url, activity.conversation.id)
+            # The tenant of the turn: Teams' 50 requests/s per tenant counts replies too.
+            target = Target(
+                activity.service_url,
+                activity.conversation.id,
+                activity_fields.tenant_id(context.activity),
+            )
             body = activity_json(activity)
             sent: str | None
             if activity.reply_to_id:

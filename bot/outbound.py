@@ -10,12 +10,12 @@ the app's one aiohttp session; botbuilder's credentials supply the token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -95,6 +95,30 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (moment - now).total_seconds())
 
 
+class KeyedLocks:
+    """An asyncio.Lock per key, kept only while someone holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 class Outbound:
     def __init__(
         self,
@@ -114,8 +138,10 @@ class Outbound:
         self._sleep = sleep
         self.conversations = SlidingWindows(PER_CONVERSATION)
         self.tenants = SlidingWindows(PER_TENANT)
-        self._conversation_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._tenant_lock = asyncio.Lock()
+        # Sends queue per conversation, then per tenant (a tenant over its budget does not hold
+        # up another's). The windows above drop a conversation once its hour has passed.
+        self._conversation_locks = KeyedLocks()
+        self._tenant_locks = KeyedLocks()
         self.sent_count = 0
 
     async def send(
@@ -156,15 +182,20 @@ class Outbound:
 
     async def _pace(self, target: Target) -> None:
         key = target.pacing_key
-        async with self._conversation_locks[key]:
+        tenant = target.tenant_id or "-"
+        async with self._conversation_locks.hold(key):
             while (wait := self.conversations.wait_time(key, self._clock())) > 0:
                 await self._sleep(wait)
-            async with self._tenant_lock:
-                tenant = target.tenant_id or "-"
+            async with self._tenant_locks.hold(tenant):
                 while (wait := self.tenants.wait_time(tenant, self._clock())) > 0:
                     await self._sleep(wait)
                 self.tenants.record(tenant, self._clock())
             self.conversations.record(key, self._clock())
+
+    def pacing_state(self) -> tuple[int, int]:
+        """(locks held or awaited, conversations with sends in their windows): what the
+        sender keeps in memory."""
+        return len(self._conversation_locks) + len(self._tenant_locks), len(self.conversations)
 
     async def _call(
         self,

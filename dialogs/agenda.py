@@ -57,6 +57,7 @@ from domain.agenda import (
 )
 from domain.timezones import resolve_zone
 from storage import agendas as agenda_store
+from storage import channels as channel_store
 from storage import people
 from storage.models import Agenda, AgendaProposal, Channel, City, Tag
 
@@ -320,7 +321,11 @@ async def _card_state(session: AsyncSession, agenda_id: int) -> CardState | None
         return None
     card = agenda_card(await view_of(session, agenda), guiding_questions(agenda.session_number))
     return CardState(
-        Target(agenda.service_url, agenda.conversation_id),
+        Target(
+            agenda.service_url,
+            agenda.conversation_id,
+            await channel_store.tenant_of(session, agenda.conversation_id),
+        ),
         agenda.activity_id,
         card,
         agenda.card_version,

@@ -59,6 +59,7 @@ from domain.polls import (
 )
 from domain.when import WhenError, describe, parse_when
 from scheduler.engine import JobSource, Planned
+from storage import channels as channel_store
 from storage import polls as poll_store
 from storage.models import Poll
 
@@ -122,7 +123,11 @@ async def _card_state(session: AsyncSession, poll_id: int, now: datetime) -> Car
     if poll is None or poll.activity_id is None:
         return None
     return CardState(
-        Target(poll.service_url, poll.conversation_id),
+        Target(
+            poll.service_url,
+            poll.conversation_id,
+            await channel_store.tenant_of(session, poll.conversation_id),
+        ),
         poll.activity_id,
         poll_card(view_of(poll, now)),
         poll.card_version,

@@ -33,6 +33,7 @@ from dialogs.context import TAG_ROLES, has_tag_role
 from dialogs.tag_cards import CommitmentLine, SummaryView, summary_card, summary_form
 from domain.actions import ActionError, Kind, OwnerType, Status, local_today, parse_commitment_lines
 from storage import agendas as agenda_store
+from storage import channels as channel_store
 from storage import people
 from storage.models import ActionItem, City, Tag, TagSummary
 
@@ -290,11 +291,16 @@ async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
     )
     summary.updated_at = turn.now()
     card = summary_card(await view_of(turn.session, summary))
+    tenant = (
+        await channel_store.tenant_of(turn.session, summary.conversation_id)
+        if summary.conversation_id
+        else None
+    )
     await turn.commit()
     if summary.activity_id and summary.conversation_id and summary.service_url:
         try:
             await turn.services.require_outbound().update(
-                Target(summary.service_url, summary.conversation_id),
+                Target(summary.service_url, summary.conversation_id, tenant),
                 summary.activity_id,
                 card_message(card),
             )

@@ -23,6 +23,7 @@ class SlidingWindows:
 
     limits: Sequence[tuple[int, float]]
     _sent: dict[Hashable, deque[float]] = field(default_factory=dict)
+    _swept_at: float | None = None
 
     def wait_time(self, key: Hashable, now: float) -> float:
         """Seconds until one more send for `key` fits every window (0 if it fits now)."""
@@ -44,11 +45,27 @@ class SlidingWindows:
         sent = self._sent.setdefault(key, deque())
         sent.append(now)
         self._forget(sent, now)
+        self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        """Drop the keys whose sends have all left the longest window, once per such window:
+        a conversation the bot never writes to again must not be remembered for ever."""
+        horizon = max(window for _, window in self.limits)
+        if self._swept_at is None:
+            self._swept_at = now
+        if now - self._swept_at < horizon:
+            return
+        self._swept_at = now
+        for key in [key for key, sent in self._sent.items() if sent[-1] <= now - horizon]:
+            del self._sent[key]
 
     def _forget(self, sent: deque[float], now: float) -> None:
         horizon = max(window for _, window in self.limits)
         while sent and sent[0] <= now - horizon:
             sent.popleft()
+
+    def __len__(self) -> int:
+        return len(self._sent)
 
     def count_within(self, key: Hashable, now: float, window: float) -> int:
         return sum(1 for moment in self._sent.get(key, ()) if moment > now - window)

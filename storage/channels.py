@@ -30,6 +30,15 @@ async def get(session: AsyncSession, conversation_id: str) -> Channel | None:
     return await session.scalar(select(Channel).where(Channel.conversation_id == conversation_id))
 
 
+async def tenant_of(session: AsyncSession, conversation_id: str) -> str | None:
+    """The tenant of a conversation the bot has seen (a thread's id is its channel's)."""
+    base = conversation_id.split(";messageid=", 1)[0]
+    tenant: str | None = await session.scalar(
+        select(Channel.tenant_id).where(Channel.conversation_id == base)
+    )
+    return tenant
+
+
 async def get_by_id(session: AsyncSession, channel_pk: int) -> Channel | None:
     return await session.get(Channel, channel_pk)
 
