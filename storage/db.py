@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import inline_sqlite
+
 log = logging.getLogger(__name__)
 
 
@@ -52,9 +54,10 @@ def create_engine(url: str) -> AsyncEngine:
         # One connection: SQLite has one writer at a time anyway, and waiting for the pool is
         # an asyncio queue (first come, first served) where SQLite's busy handler would sleep
         # in growing steps. Sessions commit before any network call, so it is held briefly.
+        # Statements run on the loop's thread (storage/inline_sqlite.py), not aiosqlite's.
         engine = create_async_engine(
             url,
-            connect_args={"timeout": 30},
+            async_creator=inline_sqlite.connector(make_url(url).database or ":memory:"),
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
@@ -80,7 +83,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # No busy waiting inside SQLite: it would block the event loop (see inline_sqlite).
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
