@@ -205,6 +205,26 @@ def text_input(
     return element
 
 
+def number_input(
+    input_id: str,
+    *,
+    minimum: int,
+    maximum: int,
+    label: str | None = None,
+    placeholder: str | None = None,
+    value: int | None = None,
+) -> Element:
+    element: Element = {"type": "Input.Number", "id": input_id}
+    if label:
+        element["label"] = label
+    if placeholder:
+        element["placeholder"] = placeholder
+    if value is not None:
+        element["value"] = value
+    element["min"], element["max"] = minimum, maximum
+    return element
+
+
 def date_input(input_id: str, *, label: str | None = None, value: str | None = None) -> Element:
     element: Element = {"type": "Input.Date", "id": input_id}
     if label:

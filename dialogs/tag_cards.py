@@ -115,25 +115,13 @@ def when_card(
             subtle=True,
             spacing="None",
         ),
-        {
-            "type": "Input.Number",
-            "id": "session",
-            "label": "Session number",
-            "value": session,
-            "min": 1,
-            "max": 20,
-        },
+        cards.number_input("session", label="Session number", value=session, minimum=1, maximum=20),
         cards.date_input("day", label="Date", value=day.isoformat()),
         {"type": "Input.Time", "id": "time", "label": "Start time", "value": clock},
         cards.text_input("timezone", label="Time zone of that time", value=timezone, max_length=64),
-        {
-            "type": "Input.Number",
-            "id": "length",
-            "label": "Session length (minutes)",
-            "value": length,
-            "min": 15,
-            "max": 240,
-        },
+        cards.number_input(
+            "length", label="Session length (minutes)", value=length, minimum=15, maximum=240
+        ),
     ]
     return cards.card(
         body,
@@ -179,25 +167,17 @@ def edit_card(
                     ),
                     cards.column(
                         [
-                            {
-                                "type": "Input.Number",
-                                "id": f"order{index}",
-                                "value": index + 1,
-                                "min": 1,
-                                "max": 99,
-                            }
+                            cards.number_input(
+                                f"order{index}", value=index + 1, minimum=1, maximum=99
+                            )
                         ],
                         width=70,
                     ),
                     cards.column(
                         [
-                            {
-                                "type": "Input.Number",
-                                "id": f"minutes{index}",
-                                "value": item.minutes,
-                                "min": 1,
-                                "max": 180,
-                            }
+                            cards.number_input(
+                                f"minutes{index}", value=item.minutes, minimum=1, maximum=180
+                            )
                         ],
                         width=80,
                     ),
@@ -228,28 +208,12 @@ def edit_card(
     body.append(
         cards.columns(
             cards.column(
-                [
-                    {
-                        "type": "Input.Number",
-                        "id": "new_order",
-                        "placeholder": "#",
-                        "min": 1,
-                        "max": 99,
-                    }
-                ],
+                [cards.number_input("new_order", placeholder="#", minimum=1, maximum=99)],
                 width=60,
             ),
             cards.column([cards.text_input("new_title", placeholder="Title", max_length=150)]),
             cards.column(
-                [
-                    {
-                        "type": "Input.Number",
-                        "id": "new_minutes",
-                        "placeholder": "min",
-                        "min": 1,
-                        "max": 180,
-                    }
-                ],
+                [cards.number_input("new_minutes", placeholder="min", minimum=1, maximum=180)],
                 width=70,
             ),
         )
@@ -355,14 +319,7 @@ def agenda_card(view: AgendaView, questions: Questions) -> Card:
     propose = cards.card(
         [
             cards.text_input("title", label="Item to add", max_length=150),
-            {
-                "type": "Input.Number",
-                "id": "minutes",
-                "label": "Minutes",
-                "value": 5,
-                "min": 1,
-                "max": 60,
-            },
+            cards.number_input("minutes", label="Minutes", value=5, minimum=1, maximum=60),
         ],
         [cards.execute("Propose", PROPOSE, {"agenda_id": view.id})],
     )
@@ -416,14 +373,7 @@ def summary_form(
 ) -> Card:
     body: list[Element] = [
         cards.text(f"Summary of {cards.escape(tag)}", size="Medium", weight="Bolder"),
-        {
-            "type": "Input.Number",
-            "id": "session",
-            "label": "Session number",
-            "value": session,
-            "min": 1,
-            "max": 20,
-        },
+        cards.number_input("session", label="Session number", value=session, minimum=1, maximum=20),
         cards.text_input(
             "key_points", label="Key points", value=key_points, multiline=True, max_length=4000
         ),
