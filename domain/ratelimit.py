@@ -25,6 +25,10 @@ class SlidingWindows:
     _sent: dict[Hashable, deque[float]] = field(default_factory=dict)
     _swept_at: float | None = None
 
+    def __post_init__(self) -> None:
+        # How long a send matters: the longest window (Teams' hour).
+        self._horizon = max(window for _, window in self.limits)
+
     def wait_time(self, key: Hashable, now: float) -> float:
         """Seconds until one more send for `key` fits every window (0 if it fits now)."""
         sent = self._sent.get(key)
@@ -50,18 +54,16 @@ class SlidingWindows:
     def _sweep(self, now: float) -> None:
         """Drop the keys whose sends have all left the longest window, once per such window:
         a conversation the bot never writes to again must not be remembered for ever."""
-        horizon = max(window for _, window in self.limits)
         if self._swept_at is None:
             self._swept_at = now
-        if now - self._swept_at < horizon:
+        if now - self._swept_at < self._horizon:
             return
         self._swept_at = now
-        for key in [key for key, sent in self._sent.items() if sent[-1] <= now - horizon]:
+        for key in [key for key, sent in self._sent.items() if sent[-1] <= now - self._horizon]:
             del self._sent[key]
 
     def _forget(self, sent: deque[float], now: float) -> None:
-        horizon = max(window for _, window in self.limits)
-        while sent and sent[0] <= now - horizon:
+        while sent and sent[0] <= now - self._horizon:
             sent.popleft()
 
     def __len__(self) -> int:
