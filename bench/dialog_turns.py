@@ -20,7 +20,9 @@ from typing import Any
 import aiohttp
 
 from bench.load import (
+    Measurement,
     Result,
+    add_load_arguments,
     bot,
     errors_logged,
     free_port,
@@ -30,7 +32,7 @@ from bench.load import (
     table,
     wait_ready,
 )
-from bench.poll_votes import DEFAULT_POSTGRES, message, reset_postgres, retenant, versions
+from bench.poll_votes import message, reset_postgres, retenant, versions
 from storage.db import Database
 from storage.migrate import migrate
 from storage.roster import import_roster, parse_yaml
@@ -134,34 +136,18 @@ async def run_script(
     seconds: float,
     warmup: float = 2.0,
 ) -> Result:
-    latencies: list[float] = []
-    errors = requests = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients * 2)) as http:
-        loop = asyncio.get_running_loop()
-        measure_from = loop.time() + warmup
-        stop_at = measure_from + seconds
+        measurement = Measurement(seconds, warmup)
 
         async def worker(index: int) -> None:
-            nonlocal errors, requests
             round_ = 0
-            while loop.time() < stop_at:
+            while measurement.running():
                 round_ += 1
                 for activity in script(index, round_):
-                    began = loop.time()
-                    try:
-                        async with http.post(url, json=activity) as response:
-                            await response.read()
-                            status = response.status
-                    except aiohttp.ClientError:
-                        status = 0
-                    ended = loop.time()
-                    if began >= measure_from and ended <= stop_at:
-                        requests += 1
-                        latencies.append(ended - began)
-                        errors += 0 if status < 300 else 1
+                    await measurement.post(http, url, activity)
 
         await asyncio.gather(*(worker(i) for i in range(clients)))
-    return Result(name, requests, errors, seconds, latencies)
+    return measurement.result(name)
 
 
 async def measure(
@@ -186,10 +172,7 @@ async def measure(
 
 async def main(argv: list[str] | None = None) -> list[Result]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
-    parser.add_argument("--no-postgres", action="store_true")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     print(f"cores: {os.cpu_count()}; {versions()}")
     connector_port = free_port()

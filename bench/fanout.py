@@ -24,8 +24,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.load import ROOT, bot, free_port, server, wait_ready
-from bench.poll_votes import DEFAULT_POSTGRES, connector_stats, reset_connector, versions
+from bench.load import ROOT, add_database_arguments, bot, free_port, server, wait_ready
+from bench.poll_votes import connector_stats, reset_connector, versions
 from domain.ratelimit import PER_TENANT
 from tests.harness.reminders import seed_due_reminders
 
@@ -132,8 +132,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--series", type=int, default=10_000)
-    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
-    parser.add_argument("--no-postgres", action="store_true")
+    add_database_arguments(parser)
     args = parser.parse_args(argv)
     print(f"cores: {os.cpu_count()}; {versions()}\n")
     connector_port = free_port()

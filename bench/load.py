@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -130,6 +131,42 @@ class Result:
         return statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
 
 
+class Measurement:
+    """Requests timed back to back: only those inside the window (after the warm-up, before
+    the end) count."""
+
+    def __init__(
+        self, seconds: float, warmup: float, ok: Callable[[int], bool] = lambda s: s < 300
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.measure_from = self._loop.time() + warmup
+        self.stop_at = self.measure_from + seconds
+        self.seconds = seconds
+        self._ok = ok
+        self.latencies: list[float] = []
+        self.requests = self.errors = 0
+
+    def running(self) -> bool:
+        return self._loop.time() < self.stop_at
+
+    async def post(self, http: aiohttp.ClientSession, url: str, activity: dict[str, Any]) -> None:
+        began = self._loop.time()
+        try:
+            async with http.post(url, json=activity) as response:
+                await response.read()
+                status = response.status
+        except aiohttp.ClientError:
+            status = 0
+        ended = self._loop.time()
+        if began >= self.measure_from and ended <= self.stop_at:
+            self.requests += 1
+            self.latencies.append(ended - began)
+            self.errors += 0 if self._ok(status) else 1
+
+    def result(self, name: str) -> Result:
+        return Result(name, self.requests, self.errors, self.seconds, self.latencies)
+
+
 async def run_load(
     name: str,
     url: str,
@@ -141,40 +178,36 @@ async def run_load(
     ok: Callable[[int], bool] = lambda status: status < 300,
 ) -> Result:
     """`clients` workers post activities back to back for `seconds` (after a warm-up)."""
-    latencies: list[float] = []
-    errors = 0
-    requests = 0
     counter = 0
     connector = aiohttp.TCPConnector(limit=clients * 2)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        measure_from = start + warmup
-        stop_at = measure_from + seconds
+        measurement = Measurement(seconds, warmup, ok)
 
         async def worker(index: int) -> None:
-            nonlocal errors, requests, counter
-            while (now := loop.time()) < stop_at:
+            nonlocal counter
+            while measurement.running():
                 counter += 1
-                activity = make_activity(index, counter)
-                began = loop.time()
-                try:
-                    async with http.post(url, json=activity) as response:
-                        await response.read()
-                        status = response.status
-                except aiohttp.ClientError:
-                    status = 0
-                ended = loop.time()
-                if began >= measure_from and ended <= stop_at:
-                    requests += 1
-                    latencies.append(ended - began)
-                    if not ok(status):
-                        errors += 1
-                del now
+                await measurement.post(http, url, make_activity(index, counter))
 
         await asyncio.gather(*(worker(i) for i in range(clients)))
-    return Result(name, requests, errors, seconds, latencies)
+    return measurement.result(name)
+
+
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """--postgres URL / --no-postgres: the backends a benchmark runs on besides SQLite."""
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
+    parser.add_argument("--no-postgres", action="store_true")
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """--seconds per measurement and --clients at once, then the database options."""
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=50)
+    add_database_arguments(parser)
 
 
 def table(results: list[Result], floor: Result | None, limit: Result | None) -> str:

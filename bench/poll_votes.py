@@ -26,11 +26,19 @@ from typing import Any
 
 import aiohttp
 
-from bench.load import Result, bot, free_port, run_load, server, table, wait_ready
+from bench.load import (
+    Result,
+    add_load_arguments,
+    bot,
+    free_port,
+    run_load,
+    server,
+    table,
+    wait_ready,
+)
 from tests.harness import teams
 
 CHANNEL = teams.AARHUS_GENERAL
-DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 def versions() -> str:
@@ -204,10 +212,7 @@ async def bench_backend(
 
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
-    parser.add_argument("--no-postgres", action="store_true")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
 
     print(f"cores: {os.cpu_count()}; {versions()}")
