@@ -81,7 +81,8 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
                     turn.channel_id = await self.references.record(session, activity)
                 await super().on_turn(turn_context)
                 await self.dialog_state.save_changes(turn_context)
-                await session.commit()
+                if session.in_transaction():  # a turn that committed early has nothing left
+                    await session.commit()
             finally:
                 current_session.reset(token)
 

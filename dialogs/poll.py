@@ -390,12 +390,17 @@ async def vote_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
     else:
         voter_key, voter_name = who.user_id, who.name or who.user_id
     counts, voters = list(poll.counts), poll.voters
-    if await poll_store.claim_activity(turn.session, f"vote|{turn.activity_key}"):
-        old = await poll_store.ballot_of(turn.session, poll_id, voter_key)
-        await poll_store.upsert_ballot(
-            turn.session, poll_id, voter_key, voter_name, list(choices), now
-        )
-        counts, voters = apply_ballot(counts, voters, old, choices)
+    claimed, previous = await poll_store.cast_ballot(
+        turn.session,
+        f"vote|{turn.activity_key}",
+        poll_id,
+        voter_key,
+        voter_name,
+        list(choices),
+        now,
+    )
+    if claimed:  # not a re-delivery of a vote already counted
+        counts, voters = apply_ballot(counts, voters, previous, choices)
         await poll_store.record_tally(turn.session, poll_id, counts, voters)
     await turn.commit()
     card_sync(turn.services).request(poll_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy import Row, Table, bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,27 +25,33 @@ def _dialect(session: AsyncSession) -> str:
 
 POLLS: Table = Poll.__table__  # type: ignore[assignment]
 BALLOTS: Table = PollBallot.__table__  # type: ignore[assignment]
+PROCESSED: Table = ProcessedActivity.__table__  # type: ignore[assignment]
+
+
+def _insert(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 @cache
 def _claim_statement(dialect: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(ProcessedActivity)
+        _insert(dialect)(PROCESSED)
         .values(key=bindparam("key"), created_at=bindparam("created_at"))
         .on_conflict_do_nothing(index_elements=["key"])
     )
 
 
-@cache
-def _ballot_upsert_statement(dialect: str) -> Any:
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(PollBallot).values(
-        poll_id=bindparam("poll_id"),
-        voter_key=bindparam("voter_key"),
-        voter_name=bindparam("voter_name"),
-        choices=bindparam("choices", type_=BALLOTS.c.choices.type),
-        updated_at=bindparam("updated_at", type_=BALLOTS.c.updated_at.type),
-    )
+def _ballot_values() -> dict[str, Any]:
+    return {
+        "poll_id": bindparam("poll_id", type_=BALLOTS.c.poll_id.type),
+        "voter_key": bindparam("voter_key", type_=BALLOTS.c.voter_key.type),
+        "voter_name": bindparam("voter_name", type_=BALLOTS.c.voter_name.type),
+        "choices": bindparam("choices", type_=BALLOTS.c.choices.type),
+        "updated_at": bindparam("updated_at", type_=BALLOTS.c.updated_at.type),
+    }
+
+
+def _on_ballot_conflict(insert: Any) -> Any:
     return insert.on_conflict_do_update(
         index_elements=["poll_id", "voter_key"],
         set_={
@@ -54,6 +60,11 @@ def _ballot_upsert_statement(dialect: str) -> Any:
             "updated_at": insert.excluded.updated_at,
         },
     )
+
+
+@cache
+def _ballot_upsert_statement(dialect: str) -> Any:
+    return _on_ballot_conflict(_insert(dialect)(BALLOTS).values(**_ballot_values()))
 
 
 _POLL_ROW = select(*POLLS.c).where(POLLS.c.id == bindparam("poll_id"))
@@ -73,13 +84,23 @@ _RECORD_TALLY = (
 )
 
 
-async def claim_activity(session: AsyncSession, key: str) -> bool:
-    """Record that an activity was acted on; False if it already was (a re-delivery)."""
-    connection = await session.connection()
-    result = await connection.execute(
-        _claim_statement(_dialect(session)), {"key": key, "created_at": utcnow()}
-    )
-    return bool(result.rowcount)
+@cache
+def _cast_ballot_statement() -> Any:
+    """PostgreSQL: claim the activity, read the voter's previous choices and store the new
+    ones in one statement (one round trip instead of three). Every part of a WITH sees the
+    snapshot taken before the statement, so `previous` is the ballot before this vote; the
+    ballot is only written when the claim inserted a row (not for a re-delivery)."""
+    claim = _claim_statement("postgresql").returning(PROCESSED.c.key).cte("claim")
+    values = _ballot_values()
+    ballot = _on_ballot_conflict(
+        pg_insert(BALLOTS).from_select(
+            list(values), select(*values.values()).where(exists(select(claim.c.key)))
+        )
+    ).cte("ballot")
+    return select(
+        exists(select(claim.c.key)).label("claimed"),
+        _BALLOT_OF.scalar_subquery().label("previous"),
+    ).add_cte(ballot)
 
 
 async def row(session: AsyncSession, poll_id: int, *, for_update: bool = False) -> Row[Any] | None:
@@ -103,26 +124,39 @@ async def get(session: AsyncSession, poll_id: int, *, for_update: bool = False) 
     return await session.scalar(statement)
 
 
-async def upsert_ballot(
+async def cast_ballot(
     session: AsyncSession,
+    activity_key: str,
     poll_id: int,
     voter_key: str,
     voter_name: str | None,
     choices: list[int],
     now: datetime,
-) -> None:
-    """One ballot per person per poll: a second vote replaces the first, atomically."""
+) -> tuple[bool, tuple[int, ...] | None]:
+    """Store a person's ballot (a second vote replaces the first) once per activity.
+
+    Returns whether this activity was new (False: a re-delivery, nothing written) and the
+    voter's previous choices (None if this is their first vote)."""
     connection = await session.connection()
-    await connection.execute(
-        _ballot_upsert_statement(_dialect(session)),
-        {
-            "poll_id": poll_id,
-            "voter_key": voter_key,
-            "voter_name": voter_name,
-            "choices": choices,
-            "updated_at": now,
-        },
-    )
+    dialect = _dialect(session)
+    ballot = {
+        "poll_id": poll_id,
+        "voter_key": voter_key,
+        "voter_name": voter_name,
+        "choices": choices,
+        "updated_at": now,
+    }
+    claim = {"key": activity_key, "created_at": utcnow()}
+    if dialect == "postgresql":
+        result = await connection.execute(_cast_ballot_statement(), {**claim, **ballot})
+        claimed, previous = result.one()
+    else:  # SQLite runs inline (storage/inline_sqlite.py): three statements cost no round trips
+        if not (await connection.execute(_claim_statement(dialect), claim)).rowcount:
+            return False, None
+        previous = (await connection.execute(_BALLOT_OF, ballot)).scalar()
+        await connection.execute(_ballot_upsert_statement(dialect), ballot)
+        claimed = True
+    return bool(claimed), tuple(previous) if previous is not None else None
 
 
 async def record_tally(session: AsyncSession, poll_id: int, counts: list[int], voters: int) -> None:
@@ -138,13 +172,6 @@ async def ballots(session: AsyncSession, poll_id: int) -> list[Ballot]:
         select(PollBallot.choices, PollBallot.voter_name).where(PollBallot.poll_id == poll_id)
     )
     return [Ballot(tuple(choices), name) for choices, name in rows]
-
-
-async def ballot_of(session: AsyncSession, poll_id: int, voter_key: str) -> tuple[int, ...] | None:
-    connection = await session.connection()
-    result = await connection.execute(_BALLOT_OF, {"poll_id": poll_id, "voter_key": voter_key})
-    choices = result.scalar()
-    return tuple(choices) if choices is not None else None
 
 
 async def mark_synced(session: AsyncSession, poll_id: int, version: int) -> None:

@@ -4,9 +4,11 @@ conversation budget kept, and a card that fell behind always catches up."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from app import create_app
 from bot.adapter import authentication
@@ -136,3 +138,68 @@ async def test_a_card_left_behind_by_a_crash_catches_up_at_start(
     assert final.activity_id == activity_id
     assert tally_in(final.card) == ["1 · 33%", "1 · 33%", "1 · 33%"]
     assert "3 voters" in card_text(final.card)
+
+
+class Transactions:
+    """The statements of each committed transaction on an engine, in order."""
+
+    def __init__(self, engine: Any) -> None:
+        self.committed: list[list[str]] = []
+        self._engine = engine.sync_engine
+        self._listeners: list[tuple[str, Callable[..., Any]]] = [
+            ("begin", self._begin),
+            ("before_cursor_execute", self._statement),
+            ("commit", self._commit),
+        ]
+        for name, listener in self._listeners:
+            event.listen(self._engine, name, listener)
+
+    def close(self) -> None:
+        for name, listener in self._listeners:
+            event.remove(self._engine, name, listener)
+
+    def _begin(self, connection: Any) -> None:
+        connection.info["statements"] = []
+
+    def _statement(self, connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        connection.info.setdefault("statements", []).append(" ".join(statement.split()))
+
+    def _commit(self, connection: Any) -> None:
+        self.committed.append(connection.info.pop("statements", []))
+
+    def writing(self, table: str) -> list[list[str]]:
+        return [t for t in self.committed if any(f"INSERT INTO {table}" in s for s in t)]
+
+
+@pytest.mark.parametrize("options", [3, 10])
+async def test_a_vote_is_one_transaction_of_a_fixed_few_statements(
+    bot: BotUnderTest, options: int
+) -> None:
+    names = " | ".join(f"Option {n}" for n in range(options))
+    poll_id, _ = await create(bot, f"Which one? | {names}")
+    for n in range(20):  # ballots already there: the vote's work must not grow with them
+        await vote(bot, poll_id, str(n % options), who=teams.user(f"Earlier voter {n}"))
+    await settle(bot)
+    transactions = Transactions(bot.services.database.engine)
+    try:
+        await vote(bot, poll_id, "1", who=teams.BOB)
+        await vote(bot, poll_id, "2", who=teams.BOB)  # a changed vote replaces the ballot
+        await settle(bot)
+    finally:
+        transactions.close()
+    votes = transactions.writing("poll_ballots")
+    assert len(votes) == 2, transactions.committed
+    postgres = bot.services.database.dialect == "postgresql"
+    for statements in votes:
+        # the poll row (locked on PostgreSQL), the ballot with its activity claim and the
+        # voter's previous choices (one statement on PostgreSQL, three on SQLite), the tally
+        assert len(statements) == (3 if postgres else 5), statements
+        assert statements[0].startswith("SELECT")
+        assert "FROM polls" in statements[0]
+        assert ("FOR UPDATE" in statements[0]) == postgres
+        assert statements[-1].startswith("UPDATE polls SET")
+        assert "counts=" in statements[-1]
+    earlier = [sum(1 for n in range(20) if n % options == i) for i in range(options)]
+    tally = tally_in(bot.connector.updates()[-1].card)
+    assert tally[1].startswith(f"{earlier[1]} ·")  # Bob's first choice was replaced
+    assert tally[2].startswith(f"{earlier[2] + 1} ·")
