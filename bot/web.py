@@ -22,6 +22,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from bot.activities import MalformedActivity, check_addressable
+from bot.decode import activity_from_json
 from bot.services import Services
 from storage.db import DatabaseUnavailable, is_unavailable_error
 
@@ -56,7 +57,7 @@ def _parse_activity(body: bytes) -> Activity:
             content_type="application/json",
         )
     try:
-        activity = Activity().deserialize(document)
+        activity = activity_from_json(document)
     except Exception as error:  # msrest raises several kinds on wrongly-typed fields
         log.info("undecodable activity: %s", error)
         raise web.HTTPBadRequest(
