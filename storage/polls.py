@@ -150,13 +150,14 @@ async def cast_ballot(
     if dialect == "postgresql":
         result = await connection.execute(_cast_ballot_statement(), {**claim, **ballot})
         claimed, previous = result.one()
+        if not claimed:
+            return False, None
     else:  # SQLite runs inline (storage/inline_sqlite.py): three statements cost no round trips
         if not (await connection.execute(_claim_statement(dialect), claim)).rowcount:
             return False, None
         previous = (await connection.execute(_BALLOT_OF, ballot)).scalar()
         await connection.execute(_ballot_upsert_statement(dialect), ballot)
-        claimed = True
-    return bool(claimed), tuple(previous) if previous is not None else None
+    return True, tuple(previous) if previous is not None else None
 
 
 async def record_tally(session: AsyncSession, poll_id: int, counts: list[int], voters: int) -> None:
