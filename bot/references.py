@@ -39,6 +39,7 @@ class ReferenceCache:
         self._ttl = ttl_seconds
         self._clock = clock
         self._seen: dict[str, tuple[tuple[object, ...], int, float]] = {}
+        self._swept_at: float | None = None
 
     async def record(self, session: AsyncSession, activity: Activity) -> int:
         """The channel row id of the activity's conversation, stored or refreshed if needed."""
@@ -50,7 +51,22 @@ class ReferenceCache:
             return hit[1]
         channel = await channels.record(session, activities.conversation_info(activity))
         self._seen[conversation_id] = (fingerprint, channel.id, now + self._ttl)
+        self._sweep(now)
         return channel.id
+
+    def _sweep(self, now: float) -> None:
+        """Forget expired conversations, once per TTL: a chat that falls silent must not be
+        remembered for as long as the process runs (the memory soak found ~1 KB each)."""
+        if self._swept_at is None:
+            self._swept_at = now
+        if now - self._swept_at < self._ttl:
+            return
+        self._swept_at = now
+        for key in [key for key, (_, _, expires) in self._seen.items() if expires <= now]:
+            del self._seen[key]
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def forget(self, conversation_id: str | None = None) -> None:
         """Drop what is remembered (one conversation, or all: after an uninstall)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.decode import activity_from_json
+from bot.references import ReferenceCache
 from storage.models import Channel
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
@@ -87,3 +89,26 @@ async def test_a_changed_service_url_is_picked_up(bot: BotUnderTest) -> None:
     await bot.post(activity)
     row = (await channel_rows(bot))[teams.AARHUS_GENERAL.id]
     assert row.service_url == bot.connector.url + "/"
+
+
+async def test_the_reference_cache_forgets_conversations_that_fell_silent(
+    bot: BotUnderTest,
+) -> None:
+    now = [1000.0]
+    cache = ReferenceCache(ttl_seconds=300, clock=lambda: now[0])
+    chats = [teams.personal(teams.user(f"Silent {n}")) for n in range(5)]
+
+    async def record(conversation: teams.Conversation) -> int:
+        document = teams.message("help", service_url=bot.connector.url, conversation=conversation)
+        async with bot.services.database.unit_of_work() as session:
+            return await cache.record(session, activity_from_json(document))
+
+    first = [await record(chat) for chat in chats]
+    assert len(cache) == 5
+    now[0] += 200
+    assert await record(chats[0]) == first[0]  # remembered: no write
+    now[0] += 200  # all five expired (a hit does not extend); a new conversation sweeps them
+    await record(teams.personal(teams.user("Newcomer")))
+    assert len(cache) == 1
+    assert await record(chats[1]) == first[1]  # written again, the same channel row
+    assert len(await channel_rows(bot)) == 6
