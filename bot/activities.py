@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
+from domain.text import base_conversation_id
 from storage.channels import ConversationInfo
 
-_THREAD_SUFFIX = re.compile(r";messageid=\d+$")
+__all__ = ["base_conversation_id"]  # the edges reach it as activities.base_conversation_id
+
 _TAGS = re.compile(r"<[^>]+>")
 _BREAKS = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 _AT_TAG = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -21,11 +23,6 @@ _AT_TAG = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 class MalformedActivity(ValueError):
     """The activity lacks what any reply needs (a conversation, a service URL)."""
-
-
-def base_conversation_id(conversation_id: str) -> str:
-    """A channel post's conversation id carries `;messageid=<thread>`; the channel is the rest."""
-    return _THREAD_SUFFIX.sub("", conversation_id)
 
 
 def channel_data(activity: Activity) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import aiohttp
 
 from domain.ratelimit import PER_CONVERSATION, PER_TENANT, SlidingWindows
+from domain.text import base_conversation_id
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Target:
 
     @property
     def pacing_key(self) -> str:
-        return self.conversation_id.split(";messageid=", 1)[0]
+        return base_conversation_id(self.conversation_id)
 
 
 class TokenSource(Protocol):

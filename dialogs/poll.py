@@ -57,6 +57,7 @@ from domain.polls import (
     validate_options,
     validate_question,
 )
+from domain.text import base_conversation_id
 from domain.when import WhenError, describe, parse_when
 from scheduler.engine import JobSource, Planned
 from storage import channels as channel_store
@@ -271,7 +272,7 @@ async def _poll_for_reader(turn: Turn, raw: str, usage: str) -> Poll | None:
 
 
 def can_read(turn: Turn, poll: Poll) -> bool:
-    same_place = poll.conversation_id.split(";messageid=", 1)[0] == turn.conversation_id
+    same_place = base_conversation_id(poll.conversation_id) == turn.conversation_id
     return same_place or poll.creator_user_id == turn.sender.user_id
 
 
@@ -360,7 +361,7 @@ async def _poll_from_card(
     poll = await poll_store.get(turn.session, poll_id, for_update=for_update)
     if poll is None:
         return ActionResult.refuse(f"Poll #{poll_id} no longer exists.")
-    if poll.conversation_id.split(";messageid=", 1)[0] != turn.conversation_id:
+    if base_conversation_id(poll.conversation_id) != turn.conversation_id:
         return ActionResult.refuse(f"Poll #{poll_id} belongs to another conversation.")
     return poll
 
@@ -374,7 +375,7 @@ async def vote_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
     poll = await poll_store.row(turn.session, poll_id, for_update=True)
     if poll is None:
         return ActionResult.refuse(f"Poll #{poll_id} no longer exists.")
-    if poll.conversation_id.split(";messageid=", 1)[0] != turn.conversation_id:
+    if base_conversation_id(poll.conversation_id) != turn.conversation_id:
         return ActionResult.refuse(f"Poll #{poll_id} belongs to another conversation.")
     now = turn.now()
     if is_closed(poll, now):

@@ -22,3 +22,11 @@ def escape_markdown(text: str) -> str:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+_THREAD_SUFFIX = re.compile(r";messageid=\d+$")
+
+
+def base_conversation_id(conversation_id: str) -> str:
+    """A channel post's conversation id carries `;messageid=<thread>`; the channel is the rest."""
+    return _THREAD_SUFFIX.sub("", conversation_id)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.text import base_conversation_id
 from storage.models import Channel, utcnow
 
 
@@ -32,9 +33,10 @@ async def get(session: AsyncSession, conversation_id: str) -> Channel | None:
 
 async def tenant_of(session: AsyncSession, conversation_id: str) -> str | None:
     """The tenant of a conversation the bot has seen (a thread's id is its channel's)."""
-    base = conversation_id.split(";messageid=", 1)[0]
     tenant: str | None = await session.scalar(
-        select(Channel.tenant_id).where(Channel.conversation_id == base)
+        select(Channel.tenant_id).where(
+            Channel.conversation_id == base_conversation_id(conversation_id)
+        )
     )
     return tenant
 
