@@ -211,19 +211,19 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def table(results: list[Result], floor: Result | None, limit: Result | None) -> str:
+    width = max(44, *(len(result.name) for result in results))
+
+    def ratio(value: float, base: float | None, digits: int) -> str:
+        return f"{value / base:{digits}.2f}" if base else f"{'—':>{digits}}"
+
     lines = [
-        f"{'what answers /api/messages':44} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'×floor':>7} {'p99/floor':>9} {'×limit':>7}",
+        f"{'what answers /api/messages':{width}} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'×floor':>7} {'p99/floor':>9} {'×limit':>7}",
     ]
     for result in results:
-        x_floor = (
-            result.throughput / floor.throughput if floor and floor.throughput else float("nan")
-        )
-        p99_floor = result.p99 / floor.p99 if floor else float("nan")
-        x_limit = (
-            result.throughput / limit.throughput if limit and limit.throughput else float("nan")
-        )
         lines.append(
-            f"{result.name:44} {result.throughput:8.0f} {result.p50:8.1f} {result.p99:8.1f} {result.errors:5d}"
-            f" {x_floor:7.2f} {p99_floor:9.2f} {x_limit:7.2f}"
+            f"{result.name:{width}} {result.throughput:8.0f} {result.p50:8.1f} {result.p99:8.1f} {result.errors:5d}"
+            f" {ratio(result.throughput, floor.throughput if floor else None, 7)}"
+            f" {ratio(result.p99, floor.p99 if floor else None, 9)}"
+            f" {ratio(result.throughput, limit.throughput if limit else None, 7)}"
         )
     return "\n".join(lines)
