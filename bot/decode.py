@@ -7,8 +7,10 @@ of every nested model. Under load that was a tenth of a vote turn's CPU (py-spy,
 `activity_from_json` builds the same objects from each model's own `_attribute_map` for the
 values the Bot Framework schema expects — a string where the map says `str`, an object
 where it names a model, a list of objects where it names a list of models — and hands the
-whole document to msrest whenever any value is anything else, so odd input is converted
-(or refused) exactly as msrest does it. tests/test_decode.py holds the two to the same
+whole document to msrest whenever a typed value is anything else, so odd input is converted
+(or refused) exactly as msrest does it. Values the schema types as `object` (channelData,
+value, attachment content) are taken as they are, not copied or checked: that is msrest's
+result only for a document fresh from `json.loads`, which is what bot/web.py passes. tests/test_decode.py holds the two to the same
 result on Teams' activities and on generated ones.
 """
 
@@ -151,7 +153,8 @@ def _model(model: type[Model], data: Any) -> Model:
 def activity_from_json(document: dict[str, Any]) -> Activity:
     """The activity msrest's `Activity().deserialize(document)` would give, sooner.
 
-    Raises what msrest raises for a document it cannot convert."""
+    `document` is what `json.loads` returned (its `object`-typed values end up in the activity
+    as they are). Raises what msrest raises for a document it cannot convert."""
     try:
         return _model(Activity, document)
     except _Unusual:
