@@ -46,7 +46,6 @@ async def soak(minutes: float, clients: int = 20) -> str:
             samples: list[tuple[float, float]] = []
             statuses: dict[int, int] = {}
             started = time.monotonic()
-            stop_at = started + minutes * 60
             people = 500
             async with aiohttp.ClientSession() as http:
 

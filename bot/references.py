@@ -13,6 +13,7 @@ from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import activities
+from domain.ratelimit import Every
 from storage import channels
 
 
@@ -39,7 +40,7 @@ class ReferenceCache:
         self._ttl = ttl_seconds
         self._clock = clock
         self._seen: dict[str, tuple[tuple[object, ...], int, float]] = {}
-        self._swept_at: float | None = None
+        self._sweeps = Every(ttl_seconds)
 
     async def record(self, session: AsyncSession, activity: Activity) -> int:
         """The channel row id of the activity's conversation, stored or refreshed if needed."""
@@ -57,11 +58,8 @@ class ReferenceCache:
     def _sweep(self, now: float) -> None:
         """Forget expired conversations, once per TTL: a chat that falls silent must not be
         remembered for as long as the process runs (the memory soak found ~1 KB each)."""
-        if self._swept_at is None:
-            self._swept_at = now
-        if now - self._swept_at < self._ttl:
+        if not self._sweeps.due(now):
             return
-        self._swept_at = now
         for key in [key for key, (_, _, expires) in self._seen.items() if expires <= now]:
             del self._seen[key]
 

@@ -18,16 +18,33 @@ PER_TENANT: tuple[tuple[int, float], ...] = ((50, 1.0),)
 
 
 @dataclass
+class Every:
+    """Yes once per `interval` of the times it is shown, counted from the first: for
+    housekeeping done in passing, such as forgetting keys that went idle."""
+
+    interval: float
+    _last: float | None = None
+
+    def due(self, now: float) -> bool:
+        if self._last is None:
+            self._last = now
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
+@dataclass
 class SlidingWindows:
     """For each key, the send times still inside the longest window."""
 
     limits: Sequence[tuple[int, float]]
     _sent: dict[Hashable, deque[float]] = field(default_factory=dict)
-    _swept_at: float | None = None
 
     def __post_init__(self) -> None:
         # How long a send matters: the longest window (Teams' hour).
         self._horizon = max(window for _, window in self.limits)
+        self._sweeps = Every(self._horizon)
 
     def wait_time(self, key: Hashable, now: float) -> float:
         """Seconds until one more send for `key` fits every window (0 if it fits now)."""
@@ -54,11 +71,8 @@ class SlidingWindows:
     def _sweep(self, now: float) -> None:
         """Drop the keys whose sends have all left the longest window, once per such window:
         a conversation the bot never writes to again must not be remembered for ever."""
-        if self._swept_at is None:
-            self._swept_at = now
-        if now - self._swept_at < self._horizon:
+        if not self._sweeps.due(now):
             return
-        self._swept_at = now
         for key in [key for key, sent in self._sent.items() if sent[-1] <= now - self._horizon]:
             del self._sent[key]
 

@@ -119,7 +119,7 @@ async def by_source(session: AsyncSession, source_key: str) -> Poll | None:
 
 async def get(session: AsyncSession, poll_id: int, *, for_update: bool = False) -> Poll | None:
     statement = select(Poll).where(Poll.id == poll_id)
-    if for_update and session.bind is not None and session.bind.dialect.name == "postgresql":
+    if for_update and _dialect(session) == "postgresql":
         statement = statement.with_for_update()
     return await session.scalar(statement)
 
