@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot import payloads
 from bot.cards import Card, CommandHelp
+from bot.payloads import Payload
 
 if TYPE_CHECKING:
     from botbuilder.dialogs import Dialog
@@ -33,6 +35,7 @@ class ActionResult:
 
 
 ActionHandler = Callable[["Turn", dict[str, Any]], Awaitable[ActionResult]]
+P = TypeVar("P", bound=Payload)
 
 
 @dataclass(frozen=True)
@@ -74,14 +77,31 @@ class Router:
             self.commands[word] = command
         self._order.append(command.name)
 
-    def action(self, verb: str) -> Callable[[ActionHandler], ActionHandler]:
-        def register(handler: ActionHandler) -> ActionHandler:
-            if verb in self.actions:
-                raise ValueError(f"card verb {verb!r} registered twice")
-            self.actions[verb] = handler
+    def action(
+        self, verb: str, payload: type[P]
+    ) -> Callable[
+        [Callable[[Turn, P], Awaitable[ActionResult]]], Callable[[Turn, P], Awaitable[ActionResult]]
+    ]:
+        """Register a card verb's handler; the router hands it `payload`, parsed and checked."""
+
+        def register(
+            handler: Callable[[Turn, P], Awaitable[ActionResult]],
+        ) -> Callable[[Turn, P], Awaitable[ActionResult]]:
+            async def checked(turn: Turn, data: dict[str, Any]) -> ActionResult:
+                found = await payloads.check(turn, payload, data)
+                if isinstance(found, str):
+                    return ActionResult.refuse(found)
+                return await handler(turn, found)
+
+            self._add_action(verb, checked)
             return handler
 
         return register
+
+    def _add_action(self, verb: str, handler: ActionHandler) -> None:
+        if verb in self.actions:
+            raise ValueError(f"card verb {verb!r} registered twice")
+        self.actions[verb] = handler
 
     def add_dialog(self, dialog: Dialog) -> None:
         self.dialogs.append(dialog)
@@ -90,7 +110,7 @@ class Router:
         for name in other._order:
             self.add_command(other.commands[name])
         for verb, handler in other.actions.items():
-            self.action(verb)(handler)
+            self._add_action(verb, handler)
         self.dialogs.extend(other.dialogs)
 
     def help_entries(self) -> list[CommandHelp]:

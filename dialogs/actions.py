@@ -9,14 +9,23 @@ commitment the TAG's mentor and experts) marks it done, blocked or dropped from 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot import cards
 from bot.cards import Card, Element
+from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
-from dialogs.context import TAG_ROLES, can_write_city, has_tag_role, linked_place, readable_city_ids
+from dialogs.context import (
+    CITY_WRITERS,
+    TAG_ROLES,
+    can_write_city,
+    has_tag_role,
+    linked_place,
+    readable_city_ids,
+)
 from domain.actions import STATUS_LABELS, Item, Kind, Status, overdue
 from storage import actions as action_store
 from storage import people
@@ -107,12 +116,20 @@ async def build_view(turn: Turn, view: str) -> Card | str:
         rows = await action_store.listing(turn.session, owner_person_id=person.id)
         title = "Your open actions"
     else:
+        # A TAG channel shows the TAG's commitments, a city channel the city's actions
+        # (DOMAIN.md C5); a 1:1 chat what the person's roles reach.
         city_ids = await readable_city_ids(turn)
-        tag_ids = (
-            [place.tag.id] if place.tag else people.tag_ids_with(roles, *TAG_ROLES, "city_rep")
-        )
+        if place.tag is not None:
+            tag_ids = [place.tag.id]
+        elif place.city is not None or not turn.is_personal:
+            tag_ids = []
+        else:
+            tag_ids = people.tag_ids_with(roles, *TAG_ROLES, "city_rep")
         if not city_ids and not tag_ids:
-            return "I can't tell whose actions to show: run this in a city or TAG channel, or ask to be added to the roster."
+            return (
+                "I can't tell whose actions to show here: run this in a city or TAG channel "
+                "(linked with `link`), or in a 1:1 chat with me if the roster gives you a role."
+            )
         rows = await action_store.listing(turn.session, city_ids=city_ids, tag_ids=tag_ids)
         title = "Open actions" if view == "open" else "Overdue actions"
     cities = await action_store.city_names(turn.session, [r.city_id for r in rows if r.city_id])
@@ -159,16 +176,28 @@ async def may_update(turn: Turn, item: ActionItem) -> bool:
     return item.tag_id is not None and has_tag_role(roles, item.tag_id, TAG_ROLES)
 
 
-@router.action(SET)
-async def set_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    raw_id = str(data.get("action_id") or "")
-    status = str(data.get("status") or "")
-    view = str(data.get("view") or "open")
-    if not raw_id.isdigit() or status not in {s.value for s in Status} or view not in VIEWS:
-        return ActionResult.refuse("That button does not say which action to change, or how.")
-    item = await action_store.get(turn.session, int(raw_id))
-    if item is None:
-        return ActionResult.refuse(f"Action #{raw_id} no longer exists.")
+@dataclass
+class SetStatus(Payload):
+    """Done / Blocked / Dropped on an action card: the item, its new status, the list shown."""
+
+    action_id: int
+    status: Literal["open", "in_progress", "done", "blocked", "dropped"]
+    view: Literal["open", "mine", "overdue"] = "open"
+    item: ActionItem = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        item = await action_store.get(turn.session, self.action_id)
+        if item is None:
+            return f"Action #{self.action_id} no longer exists."
+        self.item = item
+        return Scope(
+            f"Action #{item.id}", city_id=item.city_id, tag_id=item.tag_id, city_roles=CITY_WRITERS
+        )
+
+
+@router.action(SET, SetStatus)
+async def set_action(turn: Turn, click: SetStatus) -> ActionResult:
+    item, status, view = click.item, click.status, click.view
     if not await may_update(turn, item):
         return ActionResult.refuse(
             f"Sorry, only the owner of action #{item.id} or a representative of its city can change it."

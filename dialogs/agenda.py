@@ -11,8 +11,9 @@ place, and item proposals that the agenda's owner accepts or declines.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.dialogs import (
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.card_sync import CardState, CardSync, card_message
 from bot.outbound import DeliveryError, Target
+from bot.payloads import MaxLength, Payload, Scope
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.turn import Turn
@@ -374,14 +376,38 @@ async def agenda_command(turn: Turn, args: str) -> None:
     await turn.begin_dialog(DIALOG_ID, {"tag_id": tag.id})
 
 
-async def _agenda_from_card(turn: Turn, data: dict[str, Any]) -> Agenda | ActionResult:
-    raw = str(data.get("agenda_id") or "")
-    if not raw.isdigit():
-        return ActionResult.refuse("That button does not say which agenda it belongs to.")
-    agenda = await agenda_store.get(turn.session, int(raw))
-    if agenda is None:
-        return ActionResult.refuse(f"Agenda #{raw} no longer exists.")
-    return agenda
+@dataclass
+class AgendaClick(Payload):
+    """A button on a posted agenda card: the agenda it belongs to."""
+
+    agenda_id: int
+    agenda: Agenda = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        agenda = await agenda_store.get(turn.session, self.agenda_id)
+        if agenda is None:
+            return f"Agenda #{self.agenda_id} no longer exists."
+        self.agenda = agenda
+        return Scope(
+            f"Agenda #{agenda.id}", conversation_id=agenda.conversation_id, tag_id=agenda.tag_id
+        )
+
+
+@dataclass
+class Rsvp(AgendaClick):
+    attending: bool
+
+
+@dataclass
+class Propose(AgendaClick):
+    title: Annotated[str, MaxLength(500)] = ""
+    minutes: object = 5  # checked by domain.agenda.check_item
+
+
+@dataclass
+class Decide(AgendaClick):
+    proposal_id: int
+    accept: bool
 
 
 async def _refreshed(turn: Turn, agenda: Agenda, message: str) -> ActionResult:
@@ -395,14 +421,9 @@ async def _refreshed(turn: Turn, agenda: Agenda, message: str) -> ActionResult:
     return ActionResult(message=message, card=card)
 
 
-@router.action(RSVP)
-async def rsvp_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _agenda_from_card(turn, data)
-    if isinstance(found, ActionResult):
-        return found
-    attending = data.get("attending")
-    if not isinstance(attending, bool):
-        return ActionResult.refuse("That button does not say whether you attend.")
+@router.action(RSVP, Rsvp)
+async def rsvp_action(turn: Turn, click: Rsvp) -> ActionResult:
+    found, attending = click.agenda, click.attending
     who = turn.sender
     await agenda_store.respond(
         turn.session, found.id, who.user_id, who.name or who.user_id, attending, turn.now()
@@ -419,13 +440,11 @@ async def rsvp_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
     )
 
 
-@router.action(PROPOSE)
-async def propose_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _agenda_from_card(turn, data)
-    if isinstance(found, ActionResult):
-        return found
+@router.action(PROPOSE, Propose)
+async def propose_action(turn: Turn, click: Propose) -> ActionResult:
+    found = click.agenda
     try:
-        item = check_item(str(data.get("title") or ""), data.get("minutes") or 5)
+        item = check_item(click.title, click.minutes)
     except AgendaError as error:
         return ActionResult.refuse(str(error))
     source_key = f"proposal|{turn.activity_key}"
@@ -444,19 +463,16 @@ async def propose_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
     )
 
 
-@router.action(DECIDE)
-async def decide_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _agenda_from_card(turn, data)
-    if isinstance(found, ActionResult):
-        return found
+@router.action(DECIDE, Decide)
+async def decide_action(turn: Turn, click: Decide) -> ActionResult:
+    found = click.agenda
     if found.owner_user_id != turn.sender.user_id:
         return ActionResult.refuse(
             f"Sorry, only {found.owner_name}, who owns this agenda, can accept or decline proposals."
         )
-    raw = str(data.get("proposal_id") or "")
-    accept = data.get("accept")
-    proposal = await turn.session.get(AgendaProposal, int(raw)) if raw.isdigit() else None
-    if proposal is None or proposal.agenda_id != found.id or not isinstance(accept, bool):
+    accept = click.accept
+    proposal = await turn.session.get(AgendaProposal, click.proposal_id)
+    if proposal is None or proposal.agenda_id != found.id:
         return ActionResult.refuse("That proposal is not on this agenda.")
     if proposal.status != "pending":
         return ActionResult.refuse(f"“{proposal.title}” was already {proposal.status}.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from bot.turn import Turn
 from storage import people
 from storage.models import Channel, City, Role, RoleAssignment, Tag
@@ -83,16 +85,23 @@ async def city_for_writing(turn: Turn) -> City | str:
 
 
 async def readable_city_ids(turn: Turn) -> list[int]:
-    """Cities whose minutes and actions this person may read here."""
-    roles = await turn.roles()
+    """Cities whose ecosystem-call minutes and actions may be shown here (DOMAIN.md C5): the
+    city of a city channel; in a 1:1 chat the cities the person represents or is lead expert of
+    (every city, for admins); none in a TAG channel or any other shared conversation."""
     place = await linked_place(turn)
-    ids = set(people.city_ids_with(roles, *[r.value for r in Role]))
     if place.city is not None:
-        ids.add(place.city.id)
-    if place.tag is not None:
-        ids.update(await people.tag_city_ids(turn.session, place.tag.id))
-    if people.is_admin(roles) and not ids:
-        from sqlalchemy import select
+        return [place.city.id]
+    if not turn.is_personal:
+        return []
+    roles = await turn.roles()
+    if people.is_admin(roles):
+        return sorted((await turn.session.scalars(select(City.id))).all())
+    return people.city_ids_with(roles, *CITY_WRITERS)
 
-        ids.update((await turn.session.scalars(select(City.id))).all())
-    return sorted(ids)
+
+def shown_where() -> str:
+    """Where a city's minutes and actions can be read, for a refusal."""
+    return (
+        "A city's minutes and actions are shown in the city's own channel, and to its "
+        "representatives, lead expert and admins in a 1:1 chat with me."
+    )

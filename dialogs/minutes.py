@@ -15,8 +15,9 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from botbuilder.dialogs import (
@@ -29,13 +30,15 @@ from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 from botbuilder.schema import Attachment
 from sqlalchemy import select
 
+from bot import payloads
 from bot.card_sync import card_message
 from bot.cards import split_card
 from bot.outbound import DeliveryError, Target
+from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.common import CardPrompt, ask, ask_card
-from dialogs.context import city_for_writing, readable_city_ids
+from dialogs.context import CITY_WRITERS, city_for_writing, readable_city_ids, shown_where
 from dialogs.minutes_cards import (
     EXPORT,
     closing_card,
@@ -64,6 +67,7 @@ from domain.minutes import (
     TourEntry,
     render_markdown,
 )
+from domain.numbers import parse_id
 from domain.text import slug
 from storage import actions as action_store
 from storage import minutes as minutes_store
@@ -639,26 +643,43 @@ async def minutes_command(turn: Turn, args: str) -> None:
         await turn.reply(f"Usage: `{USAGE}`")
 
 
+@dataclass
+class MinutesRef(Payload):
+    """`minutes show|export <id>`: the minutes it names, readable from here (DOMAIN.md C5)."""
+
+    minutes_id: int
+    minutes: Minutes = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        minutes = await minutes_store.get(turn.session, self.minutes_id)
+        if minutes is None:
+            return f"I don't know minutes #{self.minutes_id}."
+        self.minutes = minutes
+        return Scope(f"Minutes #{minutes.id}", city_id=minutes.city_id, city_roles=CITY_WRITERS)
+
+
+@dataclass
+class ExportClick(MinutesRef):
+    format: Literal["md", "docx"] = "md"
+
+
 async def _readable(turn: Turn, raw: str) -> Minutes | None:
-    number = raw.lstrip("#")
-    if not number.isdigit():
+    if parse_id(raw) is None:
         await turn.reply(
             f"Which minutes? Give their number, e.g. `minutes show 12`. Usage: `{USAGE}`"
         )
         return None
-    minutes = await minutes_store.get(turn.session, int(number))
-    if minutes is None or minutes.city_id not in await readable_city_ids(turn):
-        await turn.reply(f"I don't know minutes #{number} here.")
+    found = await payloads.check(turn, MinutesRef, {"minutes_id": raw})
+    if isinstance(found, str):
+        await turn.reply(found)
         return None
-    return minutes
+    return found.minutes
 
 
 async def list_minutes(turn: Turn) -> None:
     city_ids = await readable_city_ids(turn)
     if not city_ids:
-        await turn.reply(
-            "I can't tell which city you mean: run `minutes list` in a city channel, or ask to be added to the roster."
-        )
+        await turn.reply(shown_where())
         return
     for city_id in city_ids[:5]:
         city = await turn.session.get(City, city_id)
@@ -695,14 +716,7 @@ async def send_export(turn: Turn, minutes: Minutes, file_format: str) -> None:
     )
 
 
-@router.action(EXPORT)
-async def export_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    raw = str(data.get("minutes_id") or "")
-    file_format = str(data.get("format") or "md")
-    if not raw.isdigit() or file_format not in ("md", "docx"):
-        return ActionResult.refuse("That export button is missing what to export.")
-    minutes = await minutes_store.get(turn.session, int(raw))
-    if minutes is None or minutes.city_id not in await readable_city_ids(turn):
-        return ActionResult.refuse(f"I don't know minutes #{raw} here.")
-    await send_export(turn, minutes, file_format)
+@router.action(EXPORT, ExportClick)
+async def export_action(turn: Turn, click: ExportClick) -> ActionResult:
+    await send_export(turn, click.minutes, click.format)
     return ActionResult(message="The file is posted below the minutes.")

@@ -17,9 +17,10 @@ import base64
 import csv
 import io
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.date import DateTrigger
@@ -35,14 +36,16 @@ from botbuilder.schema import Attachment
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import cards
+from bot import cards, payloads
 from bot.card_sync import CardState, CardSync
 from bot.outbound import Target
+from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.turn import Turn
 from dialogs.common import DIALOG_VERB, CardPrompt, ask, ask_card
 from dialogs.poll_cards import CLOSE, REFRESH, VOTE, VOTERS, PollView, poll_card, voters_card
+from domain.numbers import parse_id
 from domain.polls import (
     PollError,
     PollSpec,
@@ -57,7 +60,6 @@ from domain.polls import (
     validate_options,
     validate_question,
 )
-from domain.text import base_conversation_id
 from domain.when import WhenError, describe, parse_when
 from scheduler.engine import JobSource, Planned
 from storage import channels as channel_store
@@ -108,12 +110,65 @@ async def recount(session: AsyncSession, poll: Poll) -> Tally:
     return tally(len(poll.options), await poll_store.ballots(session, poll.id))
 
 
-def poll_id_of(raw: object) -> int | None:
-    try:
-        value = int(str(raw).strip().lstrip("#"))
-    except (TypeError, ValueError):
-        return None
-    return value if value > 0 else None
+@dataclass
+class PollClick(Payload):
+    """A button on a poll card, or a `poll <sub> <id>` command: the poll it names."""
+
+    poll_id: int
+    poll: Poll = field(init=False, repr=False)
+    # Close locks the poll row (PostgreSQL): the final tally is read and written.
+    locked: ClassVar[bool] = False
+    # A typed `poll results 12` also works in the creator's other chats; a click does not.
+    creator_anywhere: ClassVar[bool] = False
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        poll = await poll_store.get(turn.session, self.poll_id, for_update=self.locked)
+        if poll is None:
+            return f"I don't know poll #{self.poll_id}: it no longer exists."
+        self.poll = poll
+        return _scope(poll, creator_anywhere=self.creator_anywhere)
+
+
+@dataclass
+class CloseClick(PollClick):
+    locked: ClassVar[bool] = True
+
+
+@dataclass
+class PollRef(PollClick):
+    """`poll results|export <id>`."""
+
+    creator_anywhere: ClassVar[bool] = True
+
+
+@dataclass
+class CloseRef(CloseClick):
+    """`poll close <id>`."""
+
+    creator_anywhere: ClassVar[bool] = True
+
+
+@dataclass
+class VoteClick(Payload):
+    poll_id: int
+    choice: object = None  # checked by domain.polls.parse_choices against the poll's options
+    poll: Row[Any] = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        # The poll row is locked (PostgreSQL): its running tally is read, changed and written.
+        poll = await poll_store.row(turn.session, self.poll_id, for_update=True)
+        if poll is None:
+            return f"I don't know poll #{self.poll_id}: it no longer exists."
+        self.poll = poll
+        return _scope(poll, creator_anywhere=False)
+
+
+def _scope(poll: Poll | Row[Any], *, creator_anywhere: bool) -> Scope:
+    return Scope(
+        f"Poll #{poll.id}",
+        conversation_id=poll.conversation_id,
+        owner_user_id=poll.creator_user_id if creator_anywhere else None,
+    )
 
 
 # --- the shared card, refreshed in place --------------------------------------------------
@@ -257,23 +312,19 @@ async def poll_command(turn: Turn, args: str) -> None:
         await create_poll(turn, spec)
 
 
-async def _poll_for_reader(turn: Turn, raw: str, usage: str) -> Poll | None:
-    poll_id = poll_id_of(raw)
-    if poll_id is None:
+async def _poll_for_reader(
+    turn: Turn, raw: str, usage: str, kind: type[PollClick] = PollRef
+) -> Poll | None:
+    if parse_id(raw) is None:
         await turn.reply(
             f"Which poll? Usage: `{usage}` (the number is on the poll card, e.g. #12)."
         )
         return None
-    poll = await poll_store.get(turn.session, poll_id)
-    if poll is None or not can_read(turn, poll):
-        await turn.reply(f"I don't know poll #{poll_id} in this conversation.")
+    found = await payloads.check(turn, kind, {"poll_id": raw})
+    if isinstance(found, str):
+        await turn.reply(found)
         return None
-    return poll
-
-
-def can_read(turn: Turn, poll: Poll) -> bool:
-    same_place = base_conversation_id(poll.conversation_id) == turn.conversation_id
-    return same_place or poll.creator_user_id == turn.sender.user_id
+    return found.poll
 
 
 async def results_command(turn: Turn, raw: str) -> None:
@@ -295,11 +346,10 @@ async def results_command(turn: Turn, raw: str) -> None:
 
 
 async def close_command(turn: Turn, raw: str) -> None:
-    poll = await _poll_for_reader(turn, raw, "poll close <id>")
+    poll = await _poll_for_reader(turn, raw, "poll close <id>", CloseRef)
     if poll is None:
         return
-    locked = await poll_store.get(turn.session, poll.id, for_update=True)
-    result = await _close(turn, locked or poll)
+    result = await _close(turn, poll)
     await turn.reply(result.message)
 
 
@@ -351,37 +401,14 @@ SUBCOMMANDS = {"close": close_command, "results": results_command, "export": exp
 # --- card actions ---------------------------------------------------------------------------
 
 
-async def _poll_from_card(
-    turn: Turn, data: dict[str, Any], *, for_update: bool = False
-) -> Poll | ActionResult:
-    poll_id = poll_id_of(data.get("poll_id"))
-    if poll_id is None:
-        return ActionResult.refuse("That button does not say which poll it belongs to.")
-    # A vote locks the poll row (PostgreSQL): its running tally is read, changed and written.
-    poll = await poll_store.get(turn.session, poll_id, for_update=for_update)
-    if poll is None:
-        return ActionResult.refuse(f"Poll #{poll_id} no longer exists.")
-    if base_conversation_id(poll.conversation_id) != turn.conversation_id:
-        return ActionResult.refuse(f"Poll #{poll_id} belongs to another conversation.")
-    return poll
-
-
-@router.action(VOTE)
-async def vote_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    poll_id = poll_id_of(data.get("poll_id"))
-    if poll_id is None:
-        return ActionResult.refuse("That button does not say which poll it belongs to.")
-    # The poll row is locked (PostgreSQL): its running tally is read, changed and written.
-    poll = await poll_store.row(turn.session, poll_id, for_update=True)
-    if poll is None:
-        return ActionResult.refuse(f"Poll #{poll_id} no longer exists.")
-    if base_conversation_id(poll.conversation_id) != turn.conversation_id:
-        return ActionResult.refuse(f"Poll #{poll_id} belongs to another conversation.")
+@router.action(VOTE, VoteClick)
+async def vote_action(turn: Turn, click: VoteClick) -> ActionResult:
+    poll, poll_id = click.poll, click.poll_id
     now = turn.now()
     if is_closed(poll, now):
         return ActionResult.refuse(f"Poll #{poll_id} is closed; your vote was not counted.")
     try:
-        choices = parse_choices(data.get("choice"), len(poll.options), multi=poll.multi)
+        choices = parse_choices(click.choice, len(poll.options), multi=poll.multi)
     except PollError as error:
         return ActionResult.refuse(str(error))
     who = turn.sender
@@ -414,11 +441,9 @@ async def vote_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
     )
 
 
-@router.action(VOTERS)
-async def voters_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _poll_from_card(turn, data)
-    if isinstance(found, ActionResult):
-        return found
+@router.action(VOTERS, PollClick)
+async def voters_action(turn: Turn, click: PollClick) -> ActionResult:
+    found = click.poll
     if found.anonymous:
         return ActionResult.refuse("This poll is anonymous: nobody can see who voted for what.")
     view = await load_view(turn.session, found, turn.now())
@@ -432,20 +457,15 @@ def _voter_lines(view: PollView) -> list[str]:
     ]
 
 
-@router.action(REFRESH)
-async def refresh_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _poll_from_card(turn, data)
-    if isinstance(found, ActionResult):
-        return found
+@router.action(REFRESH, PollClick)
+async def refresh_action(turn: Turn, click: PollClick) -> ActionResult:
+    found = click.poll
     return ActionResult(message=f"Poll #{found.id}", card=poll_card(view_of(found, turn.now())))
 
 
-@router.action(CLOSE)
-async def close_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
-    found = await _poll_from_card(turn, data, for_update=True)
-    if isinstance(found, ActionResult):
-        return found
-    return await _close(turn, found)
+@router.action(CLOSE, CloseClick)
+async def close_action(turn: Turn, click: CloseClick) -> ActionResult:
+    return await _close(turn, click.poll)
 
 
 async def _close(turn: Turn, poll: Poll) -> ActionResult:

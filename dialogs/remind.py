@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
@@ -31,8 +32,10 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import payloads
 from bot.card_sync import card_message
 from bot.outbound import ConversationGone, DeliveryFailed, Target
+from bot.payloads import Payload, Scope
 from bot.router import Router
 from bot.services import Services
 from bot.turn import Turn
@@ -49,6 +52,7 @@ from dialogs.remind_cards import (
 )
 from domain.actions import Item, Kind, Status, overdue
 from domain.minutes import MeetingType
+from domain.numbers import parse_id
 from domain.recurrence import (
     KIND_LABELS,
     OVERDUE_DIGEST,
@@ -490,6 +494,22 @@ async def may_manage(turn: Turn) -> str | None:
     return "Link this channel to its city or TAG first (`link city <name>` or `link tag <name>`)."
 
 
+@dataclass
+class SeriesRef(Payload):
+    """`remind pause|resume|delete <id>`: a series of the channel the command is typed in."""
+
+    series_id: int
+    series: ReminderSeries = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        series = await reminder_store.get(turn.session, self.series_id)
+        channel = await turn.session.get(Channel, series.channel_id) if series else None
+        if series is None or channel is None:
+            return f"I don't know series #{self.series_id}."
+        self.series = series
+        return Scope(f"Series #{series.id}", conversation_id=channel.conversation_id)
+
+
 @router.command(
     "remind",
     USAGE,
@@ -516,11 +536,16 @@ async def remind_command(turn: Turn, args: str) -> None:
     if sub == "setup":
         await turn.begin_dialog(DIALOG_ID)
         return
-    raw = words[1].lstrip("#")
-    row = await reminder_store.get(turn.session, int(raw)) if raw.isdigit() else None
-    if row is None or row.channel_id != turn.channel_id:
-        await turn.reply(f"I don't know series #{raw} in this channel. `remind list` shows them.")
+    if parse_id(words[1]) is None:
+        await turn.reply(
+            f"Which series? Give its number, e.g. `remind {sub} 3`. `remind list` shows them."
+        )
         return
+    found = await payloads.check(turn, SeriesRef, {"series_id": words[1]})
+    if isinstance(found, str):
+        await turn.reply(f"{found} `remind list` shows this channel's series.")
+        return
+    row = found.series
     if sub == "delete":
         await turn.session.delete(row)
         message = f"Series #{row.id} deleted; no more reminders from it."

@@ -9,6 +9,7 @@ the action tracker (owner: the city) and become the recap of the next agenda.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +24,10 @@ from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import payloads
 from bot.card_sync import card_message
 from bot.outbound import DeliveryError, Target
+from bot.payloads import Payload, Scope
 from bot.router import Router
 from bot.turn import Turn
 from dialogs.agenda import resolve_tag, tag_channel
@@ -32,6 +35,7 @@ from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.context import TAG_ROLES, has_tag_role
 from dialogs.tag_cards import CommitmentLine, SummaryView, summary_card, summary_form
 from domain.actions import ActionError, Kind, OwnerType, Status, local_today, parse_commitment_lines
+from domain.numbers import parse_id
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import people
@@ -313,6 +317,23 @@ async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
     await turn.reply(f"Summary #{summary.id} updated; its card shows the changes.")
 
 
+@dataclass
+class SummaryRef(Payload):
+    """`summary edit <id>`: the summary it names, from its TAG's channel or a TAG member's chat."""
+
+    summary_id: int
+    summary: TagSummary = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        summary = await turn.session.get(TagSummary, self.summary_id)
+        if summary is None:
+            return f"I don't know summary #{self.summary_id}."
+        self.summary = summary
+        return Scope(
+            f"Summary #{summary.id}", conversation_id=summary.conversation_id, tag_id=summary.tag_id
+        )
+
+
 @router.command(
     "summary",
     "summary [<TAG>] | summary edit <id>",
@@ -323,11 +344,15 @@ async def summary_command(turn: Turn, args: str) -> None:
     words = args.split()
     summary: TagSummary | None = None
     if words and words[0].lower() == "edit":
-        raw = words[1].lstrip("#") if len(words) == 2 else ""
-        summary = await turn.session.get(TagSummary, int(raw)) if raw.isdigit() else None
-        if summary is None:
+        raw = words[1] if len(words) == 2 else ""
+        if parse_id(raw) is None:
             await turn.reply("Which summary? `summary edit <id>` (the number is on its card).")
             return
+        found = await payloads.check(turn, SummaryRef, {"summary_id": raw})
+        if isinstance(found, str):
+            await turn.reply(found)
+            return
+        summary = found.summary
         tag: Tag | str | None = await turn.session.get(Tag, summary.tag_id)
     else:
         tag = await resolve_tag(turn, args.strip())

@@ -385,7 +385,7 @@ async def test_list_show_and_reading_permissions(rostered_bot: BotUnderTest) -> 
     reply = await bot.say("minutes show 1", who=teams.OSCAR)  # in the city channel: members read
     assert "Minutes #1" in card_text(reply.cards[0])
     reply = await bot.say("minutes show 1", conversation=teams.BRAGA_GENERAL, who=teams.BEATRIZ)
-    assert "don't know minutes #1" in reply.text
+    assert "Minutes #1 belongs to another conversation" in reply.text
     reply = await bot.say("minutes export 1 pdf")
     assert "`md`" in reply.text
     reply = await bot.say("minutes show x")

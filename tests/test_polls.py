@@ -341,7 +341,7 @@ async def test_results_of_an_unknown_poll_or_one_from_elsewhere(bot: BotUnderTes
     reply = await bot.say("poll results 999")
     assert "don't know poll #999" in reply.text
     reply = await bot.say(f"poll results {poll_id}", conversation=teams.GREEN_TAG, who=teams.MARTA)
-    assert f"don't know poll #{poll_id}" in reply.text
+    assert f"Poll #{poll_id} belongs to another conversation" in reply.text
     reply = await bot.say("poll results")
     assert "Which poll?" in reply.text
 

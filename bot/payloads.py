@@ -1,0 +1,185 @@
+"""Typed button payloads: one small dataclass per card verb, parsed and checked once.
+
+A feature declares what a button carries (aiogram's `CallbackData` is the model):
+
+    @dataclass
+    class Rsvp(Payload):
+        agenda_id: int                    # an id: ASCII digits, 1 … the database's INTEGER
+        attending: bool                   # a JSON true/false, nothing else
+
+        async def scope(self, turn):      # the object the click acts on, and where it lives
+            ...
+
+and registers its handler with `router.action(VERB, Rsvp)`. The router turns the submitted
+data into the dataclass (types, ranges, lengths, allowed values), asks the payload for the
+scope of the object it names (its existence), and checks that the click came from where that
+object lives — its conversation, the channel linked to its city or TAG, or, in a 1:1 chat, a
+person with a role in that city or TAG — before the handler runs. A `<command> <id>` goes
+through the same check (`check`). Handlers never parse ids by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, get_args, get_origin
+
+from domain.numbers import parse_id, parse_int
+from domain.text import base_conversation_id
+from storage import people
+from storage.models import Channel
+
+if TYPE_CHECKING:
+    from bot.turn import Turn
+
+# Longest free text a button may carry (a proposed agenda item, a poll choice list …).
+DEFAULT_MAX_TEXT = 2000
+
+
+class PayloadError(ValueError):
+    """Submitted data that does not fit the verb's payload; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Between:
+    """An integer field that is not an id: `Annotated[int, Between(1, 10)]`."""
+
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class MaxLength:
+    """A text field's longest value: `Annotated[str, MaxLength(200)]`."""
+
+    length: int
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the object a click acts on lives, and what to call it in a refusal."""
+
+    label: str
+    # The conversation its card was posted in (a channel or a chat), if any.
+    conversation_id: str | None = None
+    city_id: int | None = None
+    tag_id: int | None = None
+    # The roles in its city that reach it from a 1:1 chat (None: any); any role in its TAG does.
+    city_roles: tuple[str, ...] | None = None
+    # The Teams user who created it reaches it from anywhere (`poll results 12` in 1:1).
+    owner_user_id: str | None = None
+
+
+class Payload:
+    """Base of every verb's payload; subclasses are dataclasses."""
+
+    async def scope(self, turn: Turn) -> Scope | str | None:
+        """The scope of the object this payload names; a str when it does not exist.
+
+        None: the payload names no object, so there is nothing to check."""
+        return None
+
+
+P = TypeVar("P", bound=Payload)
+
+
+def parse(cls: type[P], data: object) -> P:
+    """The payload `cls` from submitted data, or PayloadError naming what is wrong."""
+    if not isinstance(data, dict):
+        raise PayloadError("That button sent nothing I can read.")
+    hints = typing.get_type_hints(cls, include_extras=True)
+    values: dict[str, Any] = {}
+    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if not spec.init:
+            continue
+        raw = data.get(spec.name)
+        has_default = (
+            spec.default is not dataclasses.MISSING
+            or spec.default_factory is not dataclasses.MISSING
+        )
+        if (raw is None or raw == "") and has_default:
+            continue
+        values[spec.name] = _coerce(spec.name, hints[spec.name], raw)
+    return cls(**values)
+
+
+def _coerce(name: str, hint: Any, raw: object) -> Any:
+    extras: tuple[Any, ...] = ()
+    if get_origin(hint) is typing.Annotated:
+        hint, *rest = get_args(hint)
+        extras = tuple(rest)
+    if get_origin(hint) in (Union, types.UnionType):  # `int | None` with a default of None
+        hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    wrong = PayloadError(
+        f"That button does not say which {name.removesuffix('_id')} it is for."
+        if name.endswith("_id")
+        else f"That button's {name.replace('_', ' ')} is missing or not valid."
+    )
+    if hint is bool:
+        if not isinstance(raw, bool):
+            raise wrong
+        return raw
+    if hint is int:
+        bounds = next((e for e in extras if isinstance(e, Between)), None)
+        number = parse_int(raw, low=bounds.low, high=bounds.high) if bounds else parse_id(raw)
+        if number is None:
+            raise wrong
+        return number
+    if hint is str:
+        limit = next((e.length for e in extras if isinstance(e, MaxLength)), DEFAULT_MAX_TEXT)
+        if not isinstance(raw, str) or len(raw) > limit:
+            raise wrong
+        return raw.strip()
+    if get_origin(hint) is Literal:
+        if raw not in get_args(hint):
+            raise wrong
+        return raw
+    if hint is object:  # parsed by the domain function that knows its shape
+        return raw
+    raise TypeError(f"payload field {name} has a type the router cannot check: {hint!r}")
+
+
+async def authorize(turn: Turn, scope: Scope) -> str | None:
+    """None when the click may act on the scope's object from here, else the refusal."""
+    if scope.conversation_id and base_conversation_id(scope.conversation_id) == (
+        turn.conversation_id
+    ):
+        return None
+    if scope.owner_user_id and scope.owner_user_id == turn.sender.user_id:
+        return None
+    roles = await turn.roles()
+    if people.is_admin(roles):
+        return None
+    if turn.is_personal:
+        for role in roles:
+            in_city = scope.city_id is not None and role.city_id == scope.city_id
+            if in_city and (scope.city_roles is None or role.role in scope.city_roles):
+                return None
+            if scope.tag_id is not None and role.tag_id == scope.tag_id:
+                return None
+    elif turn.channel_id is not None and (scope.city_id is not None or scope.tag_id is not None):
+        channel = await turn.session.get(Channel, turn.channel_id)
+        if channel is not None and (
+            (scope.city_id is not None and channel.city_id == scope.city_id)
+            or (scope.tag_id is not None and channel.tag_id == scope.tag_id)
+        ):
+            return None
+    return f"{scope.label} belongs to another conversation: I can't act on it from here."
+
+
+async def check(turn: Turn, cls: type[P], data: object) -> P | str:
+    """Parse `data` as `cls` and check its object from this turn: the payload, or the refusal."""
+    try:
+        payload = parse(cls, data)
+    except PayloadError as error:
+        return str(error)
+    scope = await payload.scope(turn)
+    if isinstance(scope, str):
+        return scope
+    if scope is not None:
+        refusal = await authorize(turn, scope)
+        if refusal is not None:
+            return refusal
+    return payload

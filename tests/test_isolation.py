@@ -1,0 +1,227 @@
+"""Every click and every `<command> <id>` is checked where it comes from (issue 16).
+
+Each test is an attack or a careless click, sent through /api/messages the way Teams sends it:
+a button's data copied into another conversation, ids of someone else's objects, ids that do
+not fit the database. A refusal says why and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import ActionItem, AgendaProposal, AgendaResponse, PollBallot
+from tests.harness import teams
+from tests.harness.bot import BotUnderTest, Reply
+from tests.test_commands import card_text
+from tests.test_minutes import run_minutes
+from tests.test_tag_sessions import build_agenda
+
+GREEN = teams.GREEN_TAG
+TOURISM = teams.TOURISM_TAG
+
+
+async def count(bot: BotUnderTest, model: Any) -> int:
+    async with bot.services.database.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def agenda_id(bot: BotUnderTest) -> int:
+    await build_agenda(bot)
+    return 1
+
+
+def answer(reply: Reply) -> str:
+    """What the clicker is told: the invoke's message, or the card it gets back."""
+    if isinstance(reply.body, dict) and isinstance(reply.body.get("value"), str):
+        return str(reply.body["value"])
+    return reply.text
+
+
+@pytest.mark.parametrize(
+    ("conversation", "who"),
+    [
+        (TOURISM, teams.PAULO),  # another TAG's channel, its own mentor
+        (teams.personal(teams.OSCAR), teams.OSCAR),  # a stranger's 1:1 chat
+        (teams.AARHUS_GENERAL, teams.ALICE),  # a city channel whose rep is not in the TAG role
+    ],
+)
+async def test_agenda_buttons_copied_into_another_conversation_change_nothing(
+    rostered_bot: BotUnderTest, conversation: teams.Conversation, who: teams.User
+) -> None:
+    bot = rostered_bot
+    agenda = await agenda_id(bot)
+    reply = await bot.execute(
+        "agenda.rsvp", {"agenda_id": agenda, "attending": True}, conversation=conversation, who=who
+    )
+    assert f"Agenda #{agenda} belongs to another conversation" in answer(reply)
+    reply = await bot.execute(
+        "agenda.propose",
+        {"agenda_id": agenda, "title": "[Win a prize](http://evil.example)", "minutes": 5},
+        conversation=conversation,
+        who=who,
+    )
+    assert "belongs to another conversation" in answer(reply)
+    # Nothing of the agenda (the cities' open commitments) went back to the stranger.
+    assert "Green Buildings" not in answer(reply)
+    assert await count(bot, AgendaResponse) == 0
+    assert await count(bot, AgendaProposal) == 0
+
+
+async def test_a_tag_member_still_answers_the_agenda_from_a_11_chat(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    agenda = await agenda_id(bot)
+    reply = await bot.execute(
+        "agenda.rsvp",
+        {"agenda_id": agenda, "attending": True},
+        conversation=teams.personal(teams.LENA),
+        who=teams.LENA,
+    )
+    assert reply.body["type"] == "application/vnd.microsoft.card.adaptive"  # the updated card
+    assert await count(bot, AgendaResponse) == 1
+
+
+async def test_deciding_a_proposal_of_another_agenda_is_refused(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    agenda = await agenda_id(bot)
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda, "proposal_id": 1, "accept": True},
+        conversation=TOURISM,
+        who=teams.PAULO,
+    )
+    assert "belongs to another conversation" in answer(reply)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"agenda_id": 2**31, "attending": True},  # past the database's INTEGER
+        {"agenda_id": "9" * 30, "attending": True},
+        {"agenda_id": "²", "attending": True},
+        {"agenda_id": 1.5, "attending": True},
+        {"agenda_id": True, "attending": True},
+        {"agenda_id": 1, "attending": "yes"},
+        {"agenda_id": 1},
+    ],
+)
+async def test_malformed_button_data_gets_a_clear_refusal(
+    rostered_bot: BotUnderTest, data: dict[str, Any]
+) -> None:
+    bot = rostered_bot
+    await agenda_id(bot)
+    reply = await bot.execute("agenda.rsvp", data, conversation=GREEN, who=teams.MARTA)
+    assert reply.status == 200
+    assert "That button" in answer(reply)
+    assert "went wrong" not in answer(reply)
+    assert await count(bot, AgendaResponse) == 0
+
+
+async def test_a_city_action_cannot_be_changed_from_a_tag_channel_or_by_a_mentor_in_11(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    async with bot.services.database.sessions() as session:
+        item = await session.scalar(select(ActionItem).order_by(ActionItem.id))
+    assert item is not None
+    assert item.city_id is not None
+    for conversation, who in ((GREEN, teams.MARTA), (teams.personal(teams.MARTA), teams.MARTA)):
+        reply = await bot.execute(
+            "actions.set",
+            {"action_id": item.id, "status": "dropped"},
+            conversation=conversation,
+            who=who,
+        )
+        assert f"Action #{item.id} belongs to another conversation" in answer(reply)
+    async with bot.services.database.sessions() as session:
+        assert (await session.get(ActionItem, item.id)).status == "open"  # type: ignore[union-attr]
+    reply = await bot.execute(
+        "actions.set",
+        {"action_id": item.id, "status": "done"},
+        conversation=teams.personal(teams.ALICE),
+        who=teams.ALICE,
+    )
+    assert reply.body["type"] == "application/vnd.microsoft.card.adaptive"
+    async with bot.services.database.sessions() as session:
+        assert (await session.get(ActionItem, item.id)).status == "done"  # type: ignore[union-attr]
+
+
+async def test_a_tag_channel_shows_no_citys_minutes_or_ecosystem_actions(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """DOMAIN.md C5: a city's minutes and actions stay in its channel and with its reps."""
+    bot = rostered_bot
+    await run_minutes(bot)
+    reply = await bot.say("minutes list", conversation=GREEN, who=teams.MARTA)
+    assert not reply.cards
+    assert "city's own channel" in reply.text
+    reply = await bot.say("minutes show 1", conversation=GREEN, who=teams.MARTA)
+    assert "Minutes #1 belongs to another conversation" in reply.text
+    reply = await bot.execute(
+        "minutes.export", {"minutes_id": 1, "format": "md"}, conversation=GREEN, who=teams.MARTA
+    )
+    assert "belongs to another conversation" in answer(reply)
+    reply = await bot.say("actions", conversation=GREEN, who=teams.MARTA)
+    assert "EV charging" not in card_text(reply.cards[0])
+    # A mentor's 1:1 chat does not reach the city's minutes either; its rep's does.
+    reply = await bot.say(
+        "minutes show 1", conversation=teams.personal(teams.MARTA), who=teams.MARTA
+    )
+    assert "belongs to another conversation" in reply.text
+    reply = await bot.say("minutes show 1", conversation=teams.personal(teams.BOB), who=teams.BOB)
+    assert "Minutes #1" in card_text(reply.cards[0])
+
+
+async def test_a_vote_with_an_id_too_large_for_the_database_is_refused(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await bot.execute("poll.vote", {"poll_id": 2**40, "choice": "0"})
+    assert "does not say which poll" in answer(reply)
+    assert await count(bot, PollBallot) == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("poll results 99999999999999", "Which poll?"),
+        ("poll close ²", "Which poll?"),
+        ("minutes show 1e309", "Which minutes?"),
+        ("minutes export ٣", "Which minutes?"),
+        ("summary edit 4294967296", "Which summary?"),
+        ("remind pause 99999999999999999999", "Which series?"),
+    ],
+)
+async def test_ids_typed_wrong_get_a_specific_reply(
+    rostered_bot: BotUnderTest, command: str, expected: str
+) -> None:
+    bot = rostered_bot
+    conversation, who = (
+        (GREEN, teams.MARTA)
+        if command.startswith("summary")
+        else (teams.AARHUS_GENERAL, teams.ALICE)
+    )
+    reply = await bot.say(command, conversation=conversation, who=who)
+    assert expected in reply.text
+    assert "went wrong" not in reply.text
+
+
+async def test_a_summary_of_another_tag_cannot_be_edited_from_here(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say("summary", conversation=GREEN, who=teams.MARTA)
+    assert reply.cards
+    await bot.say("cancel", conversation=GREEN, who=teams.MARTA)
+    from tests.test_tag_sessions import post_summary
+
+    await post_summary(bot, "Aarhus | Pool the tenders | 2027-01-15", who=teams.MARTA)
+    reply = await bot.say("summary edit 1", conversation=TOURISM, who=teams.PAULO)
+    assert "Summary #1 belongs to another conversation" in reply.text
