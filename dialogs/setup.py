@@ -3,7 +3,8 @@
     link city <name> | link tag <name> | link        (shows the current link)
 
 A city may be linked by its city reps and lead expert, a TAG by its mentor and experts;
-admins may link anything.
+admins may link anything. A channel already linked is re-linked only by someone with that
+role in what it is linked to now (or an admin), so nobody takes over another city's channel.
 """
 
 from __future__ import annotations
@@ -48,6 +49,26 @@ async def link_command(turn: Turn, args: str) -> None:
         await turn.reply(f"Usage: `{USAGE}`")
         return
     roles = await turn.roles()
+    current = await linked_place(turn)
+    if current.city is not None and not can_write_city(roles, current.city.id):
+        await turn.reply(
+            f"This channel is linked to the city {current.city.name}. Only {current.city.name}'s "
+            "city representatives, its lead expert or an admin can link it to something else."
+        )
+        return
+    if current.tag is not None and not has_tag_role(roles, current.tag.id, TAG_ROLES):
+        await turn.reply(
+            f"This channel is linked to the TAG {current.tag.name}. Only its mentor and experts, "
+            "or an admin, can link it to something else."
+        )
+        return
+    was = (
+        f" (it was linked to the city {current.city.name})"
+        if current.city
+        else f" (it was linked to the TAG {current.tag.name})"
+        if current.tag
+        else ""
+    )
     if kind == "city":
         city = await people.city_by_name(turn.session, name)
         if city is None:
@@ -58,10 +79,13 @@ async def link_command(turn: Turn, args: str) -> None:
                 f"Only {city.name}'s city representatives, its lead expert or an admin can link a channel to it."
             )
             return
+        if current.city is not None and current.city.id == city.id:
+            await turn.reply(f"This channel is already {city.name}'s.")
+            return
         await channels.link(turn.session, channel, city_id=city.id, tag_id=None)
         await turn.commit()
         await turn.reply(
-            f"This channel is now {city.name}'s: `minutes`, `actions` and reminders here are about {city.name}."
+            f"This channel is now {city.name}'s{was}: `minutes`, `actions` and reminders here are about {city.name}."
         )
         return
     tag = await people.tag_by_name(turn.session, name)
@@ -73,8 +97,11 @@ async def link_command(turn: Turn, args: str) -> None:
             f"Only the mentor and experts of {tag.name}, or an admin, can link a channel to it."
         )
         return
+    if current.tag is not None and current.tag.id == tag.id:
+        await turn.reply(f"This channel is already the TAG channel of {tag.name}.")
+        return
     await channels.link(turn.session, channel, city_id=None, tag_id=tag.id)
     await turn.commit()
     await turn.reply(
-        f"This channel is now the TAG channel of {tag.name}: `agenda` and `summary` here are about it."
+        f"This channel is now the TAG channel of {tag.name}{was}: `agenda` and `summary` here are about it."
     )

@@ -225,3 +225,35 @@ async def test_a_summary_of_another_tag_cannot_be_edited_from_here(
     await post_summary(bot, "Aarhus | Pool the tenders | 2027-01-15", who=teams.MARTA)
     reply = await bot.say("summary edit 1", conversation=TOURISM, who=teams.PAULO)
     assert "Summary #1 belongs to another conversation" in reply.text
+
+
+async def test_a_rep_cannot_take_over_a_linked_tag_or_city_channel(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """Alice (Aarhus rep) is a member of the TAG channel and of Braga's channel too."""
+    bot = rostered_bot
+    reply = await bot.say("link city Aarhus", conversation=GREEN, who=teams.ALICE)
+    assert "linked to the TAG Green Buildings" in reply.text
+    reply = await bot.say("link city Aarhus", conversation=teams.BRAGA_GENERAL, who=teams.ALICE)
+    assert "linked to the city Braga" in reply.text
+    reply = await bot.say("link", conversation=teams.BRAGA_GENERAL, who=teams.ALICE)
+    assert "linked to the city Braga" in reply.text
+    reply = await bot.say("link", conversation=GREEN, who=teams.ALICE)
+    assert "linked to the TAG Green Buildings" in reply.text
+    # Braga's minutes stay Braga's: nothing of Aarhus shows in its channel.
+    await run_minutes(bot)
+    reply = await bot.say("minutes list", conversation=teams.BRAGA_GENERAL, who=teams.BEATRIZ)
+    assert "Aarhus" not in reply.text + "".join(card_text(card) for card in reply.cards)
+
+
+async def test_relinking_says_what_the_channel_was_linked_to(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    reply = await bot.say("link tag Green Buildings", conversation=GREEN, who=teams.MARTA)
+    assert "already the TAG channel of Green Buildings" in reply.text
+    reply = await bot.say("link city Aarhus", conversation=GREEN, who=teams.LENA)
+    assert "Only Aarhus's city representatives" in reply.text  # Lena has no Aarhus role
+    reply = await bot.say("link tag Tourism Data", conversation=GREEN, who=teams.MARTA)
+    assert "Only the mentor and experts of Tourism Data" in reply.text
+    reply = await bot.say("link tag Tourism Data", conversation=GREEN, who=teams.ADA)
+    assert "now the TAG channel of Tourism Data" in reply.text
+    assert "it was linked to the TAG Green Buildings" in reply.text

@@ -42,6 +42,10 @@ people:
     aad_object_id: {teams.PAULO.aad_object_id}
     email: paulo@curitiba.example
     roles: [{{role: mentor, tag: Tourism Data}}]
+  - name: {teams.ADA.name}
+    aad_object_id: {teams.ADA.aad_object_id}
+    email: ada@icc.example
+    roles: [{{role: admin}}]
   - name: Kostas Rep
     email: kostas.rep@kalamata.example
     roles: [{{role: city_rep, city: Kalamata}}]

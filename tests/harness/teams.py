@@ -35,6 +35,7 @@ OSCAR = user("Oscar Outsider")
 BEATRIZ = user("Beatriz Rep")
 LENA = user("Lena Lead")
 PAULO = user("Paulo Mentor")
+ADA = user("Ada Admin")
 
 
 @dataclass(frozen=True)
