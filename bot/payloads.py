@@ -21,6 +21,7 @@ through the same check (`check`). Handlers never parse ids by hand.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -89,20 +90,29 @@ def parse(cls: type[P], data: object) -> P:
     """The payload `cls` from submitted data, or PayloadError naming what is wrong."""
     if not isinstance(data, dict):
         raise PayloadError("That button sent nothing I can read.")
-    hints = typing.get_type_hints(cls, include_extras=True)
     values: dict[str, Any] = {}
-    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if not spec.init:
-            continue
-        raw = data.get(spec.name)
-        has_default = (
-            spec.default is not dataclasses.MISSING
-            or spec.default_factory is not dataclasses.MISSING
-        )
+    for name, hint, has_default in _fields(cls):  # type: ignore[arg-type]  # classes hash
+        raw = data.get(name)
         if (raw is None or raw == "") and has_default:
             continue
-        values[spec.name] = _coerce(spec.name, hints[spec.name], raw)
+        values[name] = _coerce(name, hint, raw)
     return cls(**values)
+
+
+@functools.cache
+def _fields(cls: type[Payload]) -> tuple[tuple[str, Any, bool], ...]:
+    """The payload's submitted fields: name, type, whether it has a default (read once)."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return tuple(
+        (
+            spec.name,
+            hints[spec.name],
+            spec.default is not dataclasses.MISSING
+            or spec.default_factory is not dataclasses.MISSING,
+        )
+        for spec in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if spec.init
+    )
 
 
 def _coerce(name: str, hint: Any, raw: object) -> Any:
