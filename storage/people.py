@@ -56,7 +56,10 @@ def is_admin(roles: list[RoleAssignment]) -> bool:
 async def ensure_person(
     session: AsyncSession, user_id: str, aad_object_id: str | None, name: str
 ) -> Person:
-    """The roster entry of a Teams user, created (without roles) if the roster lacks them."""
+    """The roster entry of a Teams user, created (without roles) if the roster lacks them.
+
+    A row made here carries the Teams ids and the name Teams showed, and no role: the ids
+    find it again, the name never does (see `city_people`)."""
     person = await find_by_teams_identity(session, user_id, aad_object_id)
     if person is None:
         person = Person(
@@ -83,16 +86,27 @@ async def people_with_role(
     return list(result.unique().all())
 
 
-async def all_people(session: AsyncSession) -> list[Person]:
-    return list((await session.scalars(select(Person).order_by(Person.name))).all())
+async def city_people(session: AsyncSession, city_id: int) -> list[Person]:
+    """The roster people with a role in a city (its reps, its lead expert), by name.
+
+    Only a role makes someone one of a city's people: the rows `ensure_person` makes for
+    anyone who sets a time zone have none, so no display name reaches this list on its own.
+    """
+    statement = (
+        select(Person)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.city_id == city_id)
+        .order_by(Person.name, Person.id)
+    )
+    return list(dict.fromkeys((await session.scalars(statement)).all()))
 
 
-async def person_by_name(session: AsyncSession, name: str) -> Person | None:
-    wanted = " ".join(name.split()).lower()
-    for person in await all_people(session):
-        if person.name.lower() == wanted:
-            return person
-    return None
+async def city_person_named(session: AsyncSession, city_id: int, name: str) -> Person | None:
+    """The one roster person of a city with this name (any case), or None — also when two
+    of the city's people share it: a name that could be either links neither."""
+    wanted = " ".join(name.split()).casefold()
+    found = [p for p in await city_people(session, city_id) if p.name.casefold() == wanted]
+    return found[0] if len(found) == 1 else None
 
 
 def city_ids_with(roles: list[RoleAssignment], *wanted: str) -> list[int]:
