@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import slug
@@ -24,6 +24,62 @@ async def find_by_teams_identity(
     person = next((p for p in people if p.teams_user_id == user_id), people[0])
     if user_id and person.teams_user_id is None:
         person.teams_user_id = user_id
+    return person
+
+
+async def has_email_only_people(session: AsyncSession) -> bool:
+    """Whether the roster knows someone by e-mail only: no Teams id or AAD object id yet."""
+    statement = select(
+        exists().where(
+            Person.email.is_not(None),
+            Person.teams_user_id.is_(None),
+            Person.aad_object_id.is_(None),
+        )
+    )
+    return bool(await session.scalar(statement))
+
+
+async def claim_by_address(
+    session: AsyncSession,
+    addresses: list[str],
+    *,
+    user_id: str,
+    aad_object_id: str | None,
+    replacing: Person | None = None,
+) -> Person | None:
+    """The e-mail-only roster person with one of these addresses (e-mail or UPN, any case),
+    now holding this Teams user's ids so the ids find them from now on; None if no such
+    person (or two). `replacing`, a row `ensure_person` made for this user before we knew
+    who they were, gives its ids (and time zone) up to them."""
+    wanted = sorted({address.strip().lower() for address in addresses if address.strip()})
+    if not wanted or not user_id:
+        return None
+    unclaimed = (Person.teams_user_id.is_(None), Person.aad_object_id.is_(None))
+    candidates = (
+        await session.scalars(
+            select(Person).where(func.lower(Person.email).in_(wanted), *unclaimed)
+        )
+    ).all()
+    if len(candidates) != 1:
+        return None
+    person = candidates[0]
+    values: dict[str, str | None] = {"teams_user_id": user_id, "aad_object_id": aad_object_id}
+    if replacing is not None and replacing.id != person.id:
+        if person.timezone is None and replacing.timezone:
+            values["timezone"] = replacing.timezone
+        replacing.teams_user_id = None
+        replacing.aad_object_id = None
+        await session.flush()
+    # Conditional, so two turns of the same person racing to claim the row both end well.
+    claimed = await session.execute(
+        update(Person)
+        .where(Person.id == person.id, *unclaimed)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return await find_by_teams_identity(session, user_id, aad_object_id)
+    await session.refresh(person)
     return person
 
 
