@@ -10,11 +10,12 @@ from sqlalchemy import select, update
 
 from bot import members
 from storage.models import ActionItem, Person
+from storage.roster import import_roster, parse_yaml
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
 from tests.test_commands import card_text
-from tests.test_minutes import later, run_minutes
+from tests.test_minutes import items, later, run_minutes, setup_value, ticked
 
 # Someone in Teams who calls themselves what a rep of Aarhus is called (in another case).
 IMPOSTOR = teams.User(
@@ -51,6 +52,33 @@ async def test_a_display_name_like_a_reps_never_gets_the_reps_actions(
     # The real Bob still finds it his.
     reply = await bot.say("actions mine", who=teams.BOB)
     assert "Draft the port pilot" in card_text(reply.cards[0])
+
+
+async def test_an_owner_name_two_of_the_citys_people_share_links_neither(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    second_bob = "people:\n  - {name: Bob Rep, email: bob.two@aarhus.example, roles: [{role: lead_expert, city: Aarhus}]}\n"
+    async with bot.services.database.unit_of_work() as session:
+        await import_roster(session, parse_yaml(second_bob))
+    await run_minutes(bot, actions=f"Draft the port pilot | Bob Rep | {later(30)}")
+    (action,) = [item for item in await items(bot) if item.kind == "action"]
+    assert (action.owner_name, action.owner_person_id) == ("Bob Rep", None)
+    reply = await bot.say("actions mine", who=teams.BOB)
+    assert "Draft the port pilot" not in card_text(reply.cards[0])
+
+
+async def test_a_rep_of_another_city_is_not_an_owner_of_this_citys_actions(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say("minutes")
+    await bot.submit(ticked(reply.cards[0], setup_value(new_stakeholders="")))
+    reply = await bot.say("none")  # agreements
+    assert "Actions" in reply.text
+    reply = await bot.say(f"Draft the port pilot | Beatriz Rep | {later(30)}")
+    assert "I don't know the owner “Beatriz Rep”" in reply.text
+    assert "Bob Rep" in reply.text  # the hint names the city's own people
 
 
 # --- roster people known by e-mail only ------------------------------------------------------
