@@ -259,3 +259,32 @@ class Outbound:
             )
             await self._sleep(delay)
         raise DeliveryFailed(f"{method} failed after {self._retry.attempts} attempts", last_status)
+
+    async def get_member(
+        self, service_url: str, conversation_id: str, user_id: str
+    ) -> dict[str, Any] | None:
+        """One member of a conversation as the connector knows them (e-mail, UPN, AAD id), or
+        None when it does not know them (404, e.g. MemberNotFoundInConversation).
+
+        A lookup, not a delivery: one attempt within the connector timeout, no pacing and no
+        retries (the caller caches what it learns, failures included); any other answer, a
+        timeout or a broken connection raises DeliveryFailed.
+        """
+        url = (
+            f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}"
+            f"/members/{quote(user_id, safe='')}"
+        )
+        headers = {}
+        token = await self._tokens.token(service_url)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
+                if response.status == 404:
+                    return None
+                if response.status >= 300:
+                    raise DeliveryFailed(f"GET member answered {response.status}", response.status)
+                body = await response.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+            raise DeliveryFailed(f"GET member: {type(error).__name__}") from error
+        return body if isinstance(body, dict) else None

@@ -12,7 +12,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment, ResourceResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import activities
+from bot import activities, members
 from bot.cards import Card, attachment, split_card
 from storage import people
 from storage.models import Person, RoleAssignment
@@ -75,14 +75,36 @@ class Turn:
         return activities.conversation_type(self.activity) == "channel"
 
     async def person(self) -> Person | None:
-        """The roster entry of whoever sent this activity, if the roster knows them."""
+        """The roster entry of whoever sent this activity, if the roster knows them.
+
+        By their Teams ids; failing that, when the roster knows people by e-mail only, by the
+        e-mail Teams gives for the member (asked once, then the ids are stored). Never by name.
+        """
         if not self._person_loaded:
             who = self.sender
-            self._person = await people.find_by_teams_identity(
+            person = await people.find_by_teams_identity(
                 self.session, who.user_id, who.aad_object_id
             )
+            # Nobody, or only the role-less row a time zone made: perhaps a roster person
+            # known by e-mail who speaks for the first time.
+            if person is None or (person.email is None and not await self._roles_of(person)):
+                claimed = await members.recognise(
+                    self.session,
+                    members.directory(self.services),
+                    service_url=self.activity.service_url or "",
+                    conversation_id=self.conversation_id,
+                    sender=who,
+                    found=person,
+                )
+                if claimed is not None:
+                    person, self._roles = claimed, None
+            self._person = person
             self._person_loaded = True
         return self._person
+
+    async def _roles_of(self, person: Person) -> list[RoleAssignment]:
+        self._roles = await people.roles_of(self.session, person.id)
+        return self._roles
 
     async def timezone(self) -> ZoneInfo:
         """The sender's zone: their roster setting, else what their Teams client reports,
@@ -101,8 +123,8 @@ class Turn:
         return ZoneInfo(self.services.settings.default_timezone)
 
     async def roles(self) -> list[RoleAssignment]:
+        person = await self.person()  # may have read the roles already
         if self._roles is None:
-            person = await self.person()
             self._roles = await people.roles_of(self.session, person.id) if person else []
         return self._roles
 

@@ -362,7 +362,8 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             for s in await minutes_store.stakeholders_of(turn.session, step.values["city_id"])
         ]
         stakeholders = list(dict.fromkeys([*step.values["stakeholders"], *register]))
-        roster = [p.name for p in await people.all_people(turn.session)]
+        # Owners who are people: the city's own roster people, never a name someone gave themselves.
+        roster = [p.name for p in await people.city_people(turn.session, step.values["city_id"])]
         step.values["owners"] = {"stakeholders": stakeholders, "people": roster}
         options = ask(
             "Actions: one per line, `what | owner | due date` — the owner a stakeholder, a "
@@ -503,7 +504,7 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
         )
     for action in values["actions"]:
         owner_person = (
-            await people.person_by_name(session, action["owner"])
+            await people.city_person_named(session, city_id, action["owner"])
             if action["owner_type"] == OwnerType.PERSON
             else None
         )

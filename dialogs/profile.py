@@ -23,8 +23,12 @@ PROMPT_ID = "timezone.zone"
 
 
 async def save_timezone(turn: Turn, zone: str) -> None:
-    who = turn.sender
-    person = await people.ensure_person(turn.session, who.user_id, who.aad_object_id, who.name)
+    # turn.person() first: someone the roster knows by e-mail only gets their roster entry
+    # (ids learnt from Teams), not a row of their own.
+    person = await turn.person()
+    if person is None:
+        who = turn.sender
+        person = await people.ensure_person(turn.session, who.user_id, who.aad_object_id, who.name)
     person.timezone = zone
     await turn.commit()
 

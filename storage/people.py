@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import slug
@@ -24,6 +24,62 @@ async def find_by_teams_identity(
     person = next((p for p in people if p.teams_user_id == user_id), people[0])
     if user_id and person.teams_user_id is None:
         person.teams_user_id = user_id
+    return person
+
+
+async def has_email_only_people(session: AsyncSession) -> bool:
+    """Whether the roster knows someone by e-mail only: no Teams id or AAD object id yet."""
+    statement = select(
+        exists().where(
+            Person.email.is_not(None),
+            Person.teams_user_id.is_(None),
+            Person.aad_object_id.is_(None),
+        )
+    )
+    return bool(await session.scalar(statement))
+
+
+async def claim_by_address(
+    session: AsyncSession,
+    addresses: list[str],
+    *,
+    user_id: str,
+    aad_object_id: str | None,
+    replacing: Person | None = None,
+) -> Person | None:
+    """The e-mail-only roster person with one of these addresses (e-mail or UPN, any case),
+    now holding this Teams user's ids so the ids find them from now on; None if no such
+    person (or two). `replacing`, a row `ensure_person` made for this user before we knew
+    who they were, gives its ids (and time zone) up to them."""
+    wanted = sorted({address.strip().lower() for address in addresses if address.strip()})
+    if not wanted or not user_id:
+        return None
+    unclaimed = (Person.teams_user_id.is_(None), Person.aad_object_id.is_(None))
+    candidates = (
+        await session.scalars(
+            select(Person).where(func.lower(Person.email).in_(wanted), *unclaimed)
+        )
+    ).all()
+    if len(candidates) != 1:
+        return None
+    person = candidates[0]
+    values: dict[str, str | None] = {"teams_user_id": user_id, "aad_object_id": aad_object_id}
+    if replacing is not None and replacing.id != person.id:
+        if person.timezone is None and replacing.timezone:
+            values["timezone"] = replacing.timezone
+        replacing.teams_user_id = None
+        replacing.aad_object_id = None
+        await session.flush()
+    # Conditional, so two turns of the same person racing to claim the row both end well.
+    claimed = await session.execute(
+        update(Person)
+        .where(Person.id == person.id, *unclaimed)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return await find_by_teams_identity(session, user_id, aad_object_id)
+    await session.refresh(person)
     return person
 
 
@@ -56,7 +112,10 @@ def is_admin(roles: list[RoleAssignment]) -> bool:
 async def ensure_person(
     session: AsyncSession, user_id: str, aad_object_id: str | None, name: str
 ) -> Person:
-    """The roster entry of a Teams user, created (without roles) if the roster lacks them."""
+    """The roster entry of a Teams user, created (without roles) if the roster lacks them.
+
+    A row made here carries the Teams ids and the name Teams showed, and no role: the ids
+    find it again, the name never does (see `city_people`)."""
     person = await find_by_teams_identity(session, user_id, aad_object_id)
     if person is None:
         person = Person(
@@ -83,16 +142,27 @@ async def people_with_role(
     return list(result.unique().all())
 
 
-async def all_people(session: AsyncSession) -> list[Person]:
-    return list((await session.scalars(select(Person).order_by(Person.name))).all())
+async def city_people(session: AsyncSession, city_id: int) -> list[Person]:
+    """The roster people with a role in a city (its reps, its lead expert), by name.
+
+    Only a role makes someone one of a city's people: the rows `ensure_person` makes for
+    anyone who sets a time zone have none, so no display name reaches this list on its own.
+    """
+    statement = (
+        select(Person)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.city_id == city_id)
+        .order_by(Person.name, Person.id)
+    )
+    return list(dict.fromkeys((await session.scalars(statement)).all()))
 
 
-async def person_by_name(session: AsyncSession, name: str) -> Person | None:
-    wanted = " ".join(name.split()).lower()
-    for person in await all_people(session):
-        if person.name.lower() == wanted:
-            return person
-    return None
+async def city_person_named(session: AsyncSession, city_id: int, name: str) -> Person | None:
+    """The one roster person of a city with this name (any case), or None — also when two
+    of the city's people share it: a name that could be either links neither."""
+    wanted = " ".join(name.split()).casefold()
+    found = [p for p in await city_people(session, city_id) if p.name.casefold() == wanted]
+    return found[0] if len(found) == 1 else None
 
 
 def city_ids_with(roles: list[RoleAssignment], *wanted: str) -> list[int]:

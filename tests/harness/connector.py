@@ -1,7 +1,8 @@
 """A fake Bot Connector: the `serviceUrl` Teams gives the bot, recording everything sent to it.
 
 It can be told to answer the next requests with 429 (and Retry-After), 5xx, 403, or to hang.
-Every Adaptive Card it receives is kept, to be run through Microsoft's card parser.
+Every Adaptive Card it receives is kept, to be run through Microsoft's card parser. It answers
+member lookups (`GET …/members/{id}`) for the members it was told about, 404 for anyone else.
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ class Call:
 
 
 @dataclass
+class MemberLookup:
+    """A `GET /v3/conversations/{id}/members/{userId}` the bot made, and the status answered."""
+
+    conversation_id: str
+    member_id: str
+    status: int
+    headers: dict[str, str]
+    started: float = 0.0  # loop times: when it arrived, and when it was answered
+    answered: float = 0.0
+
+
+@dataclass
 class Fault:
     status: int
     times: int
@@ -107,6 +120,9 @@ class FakeConnector:
     # Every Adaptive Card the bot sent, and the problems the parser found in those checked.
     sent_cards: list[SentCard] = field(default_factory=list)
     card_problems: list[CardProblem] = field(default_factory=list)
+    # Members it knows (a TeamsChannelAccount each, by Teams user id), and the lookups made.
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    member_lookups: list[MemberLookup] = field(default_factory=list)
     _checked: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -128,6 +144,27 @@ class FakeConnector:
         self, seconds: float, *, times: int = 1, match: str | None = None, method: str | None = None
     ) -> None:
         self.faults.append(Fault(200, times, hang_seconds=seconds, match=match, method=method))
+
+    def add_member(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        aad_object_id: str | None = None,
+        email: str | None = None,
+        user_principal_name: str | None = None,
+        tenant_id: str | None = None,
+    ) -> None:
+        """Someone the member lookup knows, answered as Teams does (TeamsChannelAccount)."""
+        self.members[user_id] = {
+            "id": user_id,
+            "name": name,
+            "aadObjectId": aad_object_id,
+            "email": email,
+            "userPrincipalName": user_principal_name or email,
+            "tenantId": tenant_id,
+            "userRole": "user",
+        }
 
     def clear(self) -> None:
         """Forgets the calls; the cards they carried are still checked."""
@@ -157,6 +194,14 @@ class FakeConnector:
         """Messages that reached the conversation (sends and replies), in order."""
         return [call for call in self.ok_calls if call.kind in ("send", "reply")]
 
+    def most_member_lookups_at_once(self) -> int:
+        """The most member lookups the connector was answering at the same moment."""
+        lookups = self.member_lookups
+        return max(
+            (sum(1 for o in lookups if o.started <= one.started < o.answered) for one in lookups),
+            default=0,
+        )
+
     def updates(self) -> list[Call]:
         return [call for call in self.ok_calls if call.kind == "update"]
 
@@ -181,7 +226,10 @@ class FakeConnector:
     # --- the HTTP side -------------------------------------------------------------------
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
+        lookup = "/members/" in path  # faults for member lookups are asked for by name
         for fault in self.faults:
+            if lookup and fault.method != "GET" and "/members/" not in (fault.match or ""):
+                continue
             if (
                 fault.times > 0
                 and (fault.match is None or fault.match in path)
@@ -243,16 +291,35 @@ class FakeConnector:
         return web.json_response({"id": call.returned_id})
 
     async def _member(self, request: web.Request) -> web.Response:
+        conversation_id = unquote(request.match_info["conversation_id"])
         member_id = unquote(request.match_info["member_id"])
-        return web.json_response(
-            {
-                "id": member_id,
-                "name": member_id,
-                "aadObjectId": None,
-                "userPrincipalName": None,
-                "email": None,
-            }
+        started = asyncio.get_running_loop().time()
+        fault = self._take_fault(request.method, request.path)
+        if fault is not None and fault.hang_seconds:
+            await asyncio.sleep(fault.hang_seconds)
+        member = self.members.get(member_id)
+        status = fault.status if fault is not None and not fault.hang_seconds else 200
+        if status < 300 and member is None:
+            status = 404
+        self.member_lookups.append(
+            MemberLookup(
+                conversation_id,
+                member_id,
+                status,
+                dict(request.headers),
+                started,
+                asyncio.get_running_loop().time(),
+            )
         )
+        if status == 404:
+            error = {"code": "MemberNotFoundInConversation", "message": "The member was not found."}
+            return web.json_response({"error": error}, status=404)
+        if status >= 300:
+            headers = {"Retry-After": fault.retry_after} if fault and fault.retry_after else None
+            return web.json_response(
+                {"error": {"code": "Fault", "message": "injected"}}, status=status, headers=headers
+            )
+        return web.json_response(member)
 
     def app(self) -> web.Application:
         app = web.Application()
