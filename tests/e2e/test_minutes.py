@@ -43,7 +43,7 @@ def test_two_calls_minutes_from_the_setup_card_to_the_posted_card_with_the_recap
     today = city_today()
     share_due, next_call = today + timedelta(days=14), today + timedelta(days=14)
     general = teams.channel("General")
-    general.new_post("link city Aarhus").expect_text("This channel is now Aarhus's")
+    general.new_post("link city Aarhus").expect_text("Aarhus's")
 
     thread = general.new_post("minutes")
     setup = thread.card("Minutes for Aarhus")
