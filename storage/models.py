@@ -450,6 +450,18 @@ class ProcessedActivity(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class FinishedDialog(Base):
+    """What a dialog instance (or a one-line create) became: its key is claimed with an insert
+    before anything is saved, so a second click or a racing delivery finds it and writes nothing."""
+
+    __tablename__ = "finished_dialogs"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "ActionEvent",
     "ActionItem",
@@ -460,6 +472,7 @@ __all__ = [
     "Base",
     "Channel",
     "City",
+    "FinishedDialog",
     "Minutes",
     "Person",
     "Poll",

@@ -1,0 +1,143 @@
+"""Once means once: finishing a dialog twice (a re-delivery, a second click on the same last
+card, two deliveries racing) saves and posts once, and the second click hears what was saved."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import Minutes
+from tests.harness import teams
+from tests.harness.bot import BotUnderTest, Reply
+from tests.test_commands import card_text
+from tests.test_minutes import today
+
+AARHUS = teams.AARHUS_GENERAL
+
+# A final click delivered twice: Teams re-sending the same activity, or the person clicking the
+# same button again (a new activity with the same card data).
+TWICE = ["the same activity delivered twice", "two clicks on the same card"]
+
+
+def _elements(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found += _elements(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _elements(value)
+    return found
+
+
+def clicked(card: dict[str, Any], title: str, **inputs: Any) -> dict[str, Any]:
+    """What Teams submits when `title` is clicked: the button's data and every input's value
+    (as shown on the card, unless the person changed it in `inputs`)."""
+    elements = _elements(card)
+    buttons = [e for e in elements if e.get("type") == "Action.Submit" and e.get("title") == title]
+    assert buttons, f"the card has no button {title!r}"
+    shown = {
+        e["id"]: str(e.get("value", ""))
+        for e in elements
+        if str(e.get("type", "")).startswith("Input.") and "id" in e
+    }
+    return {**shown, **inputs, **buttons[0]["data"]}
+
+
+async def count(bot: BotUnderTest, model: Any) -> int:
+    async with bot.services.database.unit_of_work() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def deliver_twice(
+    bot: BotUnderTest,
+    how: str,
+    value: dict[str, Any],
+    conversation: teams.Conversation,
+    who: teams.User,
+) -> tuple[Reply, Reply]:
+    if how == "two clicks on the same card":
+        first = await bot.submit(value, conversation=conversation, who=who)
+        return first, await bot.submit(value, conversation=conversation, who=who)
+    activity = teams.submit(
+        value, service_url=bot.connector.url, conversation=conversation, who=who
+    )
+    return await bot.post(activity), await bot.post(activity)
+
+
+def posted(replies: tuple[Reply, ...], marker: str) -> int:
+    """How many of the cards the replies sent show `marker` (the saved object's card)."""
+    return sum(marker in card_text(card) for reply in replies for card in reply.cards)
+
+
+# --- minutes ---------------------------------------------------------------------------------
+
+
+async def minutes_closing_card(bot: BotUnderTest) -> dict[str, Any]:
+    """Walks the minutes dialog to its last card (one rep present, nothing else to recap)."""
+    reply = await bot.say("minutes")
+    card = reply.cards[0]
+    reply = await bot.submit(
+        clicked(
+            card,
+            "Next",
+            date=today().isoformat(),
+            group="Energy",
+            reps=teams.pick(card, "reps", "Alice Rep"),
+        )
+    )
+    assert "Agreements" in reply.text, reply.text
+    reply = await bot.say("none")
+    assert "Actions" in reply.text, reply.text
+    reply = await bot.say("none")
+    assert reply.cards, reply.text
+    assert "Next steps" in card_text(reply.cards[0])
+    return reply.cards[0]
+
+
+@pytest.mark.parametrize("how", TWICE)
+async def test_saving_the_minutes_twice_saves_and_posts_them_once(
+    rostered_bot: BotUnderTest, how: str
+) -> None:
+    bot = rostered_bot
+    card = await minutes_closing_card(bot)
+    click = clicked(card, "Save minutes", next_steps="Invite the utilities")
+    first, second = await deliver_twice(bot, how, click, AARHUS, teams.ALICE)
+    assert "Minutes #1 saved" in first.text
+    assert second.text == "Already saved as minutes #1."
+    assert second.cards == []
+    assert posted((first, second), "Invite the utilities") == 1
+    assert await count(bot, Minutes) == 1
+
+
+async def test_an_earlier_card_of_saved_minutes_says_they_are_saved(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    card = await minutes_closing_card(bot)
+    await bot.submit(clicked(card, "Save minutes", next_steps="Invite the utilities"))
+    reply = await bot.submit(clicked(card, "Save minutes", next_steps="Something else"))
+    assert reply.text == "Already saved as minutes #1."
+    async with bot.services.database.unit_of_work() as session:
+        saved = (await session.scalars(select(Minutes))).all()
+    assert [m.next_steps for m in saved] == ["Invite the utilities"]
+
+
+async def test_two_racing_deliveries_of_the_last_click_save_the_minutes_once(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    if bot.services.database.engine.dialect.name != "postgresql":
+        pytest.skip("a race between two transactions needs PostgreSQL")
+    card = await minutes_closing_card(bot)
+    click = clicked(card, "Save minutes", next_steps="Invite the utilities")
+    replies = await asyncio.gather(*(bot.submit(click) for _ in range(2)))
+    assert await count(bot, Minutes) == 1
+    assert posted(tuple(replies), "Invite the utilities") == 1
+    texts = [text for reply in replies for text in reply.texts]
+    assert "Already saved as minutes #1." in texts
+    assert not any("went wrong" in text for text in texts), texts
