@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.models import Minutes
+from storage.models import Minutes, ReminderSeries
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
 from tests.test_commands import card_text
@@ -135,9 +135,30 @@ async def test_two_racing_deliveries_of_the_last_click_save_the_minutes_once(
         pytest.skip("a race between two transactions needs PostgreSQL")
     card = await minutes_closing_card(bot)
     click = clicked(card, "Save minutes", next_steps="Invite the utilities")
-    replies = await asyncio.gather(*(bot.submit(click) for _ in range(2)))
+    before = len(bot.connector.calls)
+    await asyncio.gather(*(bot.submit(click) for _ in range(2)))
+    calls = bot.connector.calls[before:]  # each reply would see the other's calls too
     assert await count(bot, Minutes) == 1
-    assert posted(tuple(replies), "Invite the utilities") == 1
-    texts = [text for reply in replies for text in reply.texts]
+    assert sum("Invite the utilities" in card_text(card) for c in calls for card in c.cards) == 1
+    texts = [c.text for c in calls if c.kind in ("send", "reply")]
     assert "Already saved as minutes #1." in texts
     assert not any("went wrong" in text for text in texts), texts
+
+
+# --- reminder series ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", TWICE)
+async def test_saving_a_reminder_series_twice_sets_up_one_series(
+    rostered_bot: BotUnderTest, how: str
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say("remind setup")
+    click = clicked(reply.cards[0], "Save series")
+    first, second = await deliver_twice(bot, how, click, AARHUS, teams.ALICE)
+    assert "Series #1 saved" in first.text
+    assert second.text == "Already saved as reminder series #1."
+    assert await count(bot, ReminderSeries) == 1
+    reply = await bot.say("remind list")
+    assert card_text(reply.cards[0]).count("#1") == 1
+    assert "#2" not in card_text(reply.cards[0])
