@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.models import Minutes, ReminderSeries
+from storage.models import Minutes, Poll, ReminderSeries
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
 from tests.test_commands import card_text
@@ -162,3 +162,34 @@ async def test_saving_a_reminder_series_twice_sets_up_one_series(
     reply = await bot.say("remind list")
     assert card_text(reply.cards[0]).count("#1") == 1
     assert "#2" not in card_text(reply.cards[0])
+
+
+# --- polls -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", TWICE)
+async def test_creating_a_poll_twice_from_the_dialog_posts_one_poll(
+    bot: BotUnderTest, how: str
+) -> None:
+    chat = teams.personal(teams.ALICE)
+    await bot.say("poll", conversation=chat)
+    await bot.say("Best date for the next call?", conversation=chat)
+    reply = await bot.say("Monday | Tuesday", conversation=chat)
+    click = clicked(reply.cards[0], "Create poll", closes="in 2 days")
+    first, second = await deliver_twice(bot, how, click, chat, teams.ALICE)
+    assert "It closes" in first.text
+    assert second.text == "Already saved as poll #1."
+    assert posted((first, second), "Best date for the next call?") == 1
+    assert await count(bot, Poll) == 1
+
+
+async def test_the_one_line_poll_delivered_twice_posts_one_poll_and_says_so(
+    bot: BotUnderTest,
+) -> None:
+    activity = teams.message(
+        "poll Lunch? | Pizza | Sushi", service_url=bot.connector.url, conversation=AARHUS
+    )
+    first, second = await bot.post(activity), await bot.post(activity)
+    assert second.text == "Already saved as poll #1."
+    assert posted((first, second), "Lunch?") == 1
+    assert await count(bot, Poll) == 1
