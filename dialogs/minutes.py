@@ -314,7 +314,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             )
             return await step.next({})
         options = ask_card(
-            once.stamp(recap_card(items), step.values[once.INSTANCE]),
+            once.stamp(recap_card(items), step.values.get(once.INSTANCE)),
             retry="Please mark the items on the card above and press Next.",
         )
         options.validations = {"ids": [item["id"] for item in items]}
@@ -329,7 +329,9 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         return await step.prompt(
             "minutes.tour",
             ask_card(
-                once.stamp(tour_card(stakeholders, internal=internal), step.values[once.INSTANCE]),
+                once.stamp(
+                    tour_card(stakeholders, internal=internal), step.values.get(once.INSTANCE)
+                ),
                 retry="Please use the card above and press Next.",
             ),
         )
@@ -407,7 +409,8 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         )
         options = ask_card(
             once.stamp(
-                closing_card(date.fromisoformat(step.values["today"])), step.values[once.INSTANCE]
+                closing_card(date.fromisoformat(step.values["today"])),
+                step.values.get(once.INSTANCE),
             ),
             retry="Please use the card above.",
         )

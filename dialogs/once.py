@@ -27,9 +27,10 @@ def new_instance() -> str:
     return uuid4().hex
 
 
-def stamp(card: Card, instance: str) -> Card:
-    """The card, with the instance id in the data of every button that answers the dialog."""
-    pending: list[Any] = [card]
+def stamp(card: Card, instance: str | None) -> Card:
+    """The card, with the instance id in the data of every button that answers the dialog
+    (unchanged for a dialog begun before instances had ids)."""
+    pending: list[Any] = [card] if instance else []
     while pending:
         node = pending.pop()
         if isinstance(node, dict):

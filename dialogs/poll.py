@@ -576,7 +576,7 @@ class PollDialog(ComponentDialog):  # type: ignore[misc]
         return await step.prompt(
             "poll.settings",
             ask_card(
-                once.stamp(settings_card(), step.values[once.INSTANCE]),
+                once.stamp(settings_card(), step.values.get(once.INSTANCE)),
                 retry="Please choose on the card above and press Create poll (or type `cancel`).",
             ),
         )

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.models import Minutes, Poll, ReminderSeries
+from storage.models import Agenda, Minutes, Poll, ReminderSeries
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
 from tests.test_commands import card_text
 from tests.test_minutes import today
 
 AARHUS = teams.AARHUS_GENERAL
+GREEN = teams.GREEN_TAG
 
 # A final click delivered twice: Teams re-sending the same activity, or the person clicking the
 # same button again (a new activity with the same card data).
@@ -193,3 +194,22 @@ async def test_the_one_line_poll_delivered_twice_posts_one_poll_and_says_so(
     assert second.text == "Already saved as poll #1."
     assert posted((first, second), "Lunch?") == 1
     assert await count(bot, Poll) == 1
+
+
+# --- TAG agendas and summaries -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", TWICE)
+async def test_posting_an_agenda_twice_posts_it_once(rostered_bot: BotUnderTest, how: str) -> None:
+    bot = rostered_bot
+    reply = await bot.say("agenda", conversation=GREEN, who=teams.MARTA)
+    reply = await bot.submit(clicked(reply.cards[0], "Next"), conversation=GREEN, who=teams.MARTA)
+    # The card Update sends back is the one posted from: it carries the dialog's id too.
+    reply = await bot.submit(clicked(reply.cards[0], "Update"), conversation=GREEN, who=teams.MARTA)
+    assert "Updated" in card_text(reply.cards[0])
+    click = clicked(reply.cards[0], "Post agenda")
+    first, second = await deliver_twice(bot, how, click, GREEN, teams.MARTA)
+    assert len(first.cards) == 1
+    assert second.text == "Already saved as agenda #1."
+    assert second.cards == []
+    assert await count(bot, Agenda) == 1
