@@ -199,6 +199,11 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         command, args = self.router.resolve(text)
         if command is None:
+            # The last answer of a dialog, typed, delivered again after the dialog ended.
+            done = await finished.finished_by(turn.session, turn.activity_key)
+            if done is not None:
+                await turn.reply(finished.already_saved(done))
+                return
             word = text.split(" ", 1)[0]
             shown = word if len(word) <= 40 else word[:39] + "…"
             closest = self.router.closest(text)

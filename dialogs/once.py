@@ -55,7 +55,7 @@ def key_of(turn: Turn, values: dict[str, Any]) -> str:
 async def finish(turn: Turn, key: str, kind: str) -> str | None:
     """Claim `key` for this turn's save: None if this turn saves, else the answer to give."""
     turn.context.turn_state[DIALOG_FINISHED] = True
-    if await finished.claim(turn.session, key, kind, turn.now()):
+    if await finished.claim(turn.session, key, kind, turn.activity_key, turn.now()):
         return None
     done = await finished.get(turn.session, key)
     log.info("%s %s finished again (activity %s); nothing saved", kind, key, turn.activity.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import FinishedDialog
 
 
-async def claim(session: AsyncSession, key: str, kind: str, now: datetime) -> bool:
+async def claim(
+    session: AsyncSession, key: str, kind: str, activity_key: str, now: datetime
+) -> bool:
     """Reserve `key` for this transaction; False if another one finished (or is finishing) it.
 
     An insert that skips a conflict, not a read then a write: on PostgreSQL a second delivery
@@ -20,9 +22,9 @@ async def claim(session: AsyncSession, key: str, kind: str, now: datetime) -> bo
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(FinishedDialog)
     result = await session.execute(
-        insert.values(key=key, kind=kind, created_at=now).on_conflict_do_nothing(
-            index_elements=["key"]
-        )
+        insert.values(
+            key=key, kind=kind, activity_key=activity_key, created_at=now
+        ).on_conflict_do_nothing(index_elements=["key"])
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -37,6 +39,13 @@ async def record(session: AsyncSession, key: str, object_id: int) -> None:
 
 async def get(session: AsyncSession, key: str) -> FinishedDialog | None:
     return await session.get(FinishedDialog, key)
+
+
+async def finished_by(session: AsyncSession, activity_key: str) -> FinishedDialog | None:
+    """What this activity finished, if it finished a dialog (it is being delivered again)."""
+    return await session.scalar(
+        select(FinishedDialog).where(FinishedDialog.activity_key == activity_key).limit(1)
+    )
 
 
 def already_saved(done: FinishedDialog) -> str:

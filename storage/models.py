@@ -459,6 +459,9 @@ class FinishedDialog(Base):
     key: Mapped[str] = mapped_column(String(500), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column(Integer)
+    # The activity that finished it: a re-delivered last answer typed as text (not a card)
+    # arrives when the dialog has ended, and is recognised by this.
+    activity_key: Mapped[str | None] = mapped_column(String(500), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

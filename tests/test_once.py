@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.models import Agenda, Minutes, Poll, ReminderSeries
+from storage.models import ActionItem, Agenda, Minutes, Poll, ReminderSeries, TagSummary
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
 from tests.test_commands import card_text
@@ -213,3 +213,43 @@ async def test_posting_an_agenda_twice_posts_it_once(rostered_bot: BotUnderTest,
     assert second.text == "Already saved as agenda #1."
     assert second.cards == []
     assert await count(bot, Agenda) == 1
+
+
+async def summary_commitments_question(bot: BotUnderTest) -> dict[str, Any]:
+    """Walks the summary dialog to its last question; returns the form it showed."""
+    reply = await bot.say("summary", conversation=GREEN, who=teams.MARTA)
+    form = reply.cards[0]
+    click = clicked(form, "Next", key_points="Retrofit financing", takeaway0="Pool the tenders")
+    reply = await bot.submit(click, conversation=GREEN, who=teams.MARTA)
+    assert "Commitments" in reply.text, reply.text
+    return click
+
+
+async def test_the_summarys_last_answer_delivered_twice_posts_it_once(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await summary_commitments_question(bot)
+    activity = teams.message(
+        "Aarhus | Publish the retrofit map",
+        service_url=bot.connector.url,
+        conversation=GREEN,
+        who=teams.MARTA,
+    )
+    first, second = await bot.post(activity), await bot.post(activity)
+    assert "Summary #1 posted" in first.text
+    assert second.text == "Already saved as summary #1."
+    assert posted((first, second), "Publish the retrofit map") == 1
+    assert await count(bot, TagSummary) == 1
+    assert await count(bot, ActionItem) == 1
+
+
+async def test_the_summary_form_clicked_again_after_posting_says_it_is_saved(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    click = await summary_commitments_question(bot)
+    await bot.say("none", conversation=GREEN, who=teams.MARTA)
+    reply = await bot.submit(click, conversation=GREEN, who=teams.MARTA)
+    assert reply.text == "Already saved as summary #1."
+    assert await count(bot, TagSummary) == 1
