@@ -137,8 +137,9 @@ async def test_two_racing_deliveries_of_the_last_click_save_the_minutes_once(
     card = await minutes_closing_card(bot)
     click = clicked(card, "Save minutes", next_steps="Invite the utilities")
     before = len(bot.connector.calls)
-    await asyncio.gather(*(bot.submit(click) for _ in range(2)))
+    replies = await asyncio.gather(*(bot.submit(click) for _ in range(2)))
     calls = bot.connector.calls[before:]  # each reply would see the other's calls too
+    assert all(reply.status < 300 for reply in replies)
     assert await count(bot, Minutes) == 1
     assert sum("Invite the utilities" in card_text(card) for c in calls for card in c.cards) == 1
     texts = [c.text for c in calls if c.kind in ("send", "reply")]
@@ -193,6 +194,23 @@ async def test_the_one_line_poll_delivered_twice_posts_one_poll_and_says_so(
     first, second = await bot.post(activity), await bot.post(activity)
     assert second.text == "Already saved as poll #1."
     assert posted((first, second), "Lunch?") == 1
+    assert await count(bot, Poll) == 1
+
+
+async def test_the_one_line_poll_delivered_twice_at_once_posts_one_poll(
+    bot: BotUnderTest,
+) -> None:
+    if bot.services.database.engine.dialect.name != "postgresql":
+        pytest.skip("a race between two transactions needs PostgreSQL")
+    await bot.say("help")  # the channel is known before the race
+    activity = teams.message(
+        "poll Lunch? | Pizza | Sushi", service_url=bot.connector.url, conversation=AARHUS
+    )
+    before = len(bot.connector.calls)
+    replies = await asyncio.gather(bot.post(activity), bot.post(activity))
+    calls = bot.connector.calls[before:]
+    assert all(reply.status < 300 for reply in replies)
+    assert sum("Lunch?" in card_text(card) for c in calls for card in c.cards) == 1
     assert await count(bot, Poll) == 1
 
 
