@@ -23,7 +23,8 @@ from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.state import DialogState, SqlStorage, current_session
 from bot.turn import TURN_KEY, Turn
-from storage import channels
+from storage import channels, finished
+from storage.state import ETagConflict
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 COMMAND_VERB = "command"
 # The verb of cards that answer the question a dialog is asking.
 DIALOG_VERB = "dialog"
+# Set in turn_state by a turn that finished a dialog instance (or found it finished).
+DIALOG_FINISHED = "icc.dialog_finished"
 
 
 def invoke_body(result: ActionResult) -> dict[str, Any]:
@@ -80,7 +83,14 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
                 if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
                     turn.channel_id = await self.references.record(session, activity)
                 await super().on_turn(turn_context)
-                await self.dialog_state.save_changes(turn_context)
+                try:
+                    await self.dialog_state.save_changes(turn_context)
+                except ETagConflict:
+                    if not turn_context.turn_state.get(DIALOG_FINISHED):
+                        raise
+                    # Two deliveries of a dialog's last click both ended it: whichever wrote
+                    # the state first holds the same ending (or a dialog begun since).
+                    log.info("dialog state of %s already moved on", activity.id)
                 if session.in_transaction():  # a turn that committed early has nothing left
                     await session.commit()
             finally:
@@ -189,6 +199,11 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         command, args = self.router.resolve(text)
         if command is None:
+            # The last answer of a dialog, typed, delivered again after the dialog ended.
+            done = await finished.finished_by(turn.session, turn.activity_key)
+            if done is not None:
+                await turn.reply(finished.already_saved(done))
+                return
             word = text.split(" ", 1)[0]
             shown = word if len(word) <= 40 else word[:39] + "…"
             closest = self.router.closest(text)
@@ -209,6 +224,12 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             await self.run_command(turn, value["text"].strip())
             return
         if verb == DIALOG_VERB or (verb is None and isinstance(value, dict)):
+            # A card of a dialog instance already saved: say what it became, change nothing.
+            instance = value.get("instance")
+            done = await finished.get(turn.session, instance) if isinstance(instance, str) else None
+            if done is not None:
+                await turn.reply(finished.already_saved(done))
+                return
             if turn.dialog_context.active_dialog is not None:
                 result = await turn.dialog_context.continue_dialog()
                 if result.status != DialogTurnStatus.Empty:

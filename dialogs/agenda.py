@@ -32,6 +32,7 @@ from bot.payloads import MaxLength, Payload, Scope
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.turn import Turn
+from dialogs import once
 from dialogs.common import CardPrompt, ask_card
 from dialogs.context import TAG_ROLES, has_tag_role, linked_place
 from dialogs.tag_cards import (
@@ -60,7 +61,7 @@ from domain.agenda import (
 from domain.timezones import resolve_zone
 from storage import agendas as agenda_store
 from storage import channels as channel_store
-from storage import people
+from storage import finished, people
 from storage.models import Agenda, AgendaProposal, Channel, City, Tag
 
 log = logging.getLogger(__name__)
@@ -201,9 +202,8 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
             length = int(context["length"])
             recap = _recap(context["recap"])
             note = f"Updated: {total(items)} of {length} min."
-            await prompt.context.send_activity(
-                ask_card(edit_card(items, length, recap, note)).prompt
-            )
+            card = once.stamp(edit_card(items, length, recap, note), context.get(once.INSTANCE))
+            await prompt.context.send_activity(ask_card(card).prompt)
             return False
         prompt.recognized.value = {"items": _raw(items)}
         return True
@@ -228,21 +228,28 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
             tag=tag.name, session=session, day=next_week, clock="10:00", timezone=tag.timezone,
             length=length, questions=guiding_questions(session), first=held == 0,
         )  # fmt: skip
+        step.values[once.INSTANCE] = instance = once.new_instance()
         return await step.prompt(
-            "agenda.when", ask_card(card, retry="Please fill in the card above and press Next.")
+            "agenda.when",
+            ask_card(
+                once.stamp(card, instance), retry="Please fill in the card above and press Next."
+            ),
         )
 
     async def edit_agenda_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values.update(step.result)
         items = _items(step.values["items"])
         recap = _recap(step.values["recap"])
+        instance = step.values.get(once.INSTANCE)
         options = ask_card(
-            edit_card(items, step.values["length"], recap), retry="Please use the card above."
+            once.stamp(edit_card(items, step.values["length"], recap), instance),
+            retry="Please use the card above.",
         )
         options.validations = {
             "items": step.values["items"],
             "length": step.values["length"],
             "recap": step.values["recap"],
+            once.INSTANCE: instance,
         }
         return await step.prompt("agenda.edit", options)
 
@@ -257,18 +264,21 @@ router.add_dialog(AgendaDialog())
 
 async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
     session = turn.session
-    source_key = f"agenda|{turn.activity_key}"
-    if await agenda_store.by_source(session, source_key) is not None:
+    key = once.key_of(turn, values)
+    already = await once.finish(turn, key, "agenda")
+    if already is not None:
+        await turn.reply(already)
         return
     who = turn.sender
     agenda = Agenda(
-        source_key=source_key, tag_id=values["tag_id"], session_number=values["session"],
+        source_key=f"agenda|{key}", tag_id=values["tag_id"], session_number=values["session"],
         starts_at=datetime.fromisoformat(values["starts_at"]), timezone=values["timezone"],
         length_minutes=values["length"], items=values["items"], recap=values["recap"],
         owner_user_id=who.user_id, owner_name=who.name or "someone", created_at=turn.now(),
     )  # fmt: skip
     session.add(agenda)
     await session.flush()
+    await finished.record(session, key, agenda.id)
     view = await view_of(session, agenda)
     card = agenda_card(view, guiding_questions(agenda.session_number))
     channel = await tag_channel(session, agenda.tag_id)

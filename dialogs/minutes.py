@@ -37,6 +37,7 @@ from bot.outbound import DeliveryError, Target
 from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
+from dialogs import once
 from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.context import CITY_WRITERS, city_for_writing, readable_city_ids, shown_where
 from dialogs.minutes_cards import (
@@ -70,8 +71,8 @@ from domain.minutes import (
 from domain.numbers import parse_id
 from domain.text import slug
 from storage import actions as action_store
+from storage import finished, people
 from storage import minutes as minutes_store
-from storage import people
 from storage.models import ActionItem, Channel, City, Minutes
 
 log = logging.getLogger(__name__)
@@ -281,14 +282,18 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         step.values.update(
             city_id=city.id, city=city.name, zone=city.timezone, today=today.isoformat()
         )
+        step.values[once.INSTANCE] = instance = once.new_instance()
         options = ask_card(
-            setup_card(
-                city=city.name,
-                today=today,
-                meeting_type=meeting_type,
-                group=group,
-                register=register,
-                reps=reps,
+            once.stamp(
+                setup_card(
+                    city=city.name,
+                    today=today,
+                    meeting_type=meeting_type,
+                    group=group,
+                    register=register,
+                    reps=reps,
+                ),
+                instance,
             ),
             retry="Please fill in the card above and press Next (or type `cancel`).",
         )
@@ -313,7 +318,8 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             )
             return await step.next({})
         options = ask_card(
-            recap_card(items), retry="Please mark the items on the card above and press Next."
+            once.stamp(recap_card(items), step.values.get(once.INSTANCE)),
+            retry="Please mark the items on the card above and press Next.",
         )
         options.validations = {"ids": [item["id"] for item in items]}
         return await step.prompt("minutes.recap", options)
@@ -327,7 +333,9 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         return await step.prompt(
             "minutes.tour",
             ask_card(
-                tour_card(stakeholders, internal=internal),
+                once.stamp(
+                    tour_card(stakeholders, internal=internal), step.values.get(once.INSTANCE)
+                ),
                 retry="Please use the card above and press Next.",
             ),
         )
@@ -405,7 +413,10 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             or any(any(v for k, v in t.items() if k != "stakeholder") for t in step.values["tour"])
         )
         options = ask_card(
-            closing_card(date.fromisoformat(step.values["today"])),
+            once.stamp(
+                closing_card(date.fromisoformat(step.values["today"])),
+                step.values.get(once.INSTANCE),
+            ),
             retry="Please use the card above.",
         )
         options.validations = {"today": step.values["today"], "recorded": recorded}
@@ -430,9 +441,10 @@ router.add_dialog(MinutesDialog())
 async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
     """Everything the dialog gathered, in one transaction; then the card in the city channel."""
     session = turn.session
-    source_key = f"minutes|{turn.activity_key}"
-    if await minutes_store.by_source(session, source_key) is not None:
-        log.info("minutes save re-delivered (%s); already saved", turn.activity.id)
+    key = once.key_of(turn, values)
+    already = await once.finish(turn, key, "minutes")
+    if already is not None:
+        await turn.reply(already)
         return
     who = turn.sender
     city_id = values["city_id"]
@@ -444,7 +456,7 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
             )
     recap_items = {str(item["id"]): item for item in values["recap_items"]}
     minutes = Minutes(
-        source_key=source_key,
+        source_key=f"minutes|{key}",
         city_id=city_id,
         meeting_type=values["meeting_type"],
         meeting_date=date.fromisoformat(values["date"]),
@@ -472,6 +484,7 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
     )
     session.add(minutes)
     await session.flush()
+    await finished.record(session, key, minutes.id)
     for item_id, status in values["recap"].items():
         item = await action_store.get(session, int(item_id))
         if item is not None and item.city_id == city_id:

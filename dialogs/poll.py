@@ -43,6 +43,7 @@ from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.turn import Turn
+from dialogs import once
 from dialogs.common import DIALOG_VERB, CardPrompt, ask, ask_card
 from dialogs.poll_cards import CLOSE, REFRESH, VOTE, VOTERS, PollView, poll_card, voters_card
 from domain.numbers import parse_id
@@ -63,6 +64,7 @@ from domain.polls import (
 from domain.when import WhenError, describe, parse_when
 from scheduler.engine import JobSource, Planned
 from storage import channels as channel_store
+from storage import finished
 from storage import polls as poll_store
 from storage.models import Poll
 
@@ -248,20 +250,19 @@ async def close_due_poll(services: Services, poll_id: int) -> None:
 # --- creating ---------------------------------------------------------------------------------
 
 
-async def create_poll(turn: Turn, spec: PollSpec) -> None:
-    """Store the poll, then post its card. A re-delivered create posts nothing twice."""
+async def create_poll(turn: Turn, spec: PollSpec, key: str | None = None) -> Poll | None:
+    """Store the poll, then post its card; None if `key` (the dialog instance, else the
+    activity) already made one: a re-delivered create or a second click posts nothing twice."""
     session = turn.session
-    source_key = f"create|{turn.activity_key}"
-    existing = await poll_store.by_source(session, source_key)
-    if existing is not None:
-        log.info(
-            "poll create re-delivered (%s); poll %s already exists", turn.activity.id, existing.id
-        )
-        return
+    key = key or f"create|{turn.activity_key}"
+    already = await once.finish(turn, key, "poll")
+    if already is not None:
+        await turn.reply(already)
+        return None
     who = turn.sender
     zone = await turn.timezone()
     poll = Poll(
-        source_key=source_key,
+        source_key=key,
         channel_id=turn.channel_id,
         conversation_id=turn.activity.conversation.id,
         service_url=turn.activity.service_url,
@@ -281,6 +282,7 @@ async def create_poll(turn: Turn, spec: PollSpec) -> None:
     )
     session.add(poll)
     await session.flush()
+    await finished.record(session, key, poll.id)
     view = view_of(poll, turn.now())
     await turn.commit()
     response = await turn.reply(card=poll_card(view))
@@ -290,6 +292,7 @@ async def create_poll(turn: Turn, spec: PollSpec) -> None:
     log.info(
         "poll %s created in %s with %d options", poll.id, turn.conversation_id, len(spec.options)
     )
+    return poll
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -576,6 +579,7 @@ class PollDialog(ComponentDialog):  # type: ignore[misc]
         return True
 
     async def ask_question_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values[once.INSTANCE] = once.new_instance()
         return await step.prompt(
             "poll.question", ask("What is the poll's question? (`cancel` stops)")
         )
@@ -592,7 +596,7 @@ class PollDialog(ComponentDialog):  # type: ignore[misc]
         return await step.prompt(
             "poll.settings",
             ask_card(
-                settings_card(),
+                once.stamp(settings_card(), step.values.get(once.INSTANCE)),
                 retry="Please choose on the card above and press Create poll (or type `cancel`).",
             ),
         )
@@ -609,8 +613,8 @@ class PollDialog(ComponentDialog):  # type: ignore[misc]
             anonymous=str(answers.get("anonymous")).lower() == "true",
             closes_at=parse_when(closes, turn.now(), zone) if closes else None,
         )
-        await create_poll(turn, spec)
-        if spec.closes_at is not None:
+        poll = await create_poll(turn, spec, once.key_of(turn, step.values))
+        if poll is not None and spec.closes_at is not None:
             await step.context.send_activity(
                 MessageFactory.text(f"It closes {describe(spec.closes_at, zone)}.")
             )

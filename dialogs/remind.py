@@ -39,6 +39,7 @@ from bot.payloads import Payload, Scope
 from bot.router import Router
 from bot.services import Services
 from bot.turn import Turn
+from dialogs import once
 from dialogs.common import CardPrompt, ask_card
 from dialogs.context import can_write_city, channel_of, has_tag_role, linked_place
 from dialogs.remind_cards import (
@@ -72,6 +73,7 @@ from scheduler.engine import JobSource, Planned
 from scheduler.recurrence import SeriesTrigger
 from storage import actions as action_store
 from storage import channels as channel_store
+from storage import finished
 from storage import reminders as reminder_store
 from storage.models import Channel, City, Minutes, ReminderSeries
 
@@ -432,7 +434,10 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
             else turn.services.settings.default_timezone
         )
         day = (turn.now().astimezone(ZoneInfo(zone)) + timedelta(days=7)).date()
-        card = setup_card(day=day, timezone=zone, is_tag=place.tag is not None)
+        step.values[once.INSTANCE] = instance = once.new_instance()
+        card = once.stamp(
+            setup_card(day=day, timezone=zone, is_tag=place.tag is not None), instance
+        )
         return await step.prompt(
             "remind.setup", ask_card(card, retry="Please use the card above and press Save series.")
         )
@@ -442,21 +447,22 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
         value: dict[str, Any] = step.result
         place = await linked_place(turn)
         assert turn.channel_id is not None
-        source_key = f"remind|{turn.activity_key}"
-        existing = await turn.session.scalar(
-            select(ReminderSeries).where(ReminderSeries.source_key == source_key)
-        )
-        row = existing or ReminderSeries(
+        key = once.key_of(turn, step.values)
+        already = await once.finish(turn, key, "reminder series")
+        if already is not None:
+            await turn.reply(already)
+            return await step.end_dialog()
+        row = ReminderSeries(
             channel_id=turn.channel_id, city_id=place.city.id if place.city else None,
             tag_id=place.tag.id if place.tag else None, kind=value["kind"], first_type=value["first_type"],
             first_day=date.fromisoformat(value["day"]), at_time=value["time"], timezone=value["timezone"],
             interval_weeks=value["interval"], nudges=value["nudges"], custom_text=value["text"],
-            created_by=turn.sender.name or turn.sender.user_id, source_key=source_key,
+            created_by=turn.sender.name or turn.sender.user_id, source_key=f"remind|{key}",
             created_at=turn.now(), updated_at=turn.now(),
         )  # fmt: skip
-        if existing is None:
-            turn.session.add(row)
-            await turn.session.flush()
+        turn.session.add(row)
+        await turn.session.flush()
+        await finished.record(turn.session, key, row.id)
         await turn.commit()
         turn.services.nudge_scheduler()
         series = series_of(row)

@@ -30,6 +30,7 @@ from bot.outbound import DeliveryError, Target
 from bot.payloads import Payload, Scope
 from bot.router import Router
 from bot.turn import Turn
+from dialogs import once
 from dialogs.agenda import resolve_tag, tag_channel
 from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.context import TAG_ROLES, has_tag_role
@@ -38,7 +39,7 @@ from domain.actions import ActionError, Kind, OwnerType, Status, local_today, pa
 from domain.numbers import parse_id
 from storage import agendas as agenda_store
 from storage import channels as channel_store
-from storage import people
+from storage import finished, people
 from storage.models import ActionItem, City, Tag, TagSummary
 
 log = logging.getLogger(__name__)
@@ -156,8 +157,12 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
                     f"{tag.name} has no sessions on record yet: this is the summary of its first."
                 )
             form = summary_form(tag=tag.name, session=session)
+        step.values[once.INSTANCE] = instance = once.new_instance()
         return await step.prompt(
-            "summary.form", ask_card(form, retry="Please fill in the card above and press Next.")
+            "summary.form",
+            ask_card(
+                once.stamp(form, instance), retry="Please fill in the card above and press Next."
+            ),
         )
 
     async def ask_commitments_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -226,21 +231,21 @@ async def view_of(session: AsyncSession, summary: TagSummary) -> SummaryView:
 
 async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
     session = turn.session
-    source_key = f"summary|{turn.activity_key}"
-    if (
-        await session.scalar(select(TagSummary).where(TagSummary.source_key == source_key))
-        is not None
-    ):
+    key = once.key_of(turn, values)
+    already = await once.finish(turn, key, "summary")
+    if already is not None:
+        await turn.reply(already)
         return
     who = turn.sender
     summary = TagSummary(
-        source_key=source_key, tag_id=values["tag_id"], session_number=values["session"],
+        source_key=f"summary|{key}", tag_id=values["tag_id"], session_number=values["session"],
         key_points=values["key_points"], takeaways=values["takeaways"], support_requested=values["support"],
         next_session=date.fromisoformat(values["next_session"]) if values["next_session"] else None,
         author_user_id=who.user_id, author_name=who.name or "someone", created_at=turn.now(), updated_at=turn.now(),
     )  # fmt: skip
     session.add(summary)
     await session.flush()
+    await finished.record(session, key, summary.id)
     for line in values["commitments"]:
         city = await people.city_by_name(session, line["city"])
         session.add(

@@ -57,10 +57,6 @@ async def get(session: AsyncSession, agenda_id: int) -> Agenda | None:
     return await session.get(Agenda, agenda_id)
 
 
-async def by_source(session: AsyncSession, source_key: str) -> Agenda | None:
-    return await session.scalar(select(Agenda).where(Agenda.source_key == source_key))
-
-
 async def respond(
     session: AsyncSession, agenda_id: int, user_id: str, name: str, attending: bool, now: datetime
 ) -> None:

@@ -59,10 +59,6 @@ async def ensure_stakeholders(
     return {clean: existing[key] for clean, (key, _) in wanted.items()}
 
 
-async def by_source(session: AsyncSession, source_key: str) -> Minutes | None:
-    return await session.scalar(select(Minutes).where(Minutes.source_key == source_key))
-
-
 async def get(session: AsyncSession, minutes_id: int) -> Minutes | None:
     return await session.get(Minutes, minutes_id)
 

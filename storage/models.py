@@ -450,6 +450,21 @@ class ProcessedActivity(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class FinishedDialog(Base):
+    """What a dialog instance (or a one-line create) became: its key is claimed with an insert
+    before anything is saved, so a second click or a racing delivery finds it and writes nothing."""
+
+    __tablename__ = "finished_dialogs"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    # The activity that finished it: a re-delivered last answer typed as text (not a card)
+    # arrives when the dialog has ended, and is recognised by this.
+    activity_key: Mapped[str | None] = mapped_column(String(500), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "ActionEvent",
     "ActionItem",
@@ -460,6 +475,7 @@ __all__ = [
     "Base",
     "Channel",
     "City",
+    "FinishedDialog",
     "Minutes",
     "Person",
     "Poll",

@@ -113,10 +113,6 @@ async def row(session: AsyncSession, poll_id: int, *, for_update: bool = False) 
     return result.first()
 
 
-async def by_source(session: AsyncSession, source_key: str) -> Poll | None:
-    return await session.scalar(select(Poll).where(Poll.source_key == source_key))
-
-
 async def get(session: AsyncSession, poll_id: int, *, for_update: bool = False) -> Poll | None:
     statement = select(Poll).where(Poll.id == poll_id)
     if for_update and _dialect(session) == "postgresql":
