@@ -14,7 +14,9 @@ and registers its handler with `router.action(VERB, Rsvp)`. The router turns the
 data into the dataclass (types, ranges, lengths, allowed values), asks the payload for the
 scope of the object it names (its existence), and checks that the click came from where that
 object lives — its conversation, the channel linked to its city or TAG, or, in a 1:1 chat, a
-person with a role in that city or TAG — before the handler runs. A `<command> <id>` goes
+person with a role in that city or TAG (admins; an object's owner) — before the handler runs.
+A shared conversation never reaches another conversation's object by anyone's role: what is
+answered there is seen by everyone in it. A `<command> <id>` goes
 through the same check (`check`). Handlers never parse ids by hand.
 """
 
@@ -69,8 +71,12 @@ class Scope:
     tag_id: int | None = None
     # The roles in its city that reach it from a 1:1 chat (None: any); any role in its TAG does.
     city_roles: tuple[str, ...] | None = None
-    # The Teams user who created it reaches it from anywhere (`poll results 12` in 1:1).
+    # The Teams user who created it reaches it from their 1:1 chat (`poll results 12`).
     owner_user_id: str | None = None
+    # The roster person who owns it reaches it from their 1:1 chat (an action's owner).
+    owner_person_id: int | None = None
+    # Only from its own conversation, whoever asks (a channel's reminder series).
+    here_only: bool = False
 
 
 class Payload:
@@ -157,12 +163,20 @@ async def authorize(turn: Turn, scope: Scope) -> str | None:
         turn.conversation_id
     ):
         return None
-    if scope.owner_user_id and scope.owner_user_id == turn.sender.user_id:
-        return None
-    roles = await turn.roles()
-    if people.is_admin(roles):
-        return None
+    refusal = f"{scope.label} belongs to another conversation: I can't act on it from here."
+    if scope.here_only:
+        return refusal
     if turn.is_personal:
+        # What is shown in a 1:1 chat is seen by that person alone: roles decide.
+        if scope.owner_user_id and scope.owner_user_id == turn.sender.user_id:
+            return None
+        roles = await turn.roles()
+        if people.is_admin(roles):
+            return None
+        if scope.owner_person_id is not None:
+            person = await turn.person()
+            if person is not None and person.id == scope.owner_person_id:
+                return None
         for role in roles:
             in_city = scope.city_id is not None and role.city_id == scope.city_id
             if in_city and (scope.city_roles is None or role.role in scope.city_roles):
@@ -176,7 +190,7 @@ async def authorize(turn: Turn, scope: Scope) -> str | None:
             or (scope.tag_id is not None and channel.tag_id == scope.tag_id)
         ):
             return None
-    return f"{scope.label} belongs to another conversation: I can't act on it from here."
+    return refusal
 
 
 async def check(turn: Turn, cls: type[P], data: object) -> P | str:

@@ -113,7 +113,15 @@ async def build_view(turn: Turn, view: str) -> Card | str:
     if view == "mine":
         if person is None:
             return "I don't know you from the programme roster yet, so I can't tell which actions are yours."
-        rows = await action_store.listing(turn.session, owner_person_id=person.id)
+        if turn.is_personal:
+            rows = await action_store.listing(turn.session, owner_person_id=person.id)
+        else:  # in a shared conversation, only what may be shown there (DOMAIN.md C5)
+            rows = await action_store.listing(
+                turn.session,
+                owner_person_id=person.id,
+                city_ids=await readable_city_ids(turn),
+                tag_ids=[place.tag.id] if place.tag else [],
+            )
         title = "Your open actions"
     else:
         # A TAG channel shows the TAG's commitments, a city channel the city's actions
@@ -191,7 +199,11 @@ class SetStatus(Payload):
             return f"Action #{self.action_id} no longer exists."
         self.item = item
         return Scope(
-            f"Action #{item.id}", city_id=item.city_id, tag_id=item.tag_id, city_roles=CITY_WRITERS
+            f"Action #{item.id}",
+            city_id=item.city_id,
+            tag_id=item.tag_id,
+            city_roles=CITY_WRITERS,
+            owner_person_id=item.owner_person_id,
         )
 
 

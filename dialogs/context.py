@@ -67,6 +67,12 @@ async def city_for_writing(turn: Turn) -> City | str:
             f"Only {place.city.name}'s city representatives and lead expert can do that here. "
             "If that should include you, ask the programme admin to add your role to the roster."
         )
+    if not turn.is_personal:
+        # A TAG channel or an unlinked chat is no place for a city's minutes (DOMAIN.md C5).
+        return (
+            "A city's minutes and actions are written in the city's own channel (linked with "
+            "`link city <name>`) or in a 1:1 chat with me, not here."
+        )
     city_ids = people.city_ids_with(roles, *CITY_WRITERS)
     if len(city_ids) == 1:
         city = await turn.session.get(City, city_ids[0])

@@ -669,7 +669,12 @@ class MinutesRef(Payload):
         if minutes is None:
             return f"I don't know minutes #{self.minutes_id}."
         self.minutes = minutes
-        return Scope(f"Minutes #{minutes.id}", city_id=minutes.city_id, city_roles=CITY_WRITERS)
+        return Scope(
+            f"Minutes #{minutes.id}",
+            conversation_id=minutes.conversation_id,
+            city_id=minutes.city_id,
+            city_roles=CITY_WRITERS,
+        )
 
 
 @dataclass

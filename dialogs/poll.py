@@ -120,7 +120,7 @@ class PollClick(Payload):
     poll: Poll = field(init=False, repr=False)
     # Close locks the poll row (PostgreSQL): the final tally is read and written.
     locked: ClassVar[bool] = False
-    # A typed `poll results 12` also works in the creator's other chats; a click does not.
+    # A typed `poll results 12` also works in the creator's 1:1 chat; a click does not.
     creator_anywhere: ClassVar[bool] = False
 
     async def scope(self, turn: Turn) -> Scope | str:

@@ -513,7 +513,9 @@ class SeriesRef(Payload):
         if series is None or channel is None:
             return f"I don't know series #{self.series_id}."
         self.series = series
-        return Scope(f"Series #{series.id}", conversation_id=channel.conversation_id)
+        return Scope(
+            f"Series #{series.id}", conversation_id=channel.conversation_id, here_only=True
+        )
 
 
 @router.command(
@@ -559,6 +561,16 @@ async def remind_command(turn: Turn, args: str) -> None:
         row.paused, row.updated_at = True, turn.now()
         message = f"Series #{row.id} paused. `remind resume {row.id}` starts it again."
     else:
+        place = await linked_place(turn)
+        if (row.city_id, row.tag_id) != (
+            place.city.id if place.city else None,
+            place.tag.id if place.tag else None,
+        ):
+            await turn.reply(
+                f"Series #{row.id} was set up for what this channel was linked to before; "
+                "it stays stopped. `remind setup` makes a new one."
+            )
+            return
         row.paused, row.disabled_reason, row.updated_at = False, None, turn.now()
         message = f"Series #{row.id} resumed."
     await turn.commit()

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from bot.router import Router
 from bot.turn import Turn
-from dialogs.context import TAG_ROLES, can_write_city, channel_of, has_tag_role, linked_place
+from dialogs.context import (
+    TAG_ROLES,
+    Place,
+    can_write_city,
+    channel_of,
+    has_tag_role,
+    linked_place,
+)
 from storage import channels, people
+from storage import reminders as reminder_store
 
 router = Router()
 USAGE = "link city <name> | link tag <name>"
@@ -27,8 +35,10 @@ async def link_command(turn: Turn, args: str) -> None:
     kind, _, name = args.strip().partition(" ")
     kind, name = kind.lower(), name.strip()
     channel = await channel_of(turn)
-    if channel is None:
-        await turn.reply("I can't link this conversation.")
+    if channel is None or not turn.is_channel:
+        # A chat's members are whoever was added to it: a city's minutes or a TAG's
+        # commitments are shown only in a team channel (or to one person, in 1:1).
+        await turn.reply("Only a team channel can be linked to a city or a TAG.")
         return
     if not kind:
         place = await linked_place(turn)
@@ -83,6 +93,7 @@ async def link_command(turn: Turn, args: str) -> None:
             await turn.reply(f"This channel is already {city.name}'s.")
             return
         await channels.link(turn.session, channel, city_id=city.id, tag_id=None)
+        was += await _retire_series(turn, channel.id, current)
         await turn.commit()
         await turn.reply(
             f"This channel is now {city.name}'s{was}: `minutes`, `actions` and reminders here are about {city.name}."
@@ -101,7 +112,22 @@ async def link_command(turn: Turn, args: str) -> None:
         await turn.reply(f"This channel is already the TAG channel of {tag.name}.")
         return
     await channels.link(turn.session, channel, city_id=None, tag_id=tag.id)
+    was += await _retire_series(turn, channel.id, current)
     await turn.commit()
     await turn.reply(
         f"This channel is now the TAG channel of {tag.name}{was}: `agenda` and `summary` here are about it."
     )
+
+
+async def _retire_series(turn: Turn, channel_id: int, before: Place) -> str:
+    """A re-linked channel's reminder series were about what it was linked to: stop them."""
+    if before.city is None and before.tag is None:
+        return ""
+    what = before.city.name if before.city else before.tag.name if before.tag else ""
+    stopped = await reminder_store.disable_channel(
+        turn.session, channel_id, f"the channel was re-linked away from {what}", turn.now()
+    )
+    if not stopped:
+        return ""
+    turn.services.nudge_scheduler()
+    return f"; its {stopped} reminder series about {what} are stopped (`remind setup` for new ones)"

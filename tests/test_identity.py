@@ -47,7 +47,7 @@ async def test_a_display_name_like_a_reps_never_gets_the_reps_actions(
         conversation=teams.personal(IMPOSTOR),
         who=IMPOSTOR,
     )
-    assert "only the owner" in reply.body["value"]
+    assert "belongs to another conversation" in reply.body["value"]
 
     # The real Bob still finds it his.
     reply = await bot.say("actions mine", who=teams.BOB)

@@ -17,6 +17,7 @@ from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
 from tests.test_commands import card_text
 from tests.test_minutes import run_minutes
+from tests.test_reminders import series_row, set_up
 from tests.test_tag_sessions import build_agenda
 
 GREEN = teams.GREEN_TAG
@@ -257,3 +258,84 @@ async def test_relinking_says_what_the_channel_was_linked_to(rostered_bot: BotUn
     reply = await bot.say("link tag Tourism Data", conversation=GREEN, who=teams.ADA)
     assert "now the TAG channel of Tourism Data" in reply.text
     assert "it was linked to the TAG Green Buildings" in reply.text
+
+
+# --- found by an attacker's review of the checks above ---------------------------------------
+
+
+async def test_an_admin_shows_nothing_of_another_conversation_in_a_shared_one(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """What the bot answers in a channel everyone there reads: an admin's role opens 1:1 only."""
+    bot = rostered_bot
+    await run_minutes(bot)
+    series = await set_up(bot)
+    braga = teams.BRAGA_GENERAL
+    reply = await bot.say("minutes show 1", conversation=braga, who=teams.ADA)
+    assert "Minutes #1 belongs to another conversation" in reply.text
+    assert not reply.cards
+    reply = await bot.execute(
+        "minutes.export", {"minutes_id": 1, "format": "md"}, conversation=braga, who=teams.ADA
+    )
+    assert "belongs to another conversation" in answer(reply)
+    reply = await bot.say(f"remind delete {series}", conversation=braga, who=teams.ADA)
+    assert f"Series #{series} belongs to another conversation" in reply.text
+    assert (await series_row(bot, series)).id == series  # still there
+    reply = await bot.say("minutes show 1", conversation=teams.personal(teams.ADA), who=teams.ADA)
+    assert "Minutes #1" in card_text(reply.cards[0])
+
+
+async def test_a_poll_creator_reads_results_in_11_but_does_not_post_them_elsewhere(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say(
+        "poll Lunch? | Pizza | Salad", conversation=teams.BRAGA_GENERAL, who=teams.BEATRIZ
+    )
+    assert reply.cards, reply.text
+    reply = await bot.say("poll results 1", conversation=GREEN, who=teams.BEATRIZ)
+    assert "Poll #1 belongs to another conversation" in reply.text
+    reply = await bot.say(
+        "poll results 1", conversation=teams.personal(teams.BEATRIZ), who=teams.BEATRIZ
+    )
+    assert "belongs to another conversation" not in reply.text
+
+
+async def test_my_actions_in_a_tag_channel_show_no_citys_actions(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)  # Bob owns "Draft the port pilot" in Aarhus
+    reply = await bot.say("actions mine", conversation=GREEN, who=teams.BOB)
+    assert "port pilot" not in card_text(reply.cards[0])
+    reply = await bot.say("actions mine", conversation=teams.personal(teams.BOB), who=teams.BOB)
+    assert "port pilot" in card_text(reply.cards[0])
+
+
+async def test_minutes_are_not_taken_in_a_tag_channel(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    reply = await bot.say("minutes", conversation=GREEN, who=teams.ALICE)
+    assert "city's own channel" in reply.text
+    assert not reply.cards
+
+
+async def test_only_a_team_channel_can_be_linked(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    reply = await bot.say(
+        "link city Aarhus", conversation=teams.personal(teams.ALICE), who=teams.ALICE
+    )
+    assert "Only a team channel" in reply.text
+
+
+async def test_relinking_stops_the_series_about_what_the_channel_was(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    series = await set_up(bot)
+    reply = await bot.say("link tag Green Buildings", who=teams.ADA)
+    assert "it was linked to the city Aarhus" in reply.text
+    assert "1 reminder series about Aarhus are stopped" in reply.text
+    assert (await series_row(bot, series)).disabled_reason is not None
+    reply = await bot.say(f"remind resume {series}", who=teams.ADA)
+    assert "stays stopped" in reply.text
+    assert (await series_row(bot, series)).disabled_reason is not None
