@@ -55,7 +55,9 @@ from domain.agenda import (
     session_number,
     total,
 )
+from domain.numbers import parse_int
 from domain.timezones import resolve_zone
+from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import people
@@ -151,8 +153,13 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
         if zone_name is None:
             problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
         try:
-            day = date.fromisoformat(str(value.get("day") or "")[:10])
+            day = card_date(value.get("day"))
             clock = time.fromisoformat(str(value.get("time") or "")[:5])
+            if day is None:
+                raise ValueError("no day")
+        except WhenError as error:  # a day outside the calendar we keep: say so
+            problems.append(str(error))
+            day, clock = None, None
         except ValueError:
             problems.append("give the date and the start time")
             day, clock = None, None
@@ -161,14 +168,11 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
             starts_at = datetime.combine(day, clock, tzinfo=ZoneInfo(zone_name))
             if starts_at <= turn.now():
                 problems.append("that start time has already passed")
-        try:
-            session = int(float(str(value.get("session"))))
-            length = int(float(str(value.get("length") or DEFAULT_LENGTH)))
-        except ValueError:
-            session, length = 0, 0
-        if not 1 <= session <= 20:
+        session = parse_int(value.get("session"), low=1, high=20)
+        length = parse_int(value.get("length") or DEFAULT_LENGTH, low=15, high=240)
+        if session is None:
             problems.append("the session number goes from 1 to 20")
-        if not 15 <= length <= 240:
+        if length is None:
             problems.append("the session lasts between 15 and 240 minutes")
         if problems:
             await prompt.context.send_activity("Please fix the card: " + "; ".join(problems) + ".")

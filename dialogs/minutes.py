@@ -64,7 +64,9 @@ from domain.minutes import (
     TourEntry,
     render_markdown,
 )
+from domain.numbers import parse_int
 from domain.text import slug
+from domain.when import WhenError, card_date
 from storage import actions as action_store
 from storage import minutes as minutes_store
 from storage import people
@@ -86,15 +88,16 @@ def _indexes(raw: object, size: int) -> list[int]:
         return []
     picked = []
     for part in raw.split(","):
-        if part.strip().isdigit() and int(part) < size:
-            picked.append(int(part))
+        index = parse_int(part, low=0, high=size - 1)
+        if index is not None:
+            picked.append(index)
     return sorted(set(picked))
 
 
 def _iso_date(raw: object) -> date | None:
     try:
-        return date.fromisoformat(str(raw).strip()[:10]) if raw else None
-    except ValueError:
+        return card_date(raw)
+    except WhenError:
         return None
 
 
@@ -138,8 +141,12 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         problems = []
         if value.get("meeting_type") not in {kind.value for kind in MeetingType}:
             problems.append("choose which meeting it was")
-        meeting_date = _iso_date(value.get("date"))
         today = date.fromisoformat(context["today"])
+        try:
+            meeting_date = card_date(value.get("date"))
+        except WhenError as error:
+            meeting_date = today  # reported here; nothing more to say about it below
+            problems.append(f"the meeting's date: {error}")
         if meeting_date is None:
             problems.append("give the date of the meeting")
         elif meeting_date > today:
@@ -238,7 +245,11 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         context = prompt.options.validations
         next_call = value.get("next_call")
         if next_call:
-            parsed = _iso_date(next_call)
+            try:
+                parsed = card_date(next_call)
+            except WhenError as error:
+                await prompt.context.send_activity(f"The next call's date: {error}.")
+                return False
             if parsed is None:
                 await prompt.context.send_activity("The next call's date is not a date.")
                 return False

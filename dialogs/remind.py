@@ -49,6 +49,7 @@ from dialogs.remind_cards import (
 )
 from domain.actions import Item, Kind, Status, overdue
 from domain.minutes import MeetingType
+from domain.numbers import parse_int
 from domain.recurrence import (
     KIND_LABELS,
     OVERDUE_DIGEST,
@@ -64,6 +65,7 @@ from domain.recurrence import (
     upcoming,
 )
 from domain.timezones import resolve_zone
+from domain.when import WhenError, card_date
 from scheduler.engine import JobSource, Planned
 from scheduler.recurrence import SeriesTrigger
 from storage import actions as action_store
@@ -376,18 +378,20 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
         if zone is None:
             problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
         try:
-            day = date.fromisoformat(str(value.get("day") or "")[:10])
+            day = card_date(value.get("day"))
             at = time.fromisoformat(str(value.get("time") or "")[:5])
+            if day is None:
+                raise ValueError("no day")
+        except WhenError as error:  # a day outside the calendar we keep: say so
+            day, at = None, None
+            problems.append(str(error))
         except ValueError:
             day, at = None, None
             problems.append("give the first meeting's date and time")
         interval_raw = str(value.get("interval") or "2")
+        # Anything but monthly or 1 to 8 weeks becomes 0, which check_series refuses by name.
         interval = (
-            None
-            if interval_raw == "monthly"
-            else int(interval_raw)
-            if interval_raw.isdigit()
-            else 0
+            None if interval_raw == "monthly" else parse_int(interval_raw, low=1, high=8) or 0
         )
         nudges = [n for n in str(value.get("nudges") or "").split(",") if n]
         if any(n not in {x.value for x in Nudge} for n in nudges):

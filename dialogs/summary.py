@@ -32,6 +32,8 @@ from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.context import TAG_ROLES, has_tag_role
 from dialogs.tag_cards import CommitmentLine, SummaryView, summary_card, summary_form
 from domain.actions import ActionError, Kind, OwnerType, Status, local_today, parse_commitment_lines
+from domain.numbers import parse_int
+from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import people
@@ -41,13 +43,6 @@ log = logging.getLogger(__name__)
 router = Router()
 
 DIALOG_ID = "summary"
-
-
-def _date(raw: object) -> date | None:
-    try:
-        return date.fromisoformat(str(raw).strip()[:10]) if raw else None
-    except ValueError:
-        return None
 
 
 class SummaryDialog(ComponentDialog):  # type: ignore[misc]
@@ -76,16 +71,15 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
             problems.append("write the key points")
         if not takeaways[0]:
             problems.append("give at least the first takeaway")
-        next_session = _date(value.get("next_session"))
-        if value.get("next_session") and next_session is None:
-            problems.append("the next session's date is not a date")
-        elif next_session and next_session < turn.now().date():
-            problems.append("the next session would be in the past")
         try:
-            session = int(float(str(value.get("session"))))
-        except ValueError:
-            session = 0
-        if not 1 <= session <= 20:
+            next_session = card_date(value.get("next_session"))
+        except WhenError as error:
+            next_session = None
+            problems.append(f"the next session's date: {error}")
+        if next_session and next_session < turn.now().date():
+            problems.append("the next session would be in the past")
+        session = parse_int(value.get("session"), low=1, high=20)
+        if session is None:
             problems.append("the session number goes from 1 to 20")
         if problems:
             await prompt.context.send_activity("Please fix the card: " + "; ".join(problems) + ".")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from domain.numbers import parse_int
 from domain.when import WhenError, parse_when
 
 MIN_OPTIONS = 2
@@ -134,12 +135,10 @@ def parse_choices(raw: object, option_count: int, *, multi: bool) -> tuple[int, 
         raise PollError("Pick an option before voting.")
     if not values:
         raise PollError("Pick an option before voting.")
-    try:
-        indexes = sorted({int(value) for value in values})
-    except ValueError:
-        raise PollError("That vote names an option this poll does not have.") from None
-    if any(not 0 <= index < option_count for index in indexes):
+    read = [parse_int(value, low=0, high=option_count - 1) for value in values]
+    if any(index is None for index in read):
         raise PollError("That vote names an option this poll does not have.")
+    indexes = sorted({index for index in read if index is not None})
     if not multi and len(indexes) > 1:
         raise PollError("This poll takes one choice only.")
     return tuple(indexes)
