@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain.numbers import parse_int
+from domain.text import comparison_key, quote, strip_invisible
 from domain.when import WhenError, parse_when
 
 MIN_OPTIONS = 2
@@ -35,7 +36,8 @@ class PollSpec:
 
 
 def clean(text: str) -> str:
-    return " ".join(text.split())
+    """Text as typed, less invisible characters and extra spaces: what is stored and shown."""
+    return " ".join(strip_invisible(text).split())
 
 
 def validate_question(question: str) -> str:
@@ -64,13 +66,19 @@ def validate_options(options: Iterable[str]) -> tuple[str, ...]:
     for option in cleaned:
         if len(option) > MAX_OPTION:
             raise PollError(
-                f"The option “{option[:40]}…” is too long; keep options under {MAX_OPTION + 1} characters."
+                f"The option {quote(option, 40)} is too long; keep options under {MAX_OPTION + 1} characters."
             )
+    # Options that read the same (case, spacing, full-width letters, zero-width characters,
+    # Cyrillic or Greek look-alikes) would split the votes between two identical answers.
     seen: dict[str, str] = {}
     for option in cleaned:
-        key = option.casefold()
+        key = comparison_key(option)
         if key in seen:
-            raise PollError(f"The option “{option}” appears twice.")
+            first = seen[key]
+            both = "" if first == option else f": as {quote(first)} and as {quote(option)}"
+            raise PollError(
+                f"The option {quote(first)} appears twice{both}. Drop one or make them differ."
+            )
         seen[key] = option
     return tuple(cleaned)
 
@@ -109,7 +117,7 @@ def parse_poll_command(text: str, now: datetime, zone: ZoneInfo) -> PollSpec:
                 f"I don't know the option --{name}. Use --multi, --anonymous or --closes <when>."
             )
         if value:
-            raise PollError(f"--{name} takes no value, but “{value[:40]}” follows it.")
+            raise PollError(f"--{name} takes no value, but {quote(value, 40)} follows it.")
     parts = body.split("|")
     if len(parts) < 2:
         raise PollError(
