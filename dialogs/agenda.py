@@ -56,6 +56,8 @@ from domain.agenda import (
     total,
 )
 from domain.numbers import parse_int
+from domain.text import escape_markdown as md
+from domain.text import quote
 from domain.timezones import resolve_zone
 from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
@@ -76,7 +78,7 @@ DIALOG_ID = "agenda"
 async def resolve_tag(turn: Turn, name: str) -> Tag | str:
     if name:
         tag = await people.tag_by_name(turn.session, name)
-        return tag if tag is not None else f"I don't know a TAG called “{name[:60]}”."
+        return tag if tag is not None else f"I don't know a TAG called {quote(name)}."
     place = await linked_place(turn)
     if place.tag is not None:
         return place.tag
@@ -292,7 +294,7 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
         agenda.service_url, agenda.conversation_id = channel.service_url, channel.conversation_id
         await turn.commit()
         await turn.reply(
-            f"The agenda of session {agenda.session_number} is posted in {channel.name or 'the TAG channel'}."
+            f"The agenda of session {agenda.session_number} is posted in {md(channel.name or 'the TAG channel')}."
         )
     except DeliveryError as error:
         log.warning("agenda %s could not be posted to channel %s: %s", agenda.id, channel.id, error)
@@ -371,7 +373,7 @@ async def agenda_command(turn: Turn, args: str) -> None:
         return
     if not has_tag_role(await turn.roles(), tag.id, TAG_ROLES):
         await turn.reply(
-            f"Only the mentor and the experts of {tag.name} build its agenda. "
+            f"Only the mentor and the experts of {md(tag.name)} build its agenda. "
             "Everyone can propose an item from the posted agenda card."
         )
         return
@@ -444,7 +446,9 @@ async def propose_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
         )  # fmt: skip
         await turn.session.flush()
     return await _refreshed(
-        turn, found, f"Proposed “{item.title}”; {found.owner_name} will accept or decline it."
+        turn,
+        found,
+        f"Proposed {quote(item.title)}; {md(found.owner_name)} will accept or decline it.",
     )
 
 
@@ -455,7 +459,7 @@ async def decide_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
         return found
     if found.owner_user_id != turn.sender.user_id:
         return ActionResult.refuse(
-            f"Sorry, only {found.owner_name}, who owns this agenda, can accept or decline proposals."
+            f"Sorry, only {md(found.owner_name)}, who owns this agenda, can accept or decline proposals."
         )
     raw = str(data.get("proposal_id") or "")
     accept = data.get("accept")
@@ -463,12 +467,14 @@ async def decide_action(turn: Turn, data: dict[str, Any]) -> ActionResult:
     if proposal is None or proposal.agenda_id != found.id or not isinstance(accept, bool):
         return ActionResult.refuse("That proposal is not on this agenda.")
     if proposal.status != "pending":
-        return ActionResult.refuse(f"“{proposal.title}” was already {proposal.status}.")
+        return ActionResult.refuse(f"{quote(proposal.title)} was already {proposal.status}.")
     proposal.status = "accepted" if accept else "declined"
     if accept:
         found.items = _raw(
             add_item(_items(found.items), AgendaItem(proposal.title, proposal.minutes))
         )
     return await _refreshed(
-        turn, found, f"“{proposal.title}” {'added to' if accept else 'declined for'} the agenda."
+        turn,
+        found,
+        f"{quote(proposal.title)} {'added to' if accept else 'declined for'} the agenda.",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.turn import Turn
+from domain.text import escape_markdown as md
 from storage import people
 from storage.models import Channel, City, Role, RoleAssignment, Tag
 
@@ -62,7 +63,7 @@ async def city_for_writing(turn: Turn) -> City | str:
         if can_write_city(roles, place.city.id):
             return place.city
         return (
-            f"Only {place.city.name}'s city representatives and lead expert can do that here. "
+            f"Only {md(place.city.name)}'s city representatives and lead expert can do that here. "
             "If that should include you, ask the programme admin to add your role to the roster."
         )
     city_ids = people.city_ids_with(roles, *CITY_WRITERS)

@@ -65,7 +65,8 @@ from domain.minutes import (
     render_markdown,
 )
 from domain.numbers import parse_int
-from domain.text import slug
+from domain.text import escape_markdown as md
+from domain.text import quote, slug
 from domain.when import WhenError, card_date
 from storage import actions as action_store
 from storage import minutes as minutes_store
@@ -316,7 +317,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         step.values["recap_items"] = items
         if not items:
             await step.context.send_activity(
-                f"No agreements or actions are open from earlier calls with “{step.values['group']}”."
+                f"No agreements or actions are open from earlier calls with {quote(step.values['group'])}."
             )
             return await step.next({})
         options = ask_card(
@@ -568,14 +569,15 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
             minutes.activity_id = minutes.activity_id or sent
         await turn.commit()
         await turn.reply(
-            f"Minutes #{minutes.id} saved and posted to {channel.name or 'the city channel'}.", card
+            f"Minutes #{minutes.id} saved and posted to {md(channel.name or 'the city channel')}.",
+            card,
         )
     except DeliveryError as error:
         log.warning(
             "minutes %s could not be posted to channel %s: %s", minutes.id, channel.id, error
         )
         await turn.reply(
-            f"Minutes #{minutes.id} saved, but I could not post them to {channel.name or 'the city channel'}. Here they are:",
+            f"Minutes #{minutes.id} saved, but I could not post them to {md(channel.name or 'the city channel')}. Here they are:",
             card,
         )
 

@@ -64,6 +64,7 @@ from domain.recurrence import (
     occurrence,
     upcoming,
 )
+from domain.text import escape_markdown as md
 from domain.timezones import resolve_zone
 from domain.when import WhenError, card_date
 from scheduler.engine import JobSource, Planned
@@ -484,13 +485,11 @@ async def may_manage(turn: Turn) -> str | None:
     if place.city is not None:
         if can_write_city(roles, place.city.id):
             return None
-        return f"Only {place.city.name}'s city representatives and lead expert (or an admin) manage reminders here."
+        return f"Only {md(place.city.name)}'s city representatives and lead expert (or an admin) manage reminders here."
     if place.tag is not None:
         if has_tag_role(roles, place.tag.id):
             return None
-        return (
-            f"Only the members with a role in {place.tag.name} (or an admin) manage reminders here."
-        )
+        return f"Only the members with a role in {md(place.tag.name)} (or an admin) manage reminders here."
     return "Link this channel to its city or TAG first (`link city <name>` or `link tag <name>`)."
 
 
@@ -559,5 +558,5 @@ async def list_series(turn: Turn) -> None:
         )
         lines.append(SeriesLine(row.id, series.kind, status, rhythm(series, row.at_time), coming))
     await turn.reply(
-        card=series_list_card(f"Reminder series of {channel.name or 'this channel'}", lines)
+        card=series_list_card(f"Reminder series of {md(channel.name or 'this channel')}", lines)
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from bot.router import Router
 from bot.turn import Turn
 from dialogs.context import TAG_ROLES, can_write_city, channel_of, has_tag_role, linked_place
+from domain.text import escape_markdown as md
+from domain.text import quote
 from storage import channels, people
 
 router = Router()
@@ -32,9 +34,9 @@ async def link_command(turn: Turn, args: str) -> None:
     if not kind:
         place = await linked_place(turn)
         linked = (
-            f"the city {place.city.name}"
+            f"the city {md(place.city.name)}"
             if place.city
-            else f"the TAG {place.tag.name}"
+            else f"the TAG {md(place.tag.name)}"
             if place.tag
             else None
         )
@@ -51,30 +53,30 @@ async def link_command(turn: Turn, args: str) -> None:
     if kind == "city":
         city = await people.city_by_name(turn.session, name)
         if city is None:
-            await turn.reply(f"I don't know a city called “{name[:60]}” in the roster.")
+            await turn.reply(f"I don't know a city called {quote(name)} in the roster.")
             return
         if not can_write_city(roles, city.id):
             await turn.reply(
-                f"Only {city.name}'s city representatives, its lead expert or an admin can link a channel to it."
+                f"Only {md(city.name)}'s city representatives, its lead expert or an admin can link a channel to it."
             )
             return
         await channels.link(turn.session, channel, city_id=city.id, tag_id=None)
         await turn.commit()
         await turn.reply(
-            f"This channel is now {city.name}'s: `minutes`, `actions` and reminders here are about {city.name}."
+            f"This channel is now {md(city.name)}'s: `minutes`, `actions` and reminders here are about {md(city.name)}."
         )
         return
     tag = await people.tag_by_name(turn.session, name)
     if tag is None:
-        await turn.reply(f"I don't know a TAG called “{name[:60]}” in the roster.")
+        await turn.reply(f"I don't know a TAG called {quote(name)} in the roster.")
         return
     if not has_tag_role(roles, tag.id, TAG_ROLES):
         await turn.reply(
-            f"Only the mentor and experts of {tag.name}, or an admin, can link a channel to it."
+            f"Only the mentor and experts of {md(tag.name)}, or an admin, can link a channel to it."
         )
         return
     await channels.link(turn.session, channel, city_id=None, tag_id=tag.id)
     await turn.commit()
     await turn.reply(
-        f"This channel is now the TAG channel of {tag.name}: `agenda` and `summary` here are about it."
+        f"This channel is now the TAG channel of {md(tag.name)}: `agenda` and `summary` here are about it."
     )

@@ -33,6 +33,7 @@ from dialogs.context import TAG_ROLES, has_tag_role
 from dialogs.tag_cards import CommitmentLine, SummaryView, summary_card, summary_form
 from domain.actions import ActionError, Kind, OwnerType, Status, local_today, parse_commitment_lines
 from domain.numbers import parse_int
+from domain.text import escape_markdown as md
 from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
@@ -143,7 +144,7 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
             session = held + 1 if summarised or held == 0 else held
             if held == 0:
                 await step.context.send_activity(
-                    f"{tag.name} has no sessions on record yet: this is the summary of its first."
+                    f"{md(tag.name)} has no sessions on record yet: this is the summary of its first."
                 )
             form = summary_form(tag=tag.name, session=session)
         return await step.prompt(
@@ -263,7 +264,9 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
         )
         summary.service_url, summary.conversation_id = channel.service_url, channel.conversation_id
         await turn.commit()
-        await turn.reply(f"Summary #{summary.id} posted in {channel.name or 'the TAG channel'}.")
+        await turn.reply(
+            f"Summary #{summary.id} posted in {md(channel.name or 'the TAG channel')}."
+        )
     except DeliveryError as error:
         log.warning("summary %s could not be posted: %s", summary.id, error)
         await turn.reply(
@@ -329,7 +332,9 @@ async def summary_command(turn: Turn, args: str) -> None:
         await turn.reply(tag or "That summary's TAG no longer exists.")
         return
     if not has_tag_role(await turn.roles(), tag.id, TAG_ROLES):
-        await turn.reply(f"Only the mentor and the experts of {tag.name} post its session summary.")
+        await turn.reply(
+            f"Only the mentor and the experts of {md(tag.name)} post its session summary."
+        )
         return
     await turn.begin_dialog(
         DIALOG_ID, {"tag_id": tag.id, "summary_id": summary.id if summary else None}

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from domain.numbers import MAX_ID, parse_int
+from domain.text import quote
 
 SESSIONS = 10
 AMBITION_SESSIONS = 2  # 2 in Ambition & roadmap, 8 in Implementation
@@ -124,7 +125,7 @@ def check_item(title: str, minutes: object) -> AgendaItem:
     value = parse_int(minutes, low=1, high=180)
     if value is None:
         raise AgendaError(
-            f"“{clean[:40]}”: minutes must be a whole number; give between 1 and 180 minutes."
+            f"{quote(clean, 40)}: minutes must be a whole number; give between 1 and 180 minutes."
         )
     return AgendaItem(clean, value)
 

@@ -6,6 +6,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.text import quote
+
 WEEKDAYS = {
     name: index
     for index, names in enumerate(
@@ -133,7 +135,7 @@ def card_date(raw: object) -> date | None:
         text = text[:10]
     match = _CARD_DATE.fullmatch(text)
     if match is None:
-        raise WhenError(f"“{text[:20]}” is not a date")
+        raise WhenError(f"{quote(text, 20)} is not a date")
     return _date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
 
 
@@ -153,7 +155,7 @@ def parse_when(
     local_now = now.astimezone(zone)
     result = _parse(raw, now, local_now, zone, default_time)
     if result is None:
-        raise WhenError(f"I can't read “{text.strip()[:60]}” as a time. Try {FORMS}.")
+        raise WhenError(f"I can't read {quote(text)} as a time. Try {FORMS}.")
     if result <= now:
         shown = result.astimezone(zone).strftime("%a %d %b %Y %H:%M")
         raise WhenError(f"{shown} ({zone.key}) has already passed.")
@@ -229,7 +231,7 @@ def parse_date(text: str, now: datetime, zone: ZoneInfo) -> date:
     # End of day: a weekday named on that very day means that day.
     result = _parse(raw, now, now.astimezone(zone), zone, time(23, 59))
     if result is None:
-        raise WhenError(f"I can't read “{text.strip()[:60]}” as a date. Try {DATE_FORMS}.")
+        raise WhenError(f"I can't read {quote(text)} as a date. Try {DATE_FORMS}.")
     return result.astimezone(zone).date()
 
 
