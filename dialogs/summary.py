@@ -168,7 +168,7 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
         step.values["cities"] = cities
         options = ask(
             "Commitments until the next session: one per line, `city | commitment | due date` "
-            f"(cities: {', '.join(cities) or 'none in the roster'}), or `none`."
+            f"(cities: {', '.join(map(md, cities)) or 'none in the roster'}), or `none`."
         )
         options.validations = {"cities": cities, "zone": step.values["zone"]}
         return await step.prompt("summary.commitments", options)

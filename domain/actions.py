@@ -205,7 +205,7 @@ def parse_commitment_lines(
         city = by_name.get(" ".join(parts[0].split()).casefold())
         if city is None:
             raise ActionError(
-                f"{where}: {quote(parts[0], 40)} is not a city of this TAG ({', '.join(cities)})."
+                f"{where}: {quote(parts[0], 40)} is not a city of this TAG ({', '.join(map(escape_markdown, cities))})."
             )
         if len(parts[1]) > MAX_TEXT:
             raise ActionError(f"{where}: keep the commitment under {MAX_TEXT + 1} characters.")
