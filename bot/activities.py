@@ -140,13 +140,16 @@ def client_timezone(activity: Activity) -> str | None:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A JSON body may carry half of a UTF-16 pair ("\ud800"): Python keeps it, but it cannot be
+# encoded for the database or a reply, so it becomes U+FFFD as any decoder would make it.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def clean(value: Any) -> Any:
     """User input without control characters (PostgreSQL refuses NUL in text; none belong in
-    a card or an export), recursively through card-submit values."""
+    a card or an export) or lone surrogates, recursively through card-submit values."""
     if isinstance(value, str):
-        return _CONTROL.sub("", value)
+        return _LONE_SURROGATE.sub("\ufffd", _CONTROL.sub("", value))
     if isinstance(value, dict):
         return {clean(key): clean(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -159,3 +162,6 @@ def sanitize(activity: Activity) -> None:
         activity.text = clean(activity.text)
     if activity.value is not None:
         activity.value = clean(activity.value)
+    account = activity.from_property
+    if account is not None and isinstance(getattr(account, "name", None), str):
+        account.name = clean(account.name)  # stored as the author of what they create

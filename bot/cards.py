@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
+
+from domain.text import escape_markdown
 
 CARD_VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -18,14 +19,10 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 Card = dict[str, Any]
 Element = dict[str, Any]
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
-
-
-def escape(text: str, limit: int | None = None) -> str:
-    """User text as literal card text: Markdown disarmed, optionally truncated with an ellipsis."""
-    if limit is not None and len(text) > limit:
-        text = text[: max(limit - 1, 0)].rstrip() + "…"
-    return _MARKDOWN.sub(r"\\\1", text)
+# User text in a TextBlock or a FactSet (both render Markdown) goes through the same rule as
+# in a plain reply. Choice titles, input values, labels and action titles are plain text in
+# Adaptive Cards: they take user text as it is, unescaped.
+escape = escape_markdown
 
 
 def card(body: Sequence[Element], actions: Sequence[Element] = (), **extra: Any) -> Card:

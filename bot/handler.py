@@ -23,6 +23,7 @@ from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.state import DialogState, SqlStorage, current_session
 from bot.turn import TURN_KEY, Turn
+from domain.text import quote
 from storage import channels, finished
 from storage.state import ETagConflict
 
@@ -204,12 +205,11 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             if done is not None:
                 await turn.reply(finished.already_saved(done))
                 return
-            word = text.split(" ", 1)[0]
-            shown = word if len(word) <= 40 else word[:39] + "…"
+            shown = quote(text.split(" ", 1)[0], 40)
             closest = self.router.closest(text)
             hint = f" Did you mean `{closest}`?" if closest else ""
             await turn.reply(
-                f"I don't know the command “{shown}”.{hint}", help_card(self.router.help_entries())
+                f"I don't know the command {shown}.{hint}", help_card(self.router.help_entries())
             )
             return
         await command.handler(turn, args)

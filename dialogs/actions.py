@@ -27,6 +27,7 @@ from dialogs.context import (
     readable_city_ids,
 )
 from domain.actions import STATUS_LABELS, Item, Kind, Status, overdue
+from domain.text import escape_markdown as md
 from storage import actions as action_store
 from storage import people
 from storage.models import ActionItem, City
@@ -150,9 +151,9 @@ async def build_view(turn: Turn, view: str) -> Card | str:
     items = [item for item in every if view != "overdue" or item.id in late]
     flags = {item.id: item.id in late for item in items}
     if place.city:
-        title += f" — {place.city.name}"
+        title += f" — {md(place.city.name)}"
     elif place.tag:
-        title += f" — {place.tag.name}"
+        title += f" — {md(place.tag.name)}"
     return actions_card(title, view, items[:SHOWN], flags, len(items))
 
 

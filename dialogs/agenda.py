@@ -58,7 +58,11 @@ from domain.agenda import (
     session_number,
     total,
 )
+from domain.numbers import parse_int
+from domain.text import escape_markdown as md
+from domain.text import quote
 from domain.timezones import resolve_zone
+from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import finished, people
@@ -77,7 +81,7 @@ DIALOG_ID = "agenda"
 async def resolve_tag(turn: Turn, name: str) -> Tag | str:
     if name:
         tag = await people.tag_by_name(turn.session, name)
-        return tag if tag is not None else f"I don't know a TAG called “{name[:60]}”."
+        return tag if tag is not None else f"I don't know a TAG called {quote(name)}."
     place = await linked_place(turn)
     if place.tag is not None:
         return place.tag
@@ -154,8 +158,13 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
         if zone_name is None:
             problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
         try:
-            day = date.fromisoformat(str(value.get("day") or "")[:10])
+            day = card_date(value.get("day"))
             clock = time.fromisoformat(str(value.get("time") or "")[:5])
+            if day is None:
+                raise ValueError("no day")
+        except WhenError as error:  # a day outside the calendar we keep: say so
+            problems.append(str(error))
+            day, clock = None, None
         except ValueError:
             problems.append("give the date and the start time")
             day, clock = None, None
@@ -164,14 +173,11 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
             starts_at = datetime.combine(day, clock, tzinfo=ZoneInfo(zone_name))
             if starts_at <= turn.now():
                 problems.append("that start time has already passed")
-        try:
-            session = int(float(str(value.get("session"))))
-            length = int(float(str(value.get("length") or DEFAULT_LENGTH)))
-        except ValueError:
-            session, length = 0, 0
-        if not 1 <= session <= 20:
+        session = parse_int(value.get("session"), low=1, high=20)
+        length = parse_int(value.get("length") or DEFAULT_LENGTH, low=15, high=240)
+        if session is None:
             problems.append("the session number goes from 1 to 20")
-        if not 15 <= length <= 240:
+        if length is None:
             problems.append("the session lasts between 15 and 240 minutes")
         if problems:
             await prompt.context.send_activity("Please fix the card: " + "; ".join(problems) + ".")
@@ -300,7 +306,7 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
         agenda.service_url, agenda.conversation_id = channel.service_url, channel.conversation_id
         await turn.commit()
         await turn.reply(
-            f"The agenda of session {agenda.session_number} is posted in {channel.name or 'the TAG channel'}."
+            f"The agenda of session {agenda.session_number} is posted in {md(channel.name or 'the TAG channel')}."
         )
     except DeliveryError as error:
         log.warning("agenda %s could not be posted to channel %s: %s", agenda.id, channel.id, error)
@@ -379,7 +385,7 @@ async def agenda_command(turn: Turn, args: str) -> None:
         return
     if not has_tag_role(await turn.roles(), tag.id, TAG_ROLES):
         await turn.reply(
-            f"Only the mentor and the experts of {tag.name} build its agenda. "
+            f"Only the mentor and the experts of {md(tag.name)} build its agenda. "
             "Everyone can propose an item from the posted agenda card."
         )
         return
@@ -469,7 +475,9 @@ async def propose_action(turn: Turn, click: Propose) -> ActionResult:
         )  # fmt: skip
         await turn.session.flush()
     return await _refreshed(
-        turn, found, f"Proposed “{item.title}”; {found.owner_name} will accept or decline it."
+        turn,
+        found,
+        f"Proposed {quote(item.title)}; {md(found.owner_name)} will accept or decline it.",
     )
 
 
@@ -478,19 +486,21 @@ async def decide_action(turn: Turn, click: Decide) -> ActionResult:
     found = click.agenda
     if found.owner_user_id != turn.sender.user_id:
         return ActionResult.refuse(
-            f"Sorry, only {found.owner_name}, who owns this agenda, can accept or decline proposals."
+            f"Sorry, only {md(found.owner_name)}, who owns this agenda, can accept or decline proposals."
         )
     accept = click.accept
     proposal = await turn.session.get(AgendaProposal, click.proposal_id)
     if proposal is None or proposal.agenda_id != found.id:
         return ActionResult.refuse("That proposal is not on this agenda.")
     if proposal.status != "pending":
-        return ActionResult.refuse(f"“{proposal.title}” was already {proposal.status}.")
+        return ActionResult.refuse(f"{quote(proposal.title)} was already {proposal.status}.")
     proposal.status = "accepted" if accept else "declined"
     if accept:
         found.items = _raw(
             add_item(_items(found.items), AgendaItem(proposal.title, proposal.minutes))
         )
     return await _refreshed(
-        turn, found, f"“{proposal.title}” {'added to' if accept else 'declined for'} the agenda."
+        turn,
+        found,
+        f"{quote(proposal.title)} {'added to' if accept else 'declined for'} the agenda.",
     )

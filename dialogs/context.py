@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.turn import Turn
+from domain.text import escape_markdown as md
 from storage import people
 from storage.models import Channel, City, Role, RoleAssignment, Tag
 
@@ -64,7 +65,7 @@ async def city_for_writing(turn: Turn) -> City | str:
         if can_write_city(roles, place.city.id):
             return place.city
         return (
-            f"Only {place.city.name}'s city representatives and lead expert can do that here. "
+            f"Only {md(place.city.name)}'s city representatives and lead expert can do that here. "
             "If that should include you, ask the programme admin to add your role to the roster."
         )
     if not turn.is_personal:

@@ -68,8 +68,10 @@ from domain.minutes import (
     TourEntry,
     render_markdown,
 )
-from domain.numbers import parse_id
-from domain.text import slug
+from domain.numbers import parse_id, parse_int
+from domain.text import escape_markdown as md
+from domain.text import quote, slug
+from domain.when import WhenError, card_date
 from storage import actions as action_store
 from storage import finished, people
 from storage import minutes as minutes_store
@@ -91,15 +93,16 @@ def _indexes(raw: object, size: int) -> list[int]:
         return []
     picked = []
     for part in raw.split(","):
-        if part.strip().isdigit() and int(part) < size:
-            picked.append(int(part))
+        index = parse_int(part, low=0, high=size - 1)
+        if index is not None:
+            picked.append(index)
     return sorted(set(picked))
 
 
 def _iso_date(raw: object) -> date | None:
     try:
-        return date.fromisoformat(str(raw).strip()[:10]) if raw else None
-    except ValueError:
+        return card_date(raw)
+    except WhenError:
         return None
 
 
@@ -143,8 +146,12 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         problems = []
         if value.get("meeting_type") not in {kind.value for kind in MeetingType}:
             problems.append("choose which meeting it was")
-        meeting_date = _iso_date(value.get("date"))
         today = date.fromisoformat(context["today"])
+        try:
+            meeting_date = card_date(value.get("date"))
+        except WhenError as error:
+            meeting_date = today  # reported here; nothing more to say about it below
+            problems.append(f"the meeting's date: {error}")
         if meeting_date is None:
             problems.append("give the date of the meeting")
         elif meeting_date > today:
@@ -243,7 +250,11 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         context = prompt.options.validations
         next_call = value.get("next_call")
         if next_call:
-            parsed = _iso_date(next_call)
+            try:
+                parsed = card_date(next_call)
+            except WhenError as error:
+                await prompt.context.send_activity(f"The next call's date: {error}.")
+                return False
             if parsed is None:
                 await prompt.context.send_activity("The next call's date is not a date.")
                 return False
@@ -314,7 +325,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         step.values["recap_items"] = items
         if not items:
             await step.context.send_activity(
-                f"No agreements or actions are open from earlier calls with “{step.values['group']}”."
+                f"No agreements or actions are open from earlier calls with {quote(step.values['group'])}."
             )
             return await step.next({})
         options = ask_card(
@@ -575,14 +586,15 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
             minutes.activity_id = minutes.activity_id or sent
         await turn.commit()
         await turn.reply(
-            f"Minutes #{minutes.id} saved and posted to {channel.name or 'the city channel'}.", card
+            f"Minutes #{minutes.id} saved and posted to {md(channel.name or 'the city channel')}.",
+            card,
         )
     except DeliveryError as error:
         log.warning(
             "minutes %s could not be posted to channel %s: %s", minutes.id, channel.id, error
         )
         await turn.reply(
-            f"Minutes #{minutes.id} saved, but I could not post them to {channel.name or 'the city channel'}. Here they are:",
+            f"Minutes #{minutes.id} saved, but I could not post them to {md(channel.name or 'the city channel')}. Here they are:",
             card,
         )
 

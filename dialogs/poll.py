@@ -61,6 +61,7 @@ from domain.polls import (
     validate_options,
     validate_question,
 )
+from domain.text import escape_markdown as md
 from domain.when import WhenError, describe, parse_when
 from scheduler.engine import JobSource, Planned
 from storage import channels as channel_store
@@ -337,7 +338,7 @@ async def results_command(turn: Turn, raw: str) -> None:
     view = await load_view(turn.session, poll, turn.now())
     if poll.anonymous:
         lines = [
-            f"{option}: {count}"
+            f"{md(option)}: {count}"
             for option, count in zip(view.options, view.tally.counts, strict=True)
         ]
         await turn.reply(
@@ -437,9 +438,9 @@ async def vote_action(turn: Turn, click: VoteClick) -> ActionResult:
     card_sync(turn.services).request(poll_id)
     view = view_of(poll, now, tally_from_counts(counts, voters))
     chosen = ", ".join(poll.options[i] for i in choices)
-    note = f"✓ Your vote is counted: {cards.escape(chosen)}"
+    note = f"✓ Your vote is counted: {md(chosen)}"
     return ActionResult(
-        message=f"Your vote on poll #{poll_id} is counted: {chosen}",
+        message=f"Your vote on poll #{poll_id} is counted: {md(chosen)}",
         card=poll_card(view, viewer_choices=choices, note=note),
     )
 
@@ -455,7 +456,7 @@ async def voters_action(turn: Turn, click: PollClick) -> ActionResult:
 
 def _voter_lines(view: PollView) -> list[str]:
     return [
-        f"{option}: {', '.join(view.tally.names[i]) or '—'}"
+        f"{md(option)}: {', '.join(md(name) for name in view.tally.names[i]) or '—'}"
         for i, option in enumerate(view.options)
     ]
 
@@ -474,7 +475,7 @@ async def close_action(turn: Turn, click: CloseClick) -> ActionResult:
 async def _close(turn: Turn, poll: Poll) -> ActionResult:
     if poll.creator_user_id != turn.sender.user_id:
         return ActionResult.refuse(
-            f"Sorry, only {poll.creator_name}, who created poll #{poll.id}, can close it."
+            f"Sorry, only {md(poll.creator_name)}, who created poll #{poll.id}, can close it."
         )
     if poll.closed_at is not None:
         view = view_of(poll, turn.now())

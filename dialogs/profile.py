@@ -13,6 +13,7 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, Te
 
 from bot.router import Router
 from bot.turn import Turn
+from domain.text import quote
 from domain.timezones import resolve_zone
 from storage import people
 
@@ -90,7 +91,7 @@ async def timezone_command(turn: Turn, args: str) -> None:
     zone = resolve_zone(args)
     if zone is None:
         await turn.reply(
-            f"I don't know the time zone “{args[:60]}”. Try a name like Europe/Rome or a city like Lisbon."
+            f"I don't know the time zone {quote(args)}. Try a name like Europe/Rome or a city like Lisbon."
         )
         return
     await save_timezone(turn, zone)

@@ -53,7 +53,7 @@ from dialogs.remind_cards import (
 )
 from domain.actions import Item, Kind, Status, overdue
 from domain.minutes import MeetingType
-from domain.numbers import parse_id
+from domain.numbers import parse_id, parse_int
 from domain.recurrence import (
     KIND_LABELS,
     OVERDUE_DIGEST,
@@ -68,7 +68,9 @@ from domain.recurrence import (
     occurrence,
     upcoming,
 )
+from domain.text import escape_markdown as md
 from domain.timezones import resolve_zone
+from domain.when import WhenError, card_date
 from scheduler.engine import JobSource, Planned
 from scheduler.recurrence import SeriesTrigger
 from storage import actions as action_store
@@ -382,18 +384,20 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
         if zone is None:
             problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
         try:
-            day = date.fromisoformat(str(value.get("day") or "")[:10])
+            day = card_date(value.get("day"))
             at = time.fromisoformat(str(value.get("time") or "")[:5])
+            if day is None:
+                raise ValueError("no day")
+        except WhenError as error:  # a day outside the calendar we keep: say so
+            day, at = None, None
+            problems.append(str(error))
         except ValueError:
             day, at = None, None
             problems.append("give the first meeting's date and time")
         interval_raw = str(value.get("interval") or "2")
+        # Anything but monthly or 1 to 8 weeks becomes 0, which check_series refuses by name.
         interval = (
-            None
-            if interval_raw == "monthly"
-            else int(interval_raw)
-            if interval_raw.isdigit()
-            else 0
+            None if interval_raw == "monthly" else parse_int(interval_raw, low=1, high=8) or 0
         )
         nudges = [n for n in str(value.get("nudges") or "").split(",") if n]
         if any(n not in {x.value for x in Nudge} for n in nudges):
@@ -490,13 +494,11 @@ async def may_manage(turn: Turn) -> str | None:
     if place.city is not None:
         if can_write_city(roles, place.city.id):
             return None
-        return f"Only {place.city.name}'s city representatives and lead expert (or an admin) manage reminders here."
+        return f"Only {md(place.city.name)}'s city representatives and lead expert (or an admin) manage reminders here."
     if place.tag is not None:
         if has_tag_role(roles, place.tag.id):
             return None
-        return (
-            f"Only the members with a role in {place.tag.name} (or an admin) manage reminders here."
-        )
+        return f"Only the members with a role in {md(place.tag.name)} (or an admin) manage reminders here."
     return "Link this channel to its city or TAG first (`link city <name>` or `link tag <name>`)."
 
 
@@ -598,5 +600,5 @@ async def list_series(turn: Turn) -> None:
         )
         lines.append(SeriesLine(row.id, series.kind, status, rhythm(series, row.at_time), coming))
     await turn.reply(
-        card=series_list_card(f"Reminder series of {channel.name or 'this channel'}", lines)
+        card=series_list_card(f"Reminder series of {md(channel.name or 'this channel')}", lines)
     )

@@ -19,6 +19,8 @@ from dialogs.context import (
     has_tag_role,
     linked_place,
 )
+from domain.text import escape_markdown as md
+from domain.text import quote
 from storage import channels, people
 from storage import reminders as reminder_store
 
@@ -43,9 +45,9 @@ async def link_command(turn: Turn, args: str) -> None:
     if not kind:
         place = await linked_place(turn)
         linked = (
-            f"the city {place.city.name}"
+            f"the city {md(place.city.name)}"
             if place.city
-            else f"the TAG {place.tag.name}"
+            else f"the TAG {md(place.tag.name)}"
             if place.tag
             else None
         )
@@ -62,60 +64,60 @@ async def link_command(turn: Turn, args: str) -> None:
     current = await linked_place(turn)
     if current.city is not None and not can_write_city(roles, current.city.id):
         await turn.reply(
-            f"This channel is linked to the city {current.city.name}. Only {current.city.name}'s "
+            f"This channel is linked to the city {md(current.city.name)}. Only {md(current.city.name)}'s "
             "city representatives, its lead expert or an admin can link it to something else."
         )
         return
     if current.tag is not None and not has_tag_role(roles, current.tag.id, TAG_ROLES):
         await turn.reply(
-            f"This channel is linked to the TAG {current.tag.name}. Only its mentor and experts, "
+            f"This channel is linked to the TAG {md(current.tag.name)}. Only its mentor and experts, "
             "or an admin, can link it to something else."
         )
         return
     was = (
-        f" (it was linked to the city {current.city.name})"
+        f" (it was linked to the city {md(current.city.name)})"
         if current.city
-        else f" (it was linked to the TAG {current.tag.name})"
+        else f" (it was linked to the TAG {md(current.tag.name)})"
         if current.tag
         else ""
     )
     if kind == "city":
         city = await people.city_by_name(turn.session, name)
         if city is None:
-            await turn.reply(f"I don't know a city called “{name[:60]}” in the roster.")
+            await turn.reply(f"I don't know a city called {quote(name)} in the roster.")
             return
         if not can_write_city(roles, city.id):
             await turn.reply(
-                f"Only {city.name}'s city representatives, its lead expert or an admin can link a channel to it."
+                f"Only {md(city.name)}'s city representatives, its lead expert or an admin can link a channel to it."
             )
             return
         if current.city is not None and current.city.id == city.id:
-            await turn.reply(f"This channel is already {city.name}'s.")
+            await turn.reply(f"This channel is already {md(city.name)}'s.")
             return
         await channels.link(turn.session, channel, city_id=city.id, tag_id=None)
         was += await _retire_series(turn, channel.id, current)
         await turn.commit()
         await turn.reply(
-            f"This channel is now {city.name}'s{was}: `minutes`, `actions` and reminders here are about {city.name}."
+            f"This channel is now {md(city.name)}'s{was}: `minutes`, `actions` and reminders here are about {md(city.name)}."
         )
         return
     tag = await people.tag_by_name(turn.session, name)
     if tag is None:
-        await turn.reply(f"I don't know a TAG called “{name[:60]}” in the roster.")
+        await turn.reply(f"I don't know a TAG called {quote(name)} in the roster.")
         return
     if not has_tag_role(roles, tag.id, TAG_ROLES):
         await turn.reply(
-            f"Only the mentor and experts of {tag.name}, or an admin, can link a channel to it."
+            f"Only the mentor and experts of {md(tag.name)}, or an admin, can link a channel to it."
         )
         return
     if current.tag is not None and current.tag.id == tag.id:
-        await turn.reply(f"This channel is already the TAG channel of {tag.name}.")
+        await turn.reply(f"This channel is already the TAG channel of {md(tag.name)}.")
         return
     await channels.link(turn.session, channel, city_id=None, tag_id=tag.id)
     was += await _retire_series(turn, channel.id, current)
     await turn.commit()
     await turn.reply(
-        f"This channel is now the TAG channel of {tag.name}{was}: `agenda` and `summary` here are about it."
+        f"This channel is now the TAG channel of {md(tag.name)}{was}: `agenda` and `summary` here are about it."
     )
 
 
@@ -130,4 +132,4 @@ async def _retire_series(turn: Turn, channel_id: int, before: Place) -> str:
     if not stopped:
         return ""
     turn.services.nudge_scheduler()
-    return f"; its {stopped} reminder series about {what} are stopped (`remind setup` for new ones)"
+    return f"; its {stopped} reminder series about {md(what)} are stopped (`remind setup` for new ones)"

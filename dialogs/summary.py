@@ -36,7 +36,9 @@ from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.context import TAG_ROLES, has_tag_role
 from dialogs.tag_cards import CommitmentLine, SummaryView, summary_card, summary_form
 from domain.actions import ActionError, Kind, OwnerType, Status, local_today, parse_commitment_lines
-from domain.numbers import parse_id
+from domain.numbers import parse_id, parse_int
+from domain.text import escape_markdown as md
+from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import finished, people
@@ -46,13 +48,6 @@ log = logging.getLogger(__name__)
 router = Router()
 
 DIALOG_ID = "summary"
-
-
-def _date(raw: object) -> date | None:
-    try:
-        return date.fromisoformat(str(raw).strip()[:10]) if raw else None
-    except ValueError:
-        return None
 
 
 class SummaryDialog(ComponentDialog):  # type: ignore[misc]
@@ -81,16 +76,15 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
             problems.append("write the key points")
         if not takeaways[0]:
             problems.append("give at least the first takeaway")
-        next_session = _date(value.get("next_session"))
-        if value.get("next_session") and next_session is None:
-            problems.append("the next session's date is not a date")
-        elif next_session and next_session < turn.now().date():
-            problems.append("the next session would be in the past")
         try:
-            session = int(float(str(value.get("session"))))
-        except ValueError:
-            session = 0
-        if not 1 <= session <= 20:
+            next_session = card_date(value.get("next_session"))
+        except WhenError as error:
+            next_session = None
+            problems.append(f"the next session's date: {error}")
+        if next_session and next_session < turn.now().date():
+            problems.append("the next session would be in the past")
+        session = parse_int(value.get("session"), low=1, high=20)
+        if session is None:
             problems.append("the session number goes from 1 to 20")
         if problems:
             await prompt.context.send_activity("Please fix the card: " + "; ".join(problems) + ".")
@@ -154,7 +148,7 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
             session = held + 1 if summarised or held == 0 else held
             if held == 0:
                 await step.context.send_activity(
-                    f"{tag.name} has no sessions on record yet: this is the summary of its first."
+                    f"{md(tag.name)} has no sessions on record yet: this is the summary of its first."
                 )
             form = summary_form(tag=tag.name, session=session)
         step.values[once.INSTANCE] = instance = once.new_instance()
@@ -182,7 +176,7 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
         step.values["cities"] = cities
         options = ask(
             "Commitments until the next session: one per line, `city | commitment | due date` "
-            f"(cities: {', '.join(cities) or 'none in the roster'}), or `none`."
+            f"(cities: {', '.join(map(md, cities)) or 'none in the roster'}), or `none`."
         )
         options.validations = {"cities": cities, "zone": step.values["zone"]}
         return await step.prompt("summary.commitments", options)
@@ -278,7 +272,9 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
         )
         summary.service_url, summary.conversation_id = channel.service_url, channel.conversation_id
         await turn.commit()
-        await turn.reply(f"Summary #{summary.id} posted in {channel.name or 'the TAG channel'}.")
+        await turn.reply(
+            f"Summary #{summary.id} posted in {md(channel.name or 'the TAG channel')}."
+        )
     except DeliveryError as error:
         log.warning("summary %s could not be posted: %s", summary.id, error)
         await turn.reply(
@@ -365,7 +361,9 @@ async def summary_command(turn: Turn, args: str) -> None:
         await turn.reply(tag or "That summary's TAG no longer exists.")
         return
     if not has_tag_role(await turn.roles(), tag.id, TAG_ROLES):
-        await turn.reply(f"Only the mentor and the experts of {tag.name} post its session summary.")
+        await turn.reply(
+            f"Only the mentor and the experts of {md(tag.name)} post its session summary."
+        )
         return
     await turn.begin_dialog(
         DIALOG_ID, {"tag_id": tag.id, "summary_id": summary.id if summary else None}

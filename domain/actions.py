@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from domain.text import escape_markdown, quote
 from domain.when import WhenError, parse_date
 
 
@@ -111,9 +112,9 @@ def resolve_owner(
             return Owner(OwnerType.PERSON, name)
     if wanted in ("city", "the city") or (city and wanted == city.casefold()):
         return Owner(OwnerType.CITY, city or "the city")
-    known = ", ".join([*stakeholders, *people][:8])
+    known = ", ".join(escape_markdown(name) for name in [*stakeholders, *people][:8])
     hint = f" Known owners include: {known}." if known else ""
-    raise ActionError(f"I don't know the owner “{text.strip()[:60]}”.{hint}")
+    raise ActionError(f"I don't know the owner {quote(text)}.{hint}")
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def parse_commitment_lines(
         city = by_name.get(" ".join(parts[0].split()).casefold())
         if city is None:
             raise ActionError(
-                f"{where}: “{parts[0][:40]}” is not a city of this TAG ({', '.join(cities)})."
+                f"{where}: {quote(parts[0], 40)} is not a city of this TAG ({', '.join(map(escape_markdown, cities))})."
             )
         if len(parts[1]) > MAX_TEXT:
             raise ActionError(f"{where}: keep the commitment under {MAX_TEXT + 1} characters.")

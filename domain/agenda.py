@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from domain.numbers import MAX_ID, parse_int
+from domain.text import quote
+
 SESSIONS = 10
 AMBITION_SESSIONS = 2  # 2 in Ambition & roadmap, 8 in Implementation
 EARLY_SESSIONS = 3  # "Early calls will focus on coaching; later calls on shared commitments"
@@ -119,12 +122,11 @@ def check_item(title: str, minutes: object) -> AgendaItem:
         raise AgendaError("An agenda item needs a title.")
     if len(clean) > MAX_TITLE:
         raise AgendaError(f"Keep an item's title under {MAX_TITLE + 1} characters.")
-    try:
-        value = int(str(minutes).strip())
-    except ValueError:
-        raise AgendaError(f"“{clean[:40]}”: minutes must be a whole number.") from None
-    if not 1 <= value <= 180:
-        raise AgendaError(f"“{clean[:40]}”: give between 1 and 180 minutes.")
+    value = parse_int(minutes, low=1, high=180)
+    if value is None:
+        raise AgendaError(
+            f"{quote(clean, 40)}: minutes must be a whole number; give between 1 and 180 minutes."
+        )
     return AgendaItem(clean, value)
 
 
@@ -168,7 +170,7 @@ def apply_edits(items: Sequence[AgendaItem], form: Mapping[str, object]) -> tupl
     and a remove toggle (`title<i>`, `minutes<i>`, `order<i>`, `remove<i>`), and one new item."""
     # (position, 0 if the person moved it else 1, original index): a moved item goes before
     # the one that already held the position it was given.
-    rows: list[tuple[float, int, int, AgendaItem]] = []
+    rows: list[tuple[int, int, int, AgendaItem]] = []
     for index, item in enumerate(items):
         if str(form.get(f"remove{index}", "false")).lower() == "true":
             continue
@@ -192,8 +194,10 @@ def apply_edits(items: Sequence[AgendaItem], form: Mapping[str, object]) -> tupl
     return tuple(row[3] for row in rows)
 
 
-def _order(raw: object, default: int) -> float:
-    try:
-        return float(str(raw).strip()) if raw not in (None, "") else float(default)
-    except ValueError:
-        raise AgendaError("Positions must be numbers (1 is first).") from None
+def _order(raw: object, default: int) -> int:
+    if raw in (None, ""):
+        return default
+    position = parse_int(raw, low=0, high=MAX_ID)
+    if position is None:
+        raise AgendaError("Positions must be numbers (1 is first).")
+    return position

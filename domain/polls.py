@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from domain.numbers import parse_int
+from domain.text import comparison_key, quote, strip_invisible
 from domain.when import WhenError, parse_when
 
 MIN_OPTIONS = 2
@@ -34,7 +36,8 @@ class PollSpec:
 
 
 def clean(text: str) -> str:
-    return " ".join(text.split())
+    """Text as typed, less invisible characters and extra spaces: what is stored and shown."""
+    return " ".join(strip_invisible(text).split())
 
 
 def validate_question(question: str) -> str:
@@ -63,13 +66,19 @@ def validate_options(options: Iterable[str]) -> tuple[str, ...]:
     for option in cleaned:
         if len(option) > MAX_OPTION:
             raise PollError(
-                f"The option “{option[:40]}…” is too long; keep options under {MAX_OPTION + 1} characters."
+                f"The option {quote(option, 40)} is too long; keep options under {MAX_OPTION + 1} characters."
             )
+    # Options that read the same (case, spacing, full-width letters, zero-width characters,
+    # Cyrillic or Greek look-alikes) would split the votes between two identical answers.
     seen: dict[str, str] = {}
     for option in cleaned:
-        key = option.casefold()
+        key = comparison_key(option)
         if key in seen:
-            raise PollError(f"The option “{option}” appears twice.")
+            first = seen[key]
+            both = "" if first == option else f": as {quote(first)} and as {quote(option)}"
+            raise PollError(
+                f"The option {quote(first)} appears twice{both}. Drop one or make them differ."
+            )
         seen[key] = option
     return tuple(cleaned)
 
@@ -108,7 +117,7 @@ def parse_poll_command(text: str, now: datetime, zone: ZoneInfo) -> PollSpec:
                 f"I don't know the option --{name}. Use --multi, --anonymous or --closes <when>."
             )
         if value:
-            raise PollError(f"--{name} takes no value, but “{value[:40]}” follows it.")
+            raise PollError(f"--{name} takes no value, but {quote(value, 40)} follows it.")
     parts = body.split("|")
     if len(parts) < 2:
         raise PollError(
@@ -134,12 +143,10 @@ def parse_choices(raw: object, option_count: int, *, multi: bool) -> tuple[int, 
         raise PollError("Pick an option before voting.")
     if not values:
         raise PollError("Pick an option before voting.")
-    try:
-        indexes = sorted({int(value) for value in values})
-    except ValueError:
-        raise PollError("That vote names an option this poll does not have.") from None
-    if any(not 0 <= index < option_count for index in indexes):
+    read = [parse_int(value, low=0, high=option_count - 1) for value in values]
+    if any(index is None for index in read):
         raise PollError("That vote names an option this poll does not have.")
+    indexes = sorted({index for index in read if index is not None})
     if not multi and len(indexes) > 1:
         raise PollError("This poll takes one choice only.")
     return tuple(indexes)

@@ -6,6 +6,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.text import quote
+
 WEEKDAYS = {
     name: index
     for index, names in enumerate(
@@ -50,17 +52,31 @@ UNITS = {
 
 FORMS = "“friday 17:00”, “tomorrow 9:30”, “in 2 days”, “in 3 hours”, “2026-12-04”, “2026-12-04 17:00”, “4 dec 17:00”"
 
+# Only ASCII digits are read as numbers ("٣" and "²" are digits to Unicode, not to us).
 _TIME = r"(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<ampm>am|pm)?"
-_RELATIVE = re.compile(r"^in\s+(?P<n>\d{1,4})\s*(?P<unit>[a-z]+)$")
-_ISO = re.compile(r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?:[t\s]+" + _TIME + r")?$")
+_RELATIVE = re.compile(r"^in\s+(?P<n>\d{1,4})\s*(?P<unit>[a-z]+)$", re.ASCII)
+_ISO = re.compile(
+    r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?:[t\s]+" + _TIME + r")?$", re.ASCII
+)
 _DAY_MONTH = re.compile(
-    r"^(?P<d>\d{1,2})\s+(?P<month>[a-z]+)\.?(?:\s+(?P<y>\d{4}))?(?:\s+(?:at\s+)?" + _TIME + r")?$"
+    r"^(?P<d>\d{1,2})\s+(?P<month>[a-z]+)\.?(?:\s+(?P<y>\d{4}))?(?:\s+(?:at\s+)?" + _TIME + r")?$",
+    re.ASCII,
 )
 _MONTH_DAY = re.compile(
-    r"^(?P<month>[a-z]+)\.?\s+(?P<d>\d{1,2})(?:,?\s+(?P<y>\d{4}))?(?:\s+(?:at\s+)?" + _TIME + r")?$"
+    r"^(?P<month>[a-z]+)\.?\s+(?P<d>\d{1,2})(?:,?\s+(?P<y>\d{4}))?(?:\s+(?:at\s+)?"
+    + _TIME
+    + r")?$",
+    re.ASCII,
 )
-_NAMED_DAY = re.compile(r"^(?:next\s+)?(?P<day>[a-z]+)(?:\s+(?:at\s+)?" + _TIME + r")?$")
-_TIME_ONLY = re.compile(r"^(?:at\s+)?" + _TIME + r"$")
+_NAMED_DAY = re.compile(r"^(?:next\s+)?(?P<day>[a-z]+)(?:\s+(?:at\s+)?" + _TIME + r")?$", re.ASCII)
+_TIME_ONLY = re.compile(r"^(?:at\s+)?" + _TIME + r"$", re.ASCII)
+_CARD_DATE = re.compile(r"(?P<y>[0-9]{4,})-(?P<mo>[0-9]{1,2})-(?P<d>[0-9]{1,2})")
+
+# The days we keep. Python's calendar (and PostgreSQL's) holds years 1 to 9999, but a moment
+# near either end overflows when moved between time zones, and nothing the programme plans or
+# records lies centuries away: a year outside this range is a typing mistake.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
 
 
 class WhenError(ValueError):
@@ -83,14 +99,44 @@ def _clock(match: re.Match[str], default: time) -> time:
 
 
 def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+    return datetime.combine(keepable(day), clock, tzinfo=zone).astimezone(UTC)
+
+
+def keepable(day: date) -> date:
+    """`day` if it lies between EARLIEST and LATEST, else a WhenError saying so."""
+    if not EARLIEST <= day <= LATEST:
+        raise WhenError(_out_of_range(day.year, day.month, day.day))
+    return day
+
+
+def _out_of_range(year: int, month: int, day: int) -> str:
+    return (
+        f"{year:04d}-{month:02d}-{day:02d} is outside the dates I keep "
+        f"({EARLIEST.year} to {LATEST.year})"
+    )
 
 
 def _date(year: int, month: int, day: int) -> date:
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise WhenError(_out_of_range(year, month, day))
     try:
         return date(year, month, day)
     except ValueError:
         raise WhenError(f"{year}-{month:02d}-{day:02d} is not a date") from None
+
+
+def card_date(raw: object) -> date | None:
+    """The day an Input.Date submits ("2026-12-15"); None when left empty. Anything else, a
+    year outside the dates we keep included, is a WhenError whose message is the reply."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text:
+        return None
+    if len(text) > 10 and text[10] in "T ":  # a date-time: the day is what counts
+        text = text[:10]
+    match = _CARD_DATE.fullmatch(text)
+    if match is None:
+        raise WhenError(f"{quote(text, 20)} is not a date")
+    return _date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
 
 
 def parse_when(
@@ -109,7 +155,7 @@ def parse_when(
     local_now = now.astimezone(zone)
     result = _parse(raw, now, local_now, zone, default_time)
     if result is None:
-        raise WhenError(f"I can't read “{text.strip()[:60]}” as a time. Try {FORMS}.")
+        raise WhenError(f"I can't read {quote(text)} as a time. Try {FORMS}.")
     if result <= now:
         shown = result.astimezone(zone).strftime("%a %d %b %Y %H:%M")
         raise WhenError(f"{shown} ({zone.key}) has already passed.")
@@ -138,6 +184,7 @@ def _parse(
     except ValueError:
         iso = None
     if iso is not None:
+        keepable(iso.date())
         return (iso if iso.tzinfo else iso.replace(tzinfo=zone)).astimezone(UTC)
     for pattern in (_DAY_MONTH, _MONTH_DAY):
         if (match := pattern.match(raw)) and match.group("month") in MONTHS:
@@ -184,7 +231,7 @@ def parse_date(text: str, now: datetime, zone: ZoneInfo) -> date:
     # End of day: a weekday named on that very day means that day.
     result = _parse(raw, now, now.astimezone(zone), zone, time(23, 59))
     if result is None:
-        raise WhenError(f"I can't read “{text.strip()[:60]}” as a date. Try {DATE_FORMS}.")
+        raise WhenError(f"I can't read {quote(text)} as a date. Try {DATE_FORMS}.")
     return result.astimezone(zone).date()
 
 

@@ -82,6 +82,13 @@ def test_one_card_submit_edits_reorders_removes_and_adds() -> None:
         ({"minutes0": "ten"}, "whole number"),
         ({"minutes0": "0"}, "between 1 and 180"),
         ({"order0": "first"}, "Positions must be numbers"),
+        ({"minutes0": "\u0663"}, "whole number"),  # Arabic-Indic three
+        ({"minutes0": "\u00b2"}, "whole number"),  # superscript two
+        ({"minutes0": "inf"}, "whole number"),
+        ({"minutes0": float("nan")}, "whole number"),
+        ({"new_title": "c", "new_minutes": "1e309"}, "whole number"),
+        ({"order0": "nan"}, "Positions must be numbers"),
+        ({"order0": float("inf")}, "Positions must be numbers"),
         ({"remove0": "true", "remove1": "true"}, "at least one item"),
     ],
 )

@@ -99,6 +99,10 @@ def test_choices_are_read_from_the_choice_set(
         ("0,1", False, "one choice only"),
         (["0"], True, "Pick an option"),
         (True, False, "Pick an option"),
+        ("\u00b2", False, "does not have"),  # superscript two: a digit to isdigit, not to us
+        ("\u0661", False, "does not have"),  # Arabic-Indic one
+        ("1e309", False, "does not have"),
+        ("0,\u0661", True, "does not have"),
     ],
 )
 def test_bad_choices_are_refused(raw: object, multi: bool, message: str) -> None:

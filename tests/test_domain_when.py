@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.when import WhenError, describe, parse_when
+from domain.when import WhenError, card_date, describe, parse_when
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # Monday 23 November 2026, 10:00 in Brussels (09:00 UTC).
@@ -94,3 +94,54 @@ def test_any_text_is_a_moment_or_a_when_error(text: str) -> None:
         return
     assert moment > NOW
     assert moment.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31 23:59",
+        "0001-01-01 00:00",
+        "0000-01-01",
+        "31 dec 9999",
+        "2026-12-04T17:00-12:00x",
+    ],
+)
+def test_moments_outside_the_kept_calendar_are_named_not_overflowed(text: str) -> None:
+    for zone in (ZoneInfo("America/Los_Angeles"), ZoneInfo("Pacific/Kiritimati")):
+        with pytest.raises(WhenError):
+            parse_when(text, NOW, zone)
+
+
+def test_only_ascii_digits_are_read_in_a_moment() -> None:
+    with pytest.raises(WhenError, match="can't read"):
+        parse_when("in ٣ days", NOW, BRUSSELS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-12-15", "2026-12-15"),
+        ("2026-12-15T00:00:00Z", "2026-12-15"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_card_date_is_read_as_its_day(raw: object, expected: str | None) -> None:
+    day = card_date(raw)
+    assert (day.isoformat() if day else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("9999-12-31", "outside the dates I keep"),
+        ("0001-01-01", "outside the dates I keep"),
+        ("0000-01-01", "outside the dates I keep"),
+        ("2026-02-30", "not a date"),
+        ("٢٠٢٦-١٢-١٥", "not a date"),
+        (5, "not a date"),
+    ],
+)
+def test_a_card_date_outside_the_calendar_or_malformed_is_named(raw: object, message: str) -> None:
+    with pytest.raises(WhenError, match=message):
+        card_date(raw)
