@@ -39,6 +39,30 @@ def _problem(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
+# Teams' activities nest a dozen levels at most (a card's submitted data inside `value`); past
+# this, a body is refused before anything walks it recursively (msrest, `clean`, the state store).
+MAX_JSON_DEPTH = 64
+
+
+def nesting_exceeds(document: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects nest deeper than `limit` levels, found without recursion."""
+    stack: list[tuple[Any, int]] = [(document, 1)] if isinstance(document, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _too_deep() -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(
+        text=json.dumps({"error": f"body nests deeper than {MAX_JSON_DEPTH} levels"}),
+        content_type="application/json",
+    )
+
+
 def _parse_activity(body: bytes) -> Activity:
     try:
         document = json.loads(body)
@@ -46,6 +70,10 @@ def _parse_activity(body: bytes) -> Activity:
         raise web.HTTPBadRequest(
             text='{"error": "body is not JSON"}', content_type="application/json"
         ) from None
+    except RecursionError:  # json's C scanner gives up near the interpreter's recursion limit
+        raise _too_deep() from None
+    if nesting_exceeds(document):
+        raise _too_deep()
     if not isinstance(document, dict):
         raise web.HTTPBadRequest(
             text='{"error": "body is not a JSON object"}', content_type="application/json"
