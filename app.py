@@ -53,8 +53,8 @@ def create_app(
     app[ADAPTER] = adapter
     app[BOT] = bot
     add_routes(app)
-    app.cleanup_ctx.append(_secret_key_ctx)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_secret_key_ctx)
     app.cleanup_ctx.append(_outbound_ctx)
     if settings.run_scheduler:
         app.cleanup_ctx.append(_scheduler_ctx)
