@@ -22,7 +22,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from bot.activities import MalformedActivity, check_addressable
+from bot.activities import tenant_id as channel_data_tenant_id
 from bot.decode import activity_from_json
+from bot.service_urls import service_url_check
 from bot.services import Services
 from storage.db import DatabaseUnavailable, is_unavailable_error
 
@@ -167,6 +169,49 @@ def wrongly_typed(document: dict[str, Any]) -> str | None:
     return None
 
 
+def tenant_id(activity: Activity) -> str | None:
+    """channelData.tenant.id, else conversation.tenantId.
+
+    botbuilder's schema maps `tenant_id` to the JSON key "tenantID", so the "tenantId" Teams
+    sends lands among the conversation's additional properties."""
+    found = channel_data_tenant_id(activity)
+    if found:
+        return found
+    extra = getattr(activity.conversation, "additional_properties", None) or {}
+    value = extra.get("tenantId") if isinstance(extra, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _refusal(services: Services, activity: Activity) -> web.Response | None:
+    """403 for an activity from a tenant the bot does not serve, or naming a serviceUrl the
+    bot will not post to; checked before any state is read or written, so such an activity
+    records no conversation and cannot replace a channel's stored address.
+
+    403 for both: the request is well formed (and, with authentication, genuinely from the
+    Bot Framework: the token's serviceurl claim matched); the bot declines it by policy, and
+    Teams does not retry a 4xx."""
+    settings = services.settings
+    tenant = tenant_id(activity)
+    if not settings.allows_tenant(tenant):
+        log.warning(
+            "refused %s %s from tenant %r: not in ICC_ALLOWED_TENANTS",
+            activity.type,
+            activity.id,
+            tenant or "(none)",
+        )
+        return _problem(403, "tenant not allowed")
+    if not service_url_check(settings)(activity.service_url):
+        log.warning(
+            "refused %s %s from tenant %r: serviceUrl %r is not an allowed Teams service",
+            activity.type,
+            activity.id,
+            tenant or "(none)",
+            activity.service_url[:200],
+        )
+        return _problem(403, "serviceUrl not allowed")
+    return None
+
+
 def _invoke_json(body: Any) -> Any:
     if body is None or isinstance(body, dict | list | str | int | float | bool):
         return body
@@ -202,6 +247,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
             "rejected unauthenticated request for %s: %s", activity.type, type(error).__name__
         )
         return _problem(401, "unauthorized")
+    refusal = _refusal(request.app[SERVICES], activity)
+    if refusal is not None:
+        return refusal
     # Teams re-sends an activity it got no answer to within about 15 seconds. A turn that is
     # still busy at the deadline (a slow connector) is answered now and finishes on its own.
     turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, bot.on_turn))

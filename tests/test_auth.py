@@ -34,7 +34,11 @@ async def secured_bot(
     identity: BotFrameworkIdentity,
 ) -> BotUnderTest:
     secured = settings.with_overrides(
-        app_id=APP_ID, app_password=APP_PASSWORD, openid_metadata_url=identity.metadata_url
+        app_id=APP_ID,
+        app_password=APP_PASSWORD,
+        openid_metadata_url=identity.metadata_url,
+        # The fake connector listens on loopback, which authentication on does not allow unlisted.
+        service_url_hosts=("127.0.0.1",),
     )
     app = create_app(secured, credentials_factory=KnownTokenCredentialsFactory())
     return BotUnderTest(await aiohttp_client(app), connector)
