@@ -19,6 +19,7 @@ from bot.adapter import AdapterTokens, IccAdapter, authentication, create_adapte
 from bot.handler import IccBot
 from bot.outbound import Outbound
 from bot.router import Router
+from bot.service_urls import service_url_check
 from bot.services import Services
 from bot.web import ADAPTER, BOT, SERVICES, add_routes, background_ctx
 from config import ConfigError, Settings, load_or_create_secret_key, load_settings
@@ -91,6 +92,7 @@ async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             http,
             AdapterTokens(auth, services.settings.app_id),
             timeout=services.settings.connector_timeout_seconds,
+            allowed=service_url_check(services.settings),
         )
         adapter = app[ADAPTER]
         if isinstance(adapter, IccAdapter):

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import time
 from typing import Any
 
+import aiohttp
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 
 from app import create_app
-from config import Settings, load_settings
-from storage.models import Channel
+from bot.outbound import DeliveryRefused, Outbound, Target
+from bot.service_urls import ServiceUrlCheck
+from config import DEFAULT_SERVICE_URL_HOSTS, Settings, load_settings
+from dialogs.remind import deliver_due
+from domain.recurrence import Nudge
+from storage.models import Channel, ReminderDelivery
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
@@ -25,6 +31,7 @@ from tests.harness.identity import (
     BotFrameworkIdentity,
     KnownTokenCredentialsFactory,
 )
+from tests.test_reminders import at, first_meeting, set_up
 
 OTHER_TENANT = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
 OWN_TENANT = "0d3b6a3e-1f4c-4e8a-9b2d-5c6f7a8b9c0d"
@@ -244,3 +251,51 @@ async def test_without_authentication_loopback_by_name_or_address_is_served(
         reply = await bot.post(help_message(bot, service_url=f"http://{host}:{port}"))
         assert reply.status in (200, 201), host
         assert reply.cards, host
+
+
+# --- the sender ------------------------------------------------------------------------------
+
+
+async def test_the_sender_never_posts_to_a_service_url_outside_the_allow_list(
+    connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    # With authentication on, the fake connector's loopback address is not Teams'.
+    check = ServiceUrlCheck(DEFAULT_SERVICE_URL_HOSTS, allow_loopback=False)
+    async with aiohttp.ClientSession() as http:
+        sender = Outbound(http, allowed=check, sleep=sleep)
+        target = Target(connector.url, teams.AARHUS_GENERAL.id, teams.TENANT)
+        with caplog.at_level(logging.ERROR, logger="bot.outbound"), pytest.raises(DeliveryRefused):
+            await sender.send(target, {"type": "message", "text": "hello"})
+        with pytest.raises(DeliveryRefused):
+            await sender.update(target, "1", {"type": "message", "text": "hello"})
+    assert connector.calls == []
+    assert slept == []  # refused at once, never retried
+    assert sender.sent_count == 0
+    assert [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+
+
+async def test_a_reminder_to_a_tampered_channel_address_is_recorded_failed_and_not_retried(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    series_id = await set_up(bot)
+    bot.connector.clear()
+    async with bot.services.database.unit_of_work() as session:
+        await session.execute(
+            update(Channel)
+            .where(Channel.conversation_id == teams.AARHUS_GENERAL.id)
+            .values(service_url="https://attacker.example/teams/")
+        )
+    due = at(first_meeting(), time(8, 0, 5))
+    assert await deliver_due(bot.services, series_id, Nudge.MORNING_OF, due) == "failed"
+    async with bot.services.database.unit_of_work() as session:
+        (delivery,) = (await session.scalars(select(ReminderDelivery))).all()
+    assert delivery.status == "failed"
+    assert "not allowed" in (delivery.error or "")
+    assert await deliver_due(bot.services, series_id, Nudge.MORNING_OF, due) != "sent"
+    assert bot.connector.calls == []
