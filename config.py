@@ -155,8 +155,8 @@ def load_or_create_secret_key(path: str) -> str:
     except FileNotFoundError:
         pass
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    draft = f"{path}.{os.getpid()}.new"
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    draft = f"{path}.{secrets.token_hex(8)}.new"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(secrets.token_hex(32) + "\n")
         file.flush()

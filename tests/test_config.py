@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,11 @@ def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) 
     with pytest.raises(ConfigError, match=re.escape(message)) as error:
         load_settings(env)
     assert "\n" not in str(error.value)
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
+    path = str(tmp_path / "secret.key")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = set(pool.map(lambda _: load_or_create_secret_key(path), range(16)))
+    assert len(keys) == 1
+    assert sorted(os.listdir(tmp_path)) == ["secret.key"]
