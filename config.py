@@ -129,7 +129,8 @@ def parse_service_url_hosts(raw: str) -> tuple[str, ...]:
     """ICC_SERVICE_URL_HOSTS: host names or `*.suffix` patterns separated by commas."""
     hosts = tuple(item.strip().lower() for item in raw.split(","))
     for host in hosts:
-        if not _HOST_PATTERN.fullmatch(host):
+        # A wildcard names a domain of its own, never a whole top-level domain ("*.com").
+        if not _HOST_PATTERN.fullmatch(host) or (host.startswith("*.") and host.count(".") < 2):
             raise ConfigError(
                 "ICC_SERVICE_URL_HOSTS must be host names or *.domain patterns separated by "
                 f"commas; got {host!r}"

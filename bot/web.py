@@ -197,7 +197,7 @@ def _refusal(services: Services, activity: Activity) -> web.Response | None:
             "refused %s %s from tenant %r: not in ICC_ALLOWED_TENANTS",
             activity.type,
             activity.id,
-            tenant or "(none)",
+            tenant,
         )
         return _problem(403, "tenant not allowed")
     if not service_url_check(settings)(activity.service_url):
@@ -205,7 +205,7 @@ def _refusal(services: Services, activity: Activity) -> web.Response | None:
             "refused %s %s from tenant %r: serviceUrl %r is not an allowed Teams service",
             activity.type,
             activity.id,
-            tenant or "(none)",
+            tenant,
             activity.service_url[:200],
         )
         return _problem(403, "serviceUrl not allowed")

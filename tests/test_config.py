@@ -174,6 +174,7 @@ def test_a_key_file_without_a_key_is_one_clear_line(tmp_path: Path) -> None:
         ({"ICC_SERVICE_URL_HOSTS": "https://smba.trafficmanager.net"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_SERVICE_URL_HOSTS": "smba.trafficmanager.net,"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_SERVICE_URL_HOSTS": "*"}, "ICC_SERVICE_URL_HOSTS"),
+        ({"ICC_SERVICE_URL_HOSTS": "*.com"}, "ICC_SERVICE_URL_HOSTS"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
