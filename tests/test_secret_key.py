@@ -5,6 +5,9 @@ data; anyone holding only the database cannot re-identify a ballot."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
 from tests.test_polls import ONE_LINER, ballots, create, settle, vote
+from tests.test_process import ROOT, free_port
 
 
 def keyed_by_file(settings: Settings, tmp_path: Path) -> Settings:
@@ -67,3 +71,27 @@ async def test_no_table_holds_the_key_or_anything_derived_from_the_database_url(
             dump += [str(value) for row in rows for value in row]
     assert "ballots" in " ".join(tables)
     assert not [value for value in dump if key in value]
+
+
+def test_with_authentication_on_start_up_refuses_without_icc_secret_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "ICC_"))}
+    env.update(
+        MicrosoftAppId="app",
+        MicrosoftAppPassword="secret",
+        ICC_ALLOWED_TENANTS="*",
+        PORT=str(free_port()),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "ICC_SECRET_KEY must be set when authentication is on" in result.stderr
+    assert os.listdir(tmp_path) == []
