@@ -19,9 +19,10 @@ from bot.adapter import AdapterTokens, IccAdapter, authentication, create_adapte
 from bot.handler import IccBot
 from bot.outbound import Outbound
 from bot.router import Router
+from bot.service_urls import service_url_check
 from bot.services import Services
 from bot.web import ADAPTER, BOT, SERVICES, add_routes, background_ctx
-from config import ConfigError, Settings, load_settings
+from config import ConfigError, Settings, load_or_create_secret_key, load_settings
 from dialogs import build_router, job_sources, on_elected, on_shutdown, on_startup
 from scheduler.engine import Engine
 from scheduler.leader import Leadership
@@ -54,6 +55,7 @@ def create_app(
     app[BOT] = bot
     add_routes(app)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_secret_key_ctx)
     app.cleanup_ctx.append(_outbound_ctx)
     if settings.run_scheduler:
         app.cleanup_ctx.append(_scheduler_ctx)
@@ -61,6 +63,15 @@ def create_app(
     # Last in, first out: turns answered at the deadline finish before anything closes.
     app.cleanup_ctx.append(background_ctx)
     return app
+
+
+async def _secret_key_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Without ICC_SECRET_KEY (no authentication), the key kept in a file beside the data."""
+    services = app[SERVICES]
+    if not services.settings.secret_key:
+        key = load_or_create_secret_key(services.settings.secret_key_file)
+        services.settings = services.settings.with_overrides(secret_key=key)
+    yield
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -81,6 +92,7 @@ async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             http,
             AdapterTokens(auth, services.settings.app_id),
             timeout=services.settings.connector_timeout_seconds,
+            allowed=service_url_check(services.settings),
         )
         adapter = app[ADAPTER]
         if isinstance(adapter, IccAdapter):
@@ -146,6 +158,8 @@ def _announce(settings: Settings) -> None:
         log.warning("emulator (Agents Playground) on this machine; never expose it like this.")
         log.warning(banner)
     log.info("database: %s", settings.database_url.split("@")[-1])
+    if not settings.secret_key:
+        log.info("anonymous ballots keyed by %s (ICC_SECRET_KEY unset)", settings.secret_key_file)
     log.info("listening on http://%s:%d/api/messages", settings.host, settings.port)
 
 
@@ -162,6 +176,9 @@ def main() -> int:
     _announce(settings)
     try:
         web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    except ConfigError as error:  # a key file that holds no key
+        print(f"icc-bot: configuration error: {error}", file=sys.stderr)
+        return 2
     except Exception as error:
         if is_unavailable_error(error):
             where = settings.database_url.split("@")[-1]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,6 +18,22 @@ DEFAULT_PORT = 3978
 DEFAULT_TIMEZONE = "Europe/Brussels"
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 ASYNC_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# The Bot Connector endpoints Teams names in an activity's serviceUrl: the public cloud
+# (smba.trafficmanager.net/<region>/…), GCC, GCC High and DoD, and Bot Framework's own channels.
+DEFAULT_SERVICE_URL_HOSTS = (
+    "smba.trafficmanager.net",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+    "*.botframework.com",
+)
+# App types whose tokens come from one tenant: that tenant may always use the bot.
+SINGLE_TENANT_TYPES = ("SingleTenant", "UserAssignedMSI")
+MIN_SECRET_KEY_LENGTH = 32
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_HOST_PATTERN = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 
 
 class ConfigError(ValueError):
@@ -26,7 +44,9 @@ class ConfigError(ValueError):
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     port: int = DEFAULT_PORT
-    host: str = "0.0.0.0"
+    # Loopback unless credentials are set (load_settings): a bot without authentication answers
+    # anyone who can reach it.
+    host: str = "127.0.0.1"
     app_id: str = ""
     app_password: str = field(default="", repr=False)
     app_tenant_id: str = ""
@@ -35,9 +55,15 @@ class Settings:
     # Teams caps a message at 100 KB; an inbound activity is smaller still. 1 MiB is generous.
     max_request_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    # A secret for keyed hashes (anonymous ballots). Derived from the database URL if unset,
-    # which is stable for one deployment; set ICC_SECRET_KEY in production.
+    # A secret for keyed hashes (anonymous ballots), never stored in the database. Required with
+    # authentication; without it, app start reads (or makes) the key in `secret_key_file`.
     secret_key: str = field(default="", repr=False)
+    secret_key_file: str = ""
+    # Tenant ids (lower case) whose activities may reach the bot; None: any tenant.
+    allowed_tenants: frozenset[str] | None = None
+    # Hosts the bot may send to (an activity's serviceUrl): exact names or "*.suffix".
+    # Loopback is allowed besides these only while authentication is off.
+    service_url_hosts: tuple[str, ...] = DEFAULT_SERVICE_URL_HOSTS
     # Grace period for reminders that fell due while the bot was down.
     reminder_grace_seconds: int = 3600
     run_scheduler: bool = True
@@ -52,6 +78,11 @@ class Settings:
     @property
     def authenticated(self) -> bool:
         return bool(self.app_id)
+
+    def allows_tenant(self, tenant: str | None) -> bool:
+        if self.allowed_tenants is None:
+            return True
+        return tenant is not None and tenant.lower() in self.allowed_tenants
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,6 +109,77 @@ def _parse_bool(name: str, raw: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def parse_tenants(raw: str) -> frozenset[str] | None:
+    """ICC_ALLOWED_TENANTS: tenant ids (GUIDs) separated by commas, or `*` for any tenant."""
+    if raw == "*":
+        return None
+    tenants = [item.strip().lower() for item in raw.split(",")]
+    for tenant in tenants:
+        if not _GUID.fullmatch(tenant):
+            raise ConfigError(
+                f"ICC_ALLOWED_TENANTS must be tenant ids (GUIDs) separated by commas, or *; "
+                f"got {tenant!r}"
+            )
+    return frozenset(tenants)
+
+
+def parse_service_url_hosts(raw: str) -> tuple[str, ...]:
+    """ICC_SERVICE_URL_HOSTS: host names or `*.suffix` patterns separated by commas."""
+    hosts = tuple(item.strip().lower() for item in raw.split(","))
+    for host in hosts:
+        # A wildcard names a domain of its own, never a whole top-level domain ("*.com").
+        if not _HOST_PATTERN.fullmatch(host) or (host.startswith("*.") and host.count(".") < 2):
+            raise ConfigError(
+                "ICC_SERVICE_URL_HOSTS must be host names or *.domain patterns separated by "
+                f"commas; got {host!r}"
+            )
+    return hosts
+
+
+def default_secret_key_file(database_url: str) -> str:
+    """Beside the SQLite file; for other databases (or an in-memory one), data/ here."""
+    url = make_url(database_url)
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        return os.path.join(os.path.dirname(url.database), "secret.key")
+    return os.path.join("data", "secret.key")
+
+
+def load_or_create_secret_key(path: str) -> str:
+    """The key kept in the file at `path`; made on first use (random, readable by us only).
+
+    Made under another name and linked into place, so processes starting together agree on
+    one key and none ever reads a half-written file."""
+    try:
+        return _read_secret_key(path)
+    except FileNotFoundError:
+        pass
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    draft = f"{path}.{secrets.token_hex(8)}.new"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(32) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first: theirs is the key
+    finally:
+        os.unlink(draft)
+    return _read_secret_key(path)
+
+
+def _read_secret_key(path: str) -> str:
+    with open(path, encoding="ascii") as file:
+        key = file.read().strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"{path} holds no secret key of at least {MIN_SECRET_KEY_LENGTH} characters; "
+            "delete it to have one made"
+        )
+    return key
 
 
 def parse_database_url(raw: str) -> str:
@@ -152,6 +254,17 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         values["run_scheduler"] = _parse_bool("ICC_RUN_SCHEDULER", get("ICC_RUN_SCHEDULER"))
     if get("ICC_SECRET_KEY"):
         values["secret_key"] = get("ICC_SECRET_KEY")
+        if len(values["secret_key"]) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"ICC_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+    if get("ICC_SECRET_KEY_FILE"):
+        values["secret_key_file"] = get("ICC_SECRET_KEY_FILE")
+    if get("ICC_ALLOWED_TENANTS"):
+        values["allowed_tenants"] = parse_tenants(get("ICC_ALLOWED_TENANTS"))
+    if get("ICC_SERVICE_URL_HOSTS"):
+        values["service_url_hosts"] = parse_service_url_hosts(get("ICC_SERVICE_URL_HOSTS"))
     if get("LOG_LEVEL"):
         level = get("LOG_LEVEL").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -177,6 +290,38 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         raise ConfigError(
             f"ICC_DEFAULT_TIMEZONE {settings.default_timezone!r} is not an IANA time zone"
         ) from None
-    if not settings.secret_key:
-        settings = replace(settings, secret_key="icc-bot:" + settings.database_url)
-    return settings
+    if settings.authenticated and not settings.secret_key:
+        # Replicas must share it, and a key made here would sit beside a database that lives
+        # elsewhere: in production it is set, like the app password.
+        raise ConfigError(
+            "ICC_SECRET_KEY must be set when authentication is on (MicrosoftAppId): "
+            "it keys anonymous ballots"
+        )
+    if "host" not in values and settings.authenticated:
+        settings = replace(settings, host="0.0.0.0")  # where Azure's ingress reaches it
+    if not settings.secret_key_file:
+        settings = replace(settings, secret_key_file=default_secret_key_file(settings.database_url))
+    return replace(settings, allowed_tenants=_tenant_policy(settings, "allowed_tenants" in values))
+
+
+def _tenant_policy(settings: Settings, listed: bool) -> frozenset[str] | None:
+    """Who may reach the bot: the list (or `*`) as given, plus the app's own tenant for
+    single-tenant apps; an authenticated multi-tenant app must say which tenants it serves."""
+    if not settings.authenticated:
+        return settings.allowed_tenants
+    if settings.app_type in SINGLE_TENANT_TYPES:
+        if listed and settings.allowed_tenants is None:
+            return None
+        own = settings.app_tenant_id.lower()
+        if not _GUID.fullmatch(own):
+            raise ConfigError(
+                f"MicrosoftAppTenantId must be the tenant's id (a GUID) for {settings.app_type}, "
+                f"got {settings.app_tenant_id!r}"
+            )
+        return (settings.allowed_tenants or frozenset()) | {own}
+    if not listed:
+        raise ConfigError(
+            "ICC_ALLOWED_TENANTS must list the tenant ids allowed to use a MultiTenant bot "
+            "(or be * for any tenant)"
+        )
+    return settings.allowed_tenants

@@ -48,6 +48,11 @@ class DeliveryFailed(DeliveryError):
     """Retries exhausted, or an answer that retrying cannot fix."""
 
 
+class DeliveryRefused(DeliveryFailed):
+    """The target's service URL is not one the bot may post to: nothing was sent, and
+    retrying cannot change that."""
+
+
 @dataclass(frozen=True)
 class Target:
     service_url: str
@@ -130,8 +135,12 @@ class Outbound:
         timeout: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        allowed: Callable[[str], bool] | None = None,
     ) -> None:
+        """`allowed` says which service URLs may be posted to (the app passes its allow-list,
+        bot.service_urls); a stored or computed target outside it is never called."""
         self._http = http
+        self._allowed = allowed
         self._tokens = tokens or NoTokens()
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -212,6 +221,15 @@ class Outbound:
             await self._pace(target)
             if attempt == 0 and reserve is not None and not await reserve():
                 return _CANCELLED
+            # After `reserve`: an outbox row exists to be marked failed, so it is not retried.
+            if self._allowed is not None and not self._allowed(target.service_url):
+                log.error(
+                    "%s %s refused: serviceUrl %r is not an allowed Teams service",
+                    method,
+                    target.pacing_key,
+                    target.service_url[:200],
+                )
+                raise DeliveryRefused(f"{method} refused: serviceUrl not allowed")
             headers = {"Content-Type": "application/json"}
             token = await self._tokens.token(target.service_url)
             if token:

@@ -22,7 +22,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from bot.activities import MalformedActivity, check_addressable
+from bot.activities import tenant_id as channel_data_tenant_id
 from bot.decode import activity_from_json
+from bot.service_urls import service_url_check
 from bot.services import Services
 from storage.db import DatabaseUnavailable, is_unavailable_error
 
@@ -39,6 +41,30 @@ def _problem(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
+# Teams' activities nest a dozen levels at most (a card's submitted data inside `value`); past
+# this, a body is refused before anything walks it recursively (msrest, `clean`, the state store).
+MAX_JSON_DEPTH = 64
+
+
+def nesting_exceeds(document: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects nest deeper than `limit` levels, found without recursion."""
+    stack: list[tuple[Any, int]] = [(document, 1)] if isinstance(document, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _too_deep() -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(
+        text=json.dumps({"error": f"body nests deeper than {MAX_JSON_DEPTH} levels"}),
+        content_type="application/json",
+    )
+
+
 def _parse_activity(body: bytes) -> Activity:
     try:
         document = json.loads(body)
@@ -46,6 +72,10 @@ def _parse_activity(body: bytes) -> Activity:
         raise web.HTTPBadRequest(
             text='{"error": "body is not JSON"}', content_type="application/json"
         ) from None
+    except RecursionError:  # json's C scanner gives up near the interpreter's recursion limit
+        raise _too_deep() from None
+    if nesting_exceeds(document):
+        raise _too_deep()
     if not isinstance(document, dict):
         raise web.HTTPBadRequest(
             text='{"error": "body is not a JSON object"}', content_type="application/json"
@@ -139,6 +169,49 @@ def wrongly_typed(document: dict[str, Any]) -> str | None:
     return None
 
 
+def tenant_id(activity: Activity) -> str | None:
+    """channelData.tenant.id, else conversation.tenantId.
+
+    botbuilder's schema maps `tenant_id` to the JSON key "tenantID", so the "tenantId" Teams
+    sends lands among the conversation's additional properties."""
+    found = channel_data_tenant_id(activity)
+    if found:
+        return found
+    extra = getattr(activity.conversation, "additional_properties", None) or {}
+    value = extra.get("tenantId") if isinstance(extra, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _refusal(services: Services, activity: Activity) -> web.Response | None:
+    """403 for an activity from a tenant the bot does not serve, or naming a serviceUrl the
+    bot will not post to; checked before any state is read or written, so such an activity
+    records no conversation and cannot replace a channel's stored address.
+
+    403 for both: the request is well formed (and, with authentication, genuinely from the
+    Bot Framework: the token's serviceurl claim matched); the bot declines it by policy, and
+    Teams does not retry a 4xx."""
+    settings = services.settings
+    tenant = tenant_id(activity)
+    if not settings.allows_tenant(tenant):
+        log.warning(
+            "refused %s %s from tenant %r: not in ICC_ALLOWED_TENANTS",
+            activity.type,
+            activity.id,
+            tenant,
+        )
+        return _problem(403, "tenant not allowed")
+    if not service_url_check(settings)(activity.service_url):
+        log.warning(
+            "refused %s %s from tenant %r: serviceUrl %r is not an allowed Teams service",
+            activity.type,
+            activity.id,
+            tenant,
+            activity.service_url[:200],
+        )
+        return _problem(403, "serviceUrl not allowed")
+    return None
+
+
 def _invoke_json(body: Any) -> Any:
     if body is None or isinstance(body, dict | list | str | int | float | bool):
         return body
@@ -174,6 +247,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
             "rejected unauthenticated request for %s: %s", activity.type, type(error).__name__
         )
         return _problem(401, "unauthorized")
+    refusal = _refusal(request.app[SERVICES], activity)
+    if refusal is not None:
+        return refusal
     # Teams re-sends an activity it got no answer to within about 15 seconds. A turn that is
     # still busy at the deadline (a slow connector) is answered now and finishes on its own.
     turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, bot.on_turn))

@@ -23,6 +23,7 @@ from tests.harness.identity import (
     BotFrameworkIdentity,
     KnownTokenCredentialsFactory,
 )
+from tests.test_http import nested_body
 
 
 @pytest.fixture
@@ -33,7 +34,11 @@ async def secured_bot(
     identity: BotFrameworkIdentity,
 ) -> BotUnderTest:
     secured = settings.with_overrides(
-        app_id=APP_ID, app_password=APP_PASSWORD, openid_metadata_url=identity.metadata_url
+        app_id=APP_ID,
+        app_password=APP_PASSWORD,
+        openid_metadata_url=identity.metadata_url,
+        # The fake connector listens on loopback, which authentication on does not allow unlisted.
+        service_url_hosts=("127.0.0.1",),
     )
     app = create_app(secured, credentials_factory=KnownTokenCredentialsFactory())
     return BotUnderTest(await aiohttp_client(app), connector)
@@ -112,6 +117,22 @@ async def test_a_token_for_another_service_url_is_401(
     token = identity.token("https://elsewhere.example/")
     reply = await secured_bot.post(activity, headers={"Authorization": f"Bearer {token}"})
     assert reply.status == 401
+
+
+async def test_a_deeply_nested_body_is_a_400_before_authentication(
+    secured_bot: BotUnderTest,
+) -> None:
+    activity = teams.message(
+        "help", service_url=secured_bot.connector.url, conversation=teams.AARHUS_GENERAL
+    )
+    response = await secured_bot.client.post(
+        "/api/messages",
+        data=nested_body(activity, 100_000),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 400
+    assert secured_bot.connector.calls == []
+    assert await stored_channels(secured_bot) == 0
 
 
 async def test_healthz_says_authentication_is_on(secured_bot: BotUnderTest) -> None:

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
-from config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from config import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SERVICE_URL_HOSTS,
+    ConfigError,
+    load_or_create_secret_key,
+    load_settings,
+)
+
+TENANT_A = "0d3b6a3e-1f4c-4e8a-9b2d-5c6f7a8b9c0d"
+TENANT_B = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+KEY = "k" * 64
+CREDENTIALS = {"MicrosoftAppId": "id", "MicrosoftAppPassword": "pw", "ICC_SECRET_KEY": KEY}
 
 
 def test_defaults_are_the_embedded_sqlite_without_credentials() -> None:
@@ -28,9 +45,89 @@ def test_explicit_arguments_beat_the_environment() -> None:
 
 
 def test_full_credentials_turn_authentication_on() -> None:
-    settings = load_settings({"MicrosoftAppId": "id", "MicrosoftAppPassword": "pw"})
+    settings = load_settings({**CREDENTIALS, "ICC_ALLOWED_TENANTS": TENANT_A})
     assert settings.authenticated
     assert "pw" not in repr(settings)
+    assert KEY not in repr(settings)
+
+
+def test_without_credentials_the_bot_listens_on_loopback_only() -> None:
+    assert load_settings({}).host == "127.0.0.1"
+    assert load_settings({"HOST": "0.0.0.0"}).host == "0.0.0.0"
+
+
+def test_with_credentials_the_bot_listens_on_every_interface_unless_host_says_otherwise() -> None:
+    env = {**CREDENTIALS, "ICC_ALLOWED_TENANTS": "*"}
+    assert load_settings(env).host == "0.0.0.0"
+    assert load_settings({**env, "HOST": "127.0.0.1"}).host == "127.0.0.1"
+
+
+def test_without_authentication_every_tenant_is_allowed() -> None:
+    settings = load_settings({})
+    assert settings.allowed_tenants is None
+    assert settings.allows_tenant(TENANT_A)
+    assert settings.allows_tenant(None)
+
+
+def test_a_tenant_list_is_kept_in_lower_case_and_matched_without_case() -> None:
+    settings = load_settings(
+        {**CREDENTIALS, "ICC_ALLOWED_TENANTS": f" {TENANT_A.upper()} ,{TENANT_B}"}
+    )
+    assert settings.allowed_tenants == frozenset({TENANT_A, TENANT_B})
+    assert settings.allows_tenant(TENANT_A.upper())
+    assert not settings.allows_tenant("11111111-2222-4333-8444-555555555555")
+    assert not settings.allows_tenant(None)
+
+
+def test_a_tenant_list_applies_without_authentication_too() -> None:
+    settings = load_settings({"ICC_ALLOWED_TENANTS": TENANT_A})
+    assert settings.allowed_tenants == frozenset({TENANT_A})
+
+
+def test_a_star_allows_any_tenant_explicitly() -> None:
+    settings = load_settings({**CREDENTIALS, "ICC_ALLOWED_TENANTS": "*"})
+    assert settings.allowed_tenants is None
+
+
+def test_a_single_tenant_app_allows_its_own_tenant_and_the_listed_ones() -> None:
+    single = {**CREDENTIALS, "MicrosoftAppType": "SingleTenant", "MicrosoftAppTenantId": TENANT_A}
+    assert load_settings(single).allowed_tenants == frozenset({TENANT_A})
+    listed = load_settings({**single, "ICC_ALLOWED_TENANTS": TENANT_B})
+    assert listed.allowed_tenants == frozenset({TENANT_A, TENANT_B})
+
+
+def test_service_url_hosts_default_to_teams_and_bot_framework() -> None:
+    assert load_settings({}).service_url_hosts == DEFAULT_SERVICE_URL_HOSTS
+    assert "smba.trafficmanager.net" in DEFAULT_SERVICE_URL_HOSTS
+    settings = load_settings({"ICC_SERVICE_URL_HOSTS": "Teams.Example.org, *.proxy.example"})
+    assert settings.service_url_hosts == ("teams.example.org", "*.proxy.example")
+
+
+def test_without_a_key_the_key_file_sits_beside_the_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "bot.sqlite3"
+    settings = load_settings({"DATABASE_URL": f"sqlite+aiosqlite:///{database}"})
+    assert settings.secret_key == ""
+    assert settings.secret_key_file == str(tmp_path / "data" / "secret.key")
+    assert load_settings({}).secret_key_file == os.path.join("data", "secret.key")
+    chosen = load_settings({"ICC_SECRET_KEY_FILE": "/run/secrets/icc"})
+    assert chosen.secret_key_file == "/run/secrets/icc"
+
+
+def test_the_key_file_is_made_once_readable_by_the_owner_only_and_reused(tmp_path: Path) -> None:
+    path = str(tmp_path / "data" / "secret.key")
+    key = load_or_create_secret_key(path)
+    assert len(key) == 64
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load_or_create_secret_key(path) == key
+    assert sorted(os.listdir(tmp_path / "data")) == ["secret.key"]
+
+
+def test_a_key_file_without_a_key_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "secret.key"
+    path.write_text("short\n")
+    with pytest.raises(ConfigError, match="holds no secret key") as error:
+        load_or_create_secret_key(str(path))
+    assert "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize(
@@ -57,9 +154,38 @@ def test_full_credentials_turn_authentication_on() -> None:
         ({"MicrosoftAppType": "Weird"}, "MicrosoftAppType must be one of"),
         ({"ICC_DEFAULT_TIMEZONE": "Mars/Base"}, "not an IANA time zone"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be"),
+        (
+            {"MicrosoftAppId": "id", "MicrosoftAppPassword": "pw", "ICC_ALLOWED_TENANTS": "*"},
+            "ICC_SECRET_KEY must be set when authentication is on",
+        ),
+        ({"ICC_SECRET_KEY": "too-short"}, "ICC_SECRET_KEY must be at least 32 characters"),
+        (CREDENTIALS, "ICC_ALLOWED_TENANTS must list the tenant ids allowed to use a MultiTenant"),
+        ({"ICC_ALLOWED_TENANTS": "contoso.onmicrosoft.com"}, "must be tenant ids (GUIDs)"),
+        ({"ICC_ALLOWED_TENANTS": f"{TENANT_A},,{TENANT_B}"}, "must be tenant ids (GUIDs)"),
+        ({"ICC_ALLOWED_TENANTS": f"*,{TENANT_A}"}, "must be tenant ids (GUIDs)"),
+        (
+            {
+                **CREDENTIALS,
+                "MicrosoftAppType": "SingleTenant",
+                "MicrosoftAppTenantId": "contoso.onmicrosoft.com",
+            },
+            "MicrosoftAppTenantId must be the tenant's id (a GUID)",
+        ),
+        ({"ICC_SERVICE_URL_HOSTS": "https://smba.trafficmanager.net"}, "ICC_SERVICE_URL_HOSTS"),
+        ({"ICC_SERVICE_URL_HOSTS": "smba.trafficmanager.net,"}, "ICC_SERVICE_URL_HOSTS"),
+        ({"ICC_SERVICE_URL_HOSTS": "*"}, "ICC_SERVICE_URL_HOSTS"),
+        ({"ICC_SERVICE_URL_HOSTS": "*.com"}, "ICC_SERVICE_URL_HOSTS"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("+", r"\+").replace("(", r"\(")) as error:
+    with pytest.raises(ConfigError, match=re.escape(message)) as error:
         load_settings(env)
     assert "\n" not in str(error.value)
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
+    path = str(tmp_path / "secret.key")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = set(pool.map(lambda _: load_or_create_secret_key(path), range(16)))
+    assert len(keys) == 1
+    assert sorted(os.listdir(tmp_path)) == ["secret.key"]

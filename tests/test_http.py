@@ -95,6 +95,40 @@ async def test_wrongly_typed_fields_are_a_4xx_not_a_crash(bot: BotUnderTest) -> 
     await assert_still_serving(bot)
 
 
+def nested_body(activity: dict[str, object], depth: int) -> bytes:
+    """The activity with a `value` of `depth` arrays inside each other, as raw JSON."""
+    return (json.dumps(activity)[:-1] + ', "value": ' + "[" * depth + "]" * depth + "}").encode()
+
+
+async def test_a_body_nested_a_hundred_thousand_deep_is_a_400_not_a_500(bot: BotUnderTest) -> None:
+    activity = teams.message(
+        "help", service_url=bot.connector.url, conversation=teams.AARHUS_GENERAL
+    )
+    response = await bot.client.post(
+        "/api/messages",
+        data=nested_body(activity, 100_000),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 400
+    assert "deeper than 64" in (await response.json())["error"]
+    assert bot.connector.calls == []
+    await assert_still_serving(bot)
+
+
+async def test_nesting_past_64_levels_is_a_400_and_up_to_it_is_served(bot: BotUnderTest) -> None:
+    activity = teams.message(
+        "help", service_url=bot.connector.url, conversation=teams.AARHUS_GENERAL
+    )
+    headers = {"Content-Type": "application/json"}
+    # The activity object is level 1, its `value` level 2: 63 arrays reach level 64.
+    served = await bot.client.post("/api/messages", data=nested_body(activity, 63), headers=headers)
+    assert served.status in (200, 201)
+    refused = await bot.client.post(
+        "/api/messages", data=nested_body(activity, 64), headers=headers
+    )
+    assert refused.status == 400
+
+
 async def test_get_on_the_messages_endpoint_is_a_405(bot: BotUnderTest) -> None:
     response = await bot.client.get("/api/messages")
     assert response.status == 405

@@ -33,6 +33,8 @@ def bot_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
     env.update(PORT=str(port), DATABASE_URL=database_url, LOG_LEVEL="INFO")
+    # Replicas share one key; without it each would make data/secret.key in the repository.
+    env.setdefault("ICC_SECRET_KEY", "reminder-processes-test-key-" + "0" * 32)
     log_path = Path(tempfile.mkstemp(prefix="icc-bot-", suffix=".log")[1])
     with log_path.open("w") as log_file:
         process = subprocess.Popen(

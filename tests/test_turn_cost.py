@@ -51,7 +51,11 @@ async def test_with_credentials_every_outbound_call_carries_the_token(
 ) -> None:
     factory = KnownTokenCredentialsFactory()
     secured = settings.with_overrides(
-        app_id=APP_ID, app_password=APP_PASSWORD, openid_metadata_url=identity.metadata_url
+        app_id=APP_ID,
+        app_password=APP_PASSWORD,
+        openid_metadata_url=identity.metadata_url,
+        # The fake connector listens on loopback, which authentication on does not allow unlisted.
+        service_url_hosts=("127.0.0.1",),
     )
     bot = BotUnderTest(
         await aiohttp_client(create_app(secured, credentials_factory=factory)), connector
