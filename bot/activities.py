@@ -36,11 +36,21 @@ def team_id(activity: Activity) -> str | None:
 
 
 def tenant_id(activity: Activity) -> str | None:
+    """channelData.tenant.id, else conversation.tenantId.
+
+    botbuilder's schema maps `tenant_id` to the JSON key "tenantID", so the "tenantId" Teams
+    sends lands among the conversation's additional properties."""
     tenant = channel_data(activity).get("tenant")
     if isinstance(tenant, dict) and tenant.get("id"):
         return str(tenant["id"])
     conversation = activity.conversation
-    return getattr(conversation, "tenant_id", None) if conversation else None
+    if conversation is None:
+        return None
+    extra = getattr(conversation, "additional_properties", None) or {}
+    value = extra.get("tenantId") if isinstance(extra, dict) else None
+    if isinstance(value, str) and value:
+        return value
+    return getattr(conversation, "tenant_id", None) or None
 
 
 def conversation_type(activity: Activity) -> str:

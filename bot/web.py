@@ -21,8 +21,7 @@ from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
-from bot.activities import MalformedActivity, check_addressable
-from bot.activities import tenant_id as channel_data_tenant_id
+from bot.activities import MalformedActivity, check_addressable, tenant_id
 from bot.decode import activity_from_json
 from bot.service_urls import service_url_check
 from bot.services import Services
@@ -167,19 +166,6 @@ def wrongly_typed(document: dict[str, Any]) -> str | None:
         if not isinstance(member, dict) or not isinstance(member.get("id"), str):
             return "membersAdded/membersRemoved"
     return None
-
-
-def tenant_id(activity: Activity) -> str | None:
-    """channelData.tenant.id, else conversation.tenantId.
-
-    botbuilder's schema maps `tenant_id` to the JSON key "tenantID", so the "tenantId" Teams
-    sends lands among the conversation's additional properties."""
-    found = channel_data_tenant_id(activity)
-    if found:
-        return found
-    extra = getattr(activity.conversation, "additional_properties", None) or {}
-    value = extra.get("tenantId") if isinstance(extra, dict) else None
-    return value if isinstance(value, str) and value else None
 
 
 def _refusal(services: Services, activity: Activity) -> web.Response | None:

@@ -132,8 +132,6 @@ async def test_two_racing_deliveries_of_the_last_click_save_the_minutes_once(
     rostered_bot: BotUnderTest,
 ) -> None:
     bot = rostered_bot
-    if bot.services.database.engine.dialect.name != "postgresql":
-        pytest.skip("a race between two transactions needs PostgreSQL")
     card = await minutes_closing_card(bot)
     click = clicked(card, "Save minutes", next_steps="Invite the utilities")
     before = len(bot.connector.calls)
@@ -200,8 +198,6 @@ async def test_the_one_line_poll_delivered_twice_posts_one_poll_and_says_so(
 async def test_the_one_line_poll_delivered_twice_at_once_posts_one_poll(
     bot: BotUnderTest,
 ) -> None:
-    if bot.services.database.engine.dialect.name != "postgresql":
-        pytest.skip("a race between two transactions needs PostgreSQL")
     await bot.say("help")  # the channel is known before the race
     activity = teams.message(
         "poll Lunch? | Pizza | Sushi", service_url=bot.connector.url, conversation=AARHUS
