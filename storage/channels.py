@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import base_conversation_id
+from storage.db import insert_ignoring_conflicts
 from storage.models import Channel, utcnow
 
 
@@ -52,21 +53,26 @@ async def record(
     now = now or utcnow()
     channel = await get(session, info.conversation_id)
     if channel is None:
-        channel = Channel(
-            conversation_id=info.conversation_id,
-            conversation_type=info.conversation_type,
-            channel_id=info.channel_id,
-            service_url=info.service_url,
-            tenant_id=info.tenant_id,
-            team_id=info.team_id,
-            name=info.name,
-            reference=info.reference,
-            installed=True,
-            installed_at=now,
-            updated_at=now,
+        # Teams may deliver a new conversation's first two activities at once: both insert,
+        # the second skips the conflict and reads the first's row.
+        await session.execute(
+            insert_ignoring_conflicts(session, Channel, "conversation_id").values(
+                conversation_id=info.conversation_id,
+                conversation_type=info.conversation_type,
+                channel_id=info.channel_id,
+                service_url=info.service_url,
+                tenant_id=info.tenant_id,
+                team_id=info.team_id,
+                name=info.name,
+                reference=info.reference,
+                installed=True,
+                installed_at=now,
+                updated_at=now,
+            )
         )
-        session.add(channel)
-        await session.flush()
+        channel = await get(session, info.conversation_id)
+        if channel is None:
+            raise RuntimeError(f"conversation {info.conversation_id} was not stored")
         return channel
     fresh: dict[str, Any] = {
         "conversation_type": info.conversation_type,

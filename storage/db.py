@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -40,6 +42,14 @@ def is_unavailable_error(error: BaseException) -> bool:
         return False
     # asyncpg raises OSError subclasses (ConnectionRefusedError) straight from connect().
     return isinstance(error, OSError)
+
+
+def insert_ignoring_conflicts(session: AsyncSession, model: Any, *keys: str) -> Any:
+    """INSERT … ON CONFLICT (keys) DO NOTHING in the session's dialect: an insert two racing
+    transactions can both run (on PostgreSQL the second waits for the first, then skips)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def _prepare_sqlite_file(url: str) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_ignoring_conflicts
 from storage.models import FinishedDialog
 
 
@@ -19,12 +18,10 @@ async def claim(
 
     An insert that skips a conflict, not a read then a write: on PostgreSQL a second delivery
     racing the first waits here until the first commits, then finds its row."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(FinishedDialog)
     result = await session.execute(
-        insert.values(
+        insert_ignoring_conflicts(session, FinishedDialog, "key").values(
             key=key, kind=kind, activity_key=activity_key, created_at=now
-        ).on_conflict_do_nothing(index_elements=["key"])
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import asyncio
 
+from sqlalchemy import func, select
+
+from bot import activities
 from bot.decode import activity_from_json
 from bot.references import ReferenceCache
+from storage import channels
+from storage.db import Database
 from storage.models import Channel
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
@@ -112,3 +117,34 @@ async def test_the_reference_cache_forgets_conversations_that_fell_silent(
     assert len(cache) == 1
     assert await record(chats[1]) == first[1]  # written again, the same channel row
     assert len(await channel_rows(bot)) == 6
+
+
+async def test_a_conversation_stored_by_two_turns_at_once_is_one_row(bot: BotUnderTest) -> None:
+    """Teams may deliver a new conversation's first activities together, and each turn stores
+    its reference: the second insert used to fail on the unique conversation id (PostgreSQL)."""
+    database = bot.services.database
+    newcomer = teams.user("Nina Newcomer")
+    activity = activity_from_json(
+        teams.message("help", service_url=bot.connector.url, conversation=teams.personal(newcomer))
+    )
+    info = activities.conversation_info(activity)
+    async with database.sessions() as first, first.begin():
+        mine = await channels.record(first, info)
+        # The second turn starts while the first has stored the row but not committed: on
+        # PostgreSQL its insert waits for the first transaction, on SQLite its BEGIN does.
+        theirs_task = asyncio.create_task(_record_in_own_transaction(database, info))
+        await asyncio.sleep(0.3)
+        assert not theirs_task.done()
+    assert await asyncio.wait_for(theirs_task, 10) == mine.id
+    async with database.sessions() as session:
+        rows = await session.scalar(
+            select(func.count())
+            .select_from(Channel)
+            .where(Channel.conversation_id == info.conversation_id)
+        )
+    assert rows == 1
+
+
+async def _record_in_own_transaction(database: Database, info: channels.ConversationInfo) -> int:
+    async with database.sessions() as session, session.begin():
+        return (await channels.record(session, info)).id
