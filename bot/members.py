@@ -129,6 +129,8 @@ class MemberDirectory:
             self._remember(user_id, None, self._failure_ttl)
             return None
         member = Member.parse(body) if body is not None else None
+        if member is None:
+            log.info("member lookup for %s: Teams does not know them here; no role", user_id)
         self._remember(user_id, member, self._answer_ttl)
         return member
 

@@ -222,18 +222,8 @@ class Outbound:
             if attempt == 0 and reserve is not None and not await reserve():
                 return _CANCELLED
             # After `reserve`: an outbox row exists to be marked failed, so it is not retried.
-            if self._allowed is not None and not self._allowed(target.service_url):
-                log.error(
-                    "%s %s refused: serviceUrl %r is not an allowed Teams service",
-                    method,
-                    target.pacing_key,
-                    target.service_url[:200],
-                )
-                raise DeliveryRefused(f"{method} refused: serviceUrl not allowed")
-            headers = {"Content-Type": "application/json"}
-            token = await self._tokens.token(target.service_url)
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
+            headers = await self._headers(method, target.pacing_key, target.service_url)
+            headers["Content-Type"] = "application/json"
             try:
                 async with self._http.request(
                     method, url, json=payload, headers=headers, timeout=self._timeout
@@ -278,6 +268,23 @@ class Outbound:
             await self._sleep(delay)
         raise DeliveryFailed(f"{method} failed after {self._retry.attempts} attempts", last_status)
 
+    async def _headers(self, what: str, where: str, service_url: str) -> dict[str, str]:
+        """The bearer token for a call to `service_url` — refused (DeliveryRefused, never
+        retried) when it is not one of Teams' service URLs, so no token leaves for elsewhere."""
+        if self._allowed is not None and not self._allowed(service_url):
+            log.error(
+                "%s %s refused: serviceUrl %r is not an allowed Teams service",
+                what,
+                where,
+                service_url[:200],
+            )
+            raise DeliveryRefused(f"{what} refused: serviceUrl not allowed")
+        headers: dict[str, str] = {}
+        token = await self._tokens.token(service_url)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
     async def get_member(
         self, service_url: str, conversation_id: str, user_id: str
     ) -> dict[str, Any] | None:
@@ -292,10 +299,7 @@ class Outbound:
             f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}"
             f"/members/{quote(user_id, safe='')}"
         )
-        headers = {}
-        token = await self._tokens.token(service_url)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        headers = await self._headers("GET member", conversation_id, service_url)
         try:
             async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
                 if response.status == 404:

@@ -273,7 +273,11 @@ async def test_the_sender_never_posts_to_a_service_url_outside_the_allow_list(
             await sender.send(target, {"type": "message", "text": "hello"})
         with pytest.raises(DeliveryRefused):
             await sender.update(target, "1", {"type": "message", "text": "hello"})
+        # A member lookup carries the bot's token too: it never leaves for a foreign host.
+        with pytest.raises(DeliveryRefused):
+            await sender.get_member(connector.url, teams.AARHUS_GENERAL.id, teams.ALICE.id)
     assert connector.calls == []
+    assert connector.member_lookups == []
     assert slept == []  # refused at once, never retried
     assert sender.sent_count == 0
     assert [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
