@@ -17,7 +17,7 @@ object lives — its conversation, the channel linked to its city or TAG, or, in
 person with a role in that city or TAG (admins; an object's owner) — before the handler runs.
 A shared conversation never reaches another conversation's object by anyone's role: what is
 answered there is seen by everyone in it. A `<command> <id>` goes
-through the same check (`check`). Handlers never parse ids by hand.
+through the same check (`check_typed`). Handlers never parse ids by hand.
 """
 
 from __future__ import annotations
@@ -207,3 +207,14 @@ async def check(turn: Turn, cls: type[P], data: object) -> P | str:
         if refusal is not None:
             return refusal
     return payload
+
+
+async def check_typed(turn: Turn, cls: type[P], raw: str, which: str, hint: str = "") -> P | None:
+    """`<command> <id>`: the payload of the id typed as `raw`, checked like a click; else None,
+    after replying `which` (how to name the object) to a malformed id, or the refusal."""
+    field = _fields(cls)[0][0]  # type: ignore[arg-type]  # classes hash
+    found = await check(turn, cls, {field: raw})
+    if isinstance(found, str):
+        await turn.reply(which if parse_id(raw) is None else f"{found}{hint}")
+        return None
+    return found

@@ -68,7 +68,7 @@ from domain.minutes import (
     TourEntry,
     render_markdown,
 )
-from domain.numbers import parse_id, parse_int
+from domain.numbers import parse_int
 from domain.text import escape_markdown as md
 from domain.text import quote, slug
 from domain.when import WhenError, card_date
@@ -695,16 +695,9 @@ class ExportClick(MinutesRef):
 
 
 async def _readable(turn: Turn, raw: str) -> Minutes | None:
-    if parse_id(raw) is None:
-        await turn.reply(
-            f"Which minutes? Give their number, e.g. `minutes show 12`. Usage: `{USAGE}`"
-        )
-        return None
-    found = await payloads.check(turn, MinutesRef, {"minutes_id": raw})
-    if isinstance(found, str):
-        await turn.reply(found)
-        return None
-    return found.minutes
+    which = f"Which minutes? Give their number, e.g. `minutes show 12`. Usage: `{USAGE}`"
+    found = await payloads.check_typed(turn, MinutesRef, raw, which)
+    return found.minutes if found else None
 
 
 async def list_minutes(turn: Turn) -> None:

@@ -46,7 +46,6 @@ from bot.turn import Turn
 from dialogs import once
 from dialogs.common import DIALOG_VERB, CardPrompt, ask, ask_card
 from dialogs.poll_cards import CLOSE, REFRESH, VOTE, VOTERS, PollView, poll_card, voters_card
-from domain.numbers import parse_id
 from domain.polls import (
     PollError,
     PollSpec,
@@ -319,16 +318,9 @@ async def poll_command(turn: Turn, args: str) -> None:
 async def _poll_for_reader(
     turn: Turn, raw: str, usage: str, kind: type[PollClick] = PollRef
 ) -> Poll | None:
-    if parse_id(raw) is None:
-        await turn.reply(
-            f"Which poll? Usage: `{usage}` (the number is on the poll card, e.g. #12)."
-        )
-        return None
-    found = await payloads.check(turn, kind, {"poll_id": raw})
-    if isinstance(found, str):
-        await turn.reply(found)
-        return None
-    return found.poll
+    which = f"Which poll? Usage: `{usage}` (the number is on the poll card, e.g. #12)."
+    found = await payloads.check_typed(turn, kind, raw, which)
+    return found.poll if found else None
 
 
 async def results_command(turn: Turn, raw: str) -> None:

@@ -53,7 +53,7 @@ from dialogs.remind_cards import (
 )
 from domain.actions import Item, Kind, Status, overdue
 from domain.minutes import MeetingType
-from domain.numbers import parse_id, parse_int
+from domain.numbers import parse_int
 from domain.recurrence import (
     KIND_LABELS,
     OVERDUE_DIGEST,
@@ -546,14 +546,10 @@ async def remind_command(turn: Turn, args: str) -> None:
     if sub == "setup":
         await turn.begin_dialog(DIALOG_ID)
         return
-    if parse_id(words[1]) is None:
-        await turn.reply(
-            f"Which series? Give its number, e.g. `remind {sub} 3`. `remind list` shows them."
-        )
-        return
-    found = await payloads.check(turn, SeriesRef, {"series_id": words[1]})
-    if isinstance(found, str):
-        await turn.reply(f"{found} `remind list` shows this channel's series.")
+    which = f"Which series? Give its number, e.g. `remind {sub} 3`. `remind list` shows them."
+    hint = " `remind list` shows this channel's series."
+    found = await payloads.check_typed(turn, SeriesRef, words[1], which, hint)
+    if found is None:
         return
     row = found.series
     if sub == "delete":

@@ -36,7 +36,7 @@ from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.context import TAG_ROLES, has_tag_role
 from dialogs.tag_cards import CommitmentLine, SummaryView, summary_card, summary_form
 from domain.actions import ActionError, Kind, OwnerType, Status, local_today, parse_commitment_lines
-from domain.numbers import parse_id, parse_int
+from domain.numbers import parse_int
 from domain.text import escape_markdown as md
 from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
@@ -346,12 +346,9 @@ async def summary_command(turn: Turn, args: str) -> None:
     summary: TagSummary | None = None
     if words and words[0].lower() == "edit":
         raw = words[1] if len(words) == 2 else ""
-        if parse_id(raw) is None:
-            await turn.reply("Which summary? `summary edit <id>` (the number is on its card).")
-            return
-        found = await payloads.check(turn, SummaryRef, {"summary_id": raw})
-        if isinstance(found, str):
-            await turn.reply(found)
+        which = "Which summary? `summary edit <id>` (the number is on its card)."
+        found = await payloads.check_typed(turn, SummaryRef, raw, which)
+        if found is None:
             return
         summary = found.summary
         tag: Tag | str | None = await turn.session.get(Tag, summary.tag_id)
