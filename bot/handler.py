@@ -38,6 +38,8 @@ COMMAND_VERB = "command"
 DIALOG_VERB = "dialog"
 # Set in turn_state by a turn that finished a dialog instance (or found it finished).
 DIALOG_FINISHED = "icc.dialog_finished"
+# The dialog instance id on a dialog's cards (dialogs/once.py stamps it).
+INSTANCE = "instance"
 
 
 def invoke_body(result: ActionResult) -> dict[str, Any]:
@@ -225,7 +227,7 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         if verb == DIALOG_VERB or (verb is None and isinstance(value, dict)):
             # A card of a dialog instance already saved: say what it became, change nothing.
-            instance = value.get("instance")
+            instance = value.get(INSTANCE)
             done = await finished.get(turn.session, instance) if isinstance(instance, str) else None
             if done is not None:
                 await turn.reply(finished.already_saved(done))

@@ -23,6 +23,7 @@ through the same check (`check_typed`). Handlers never parse ids by hand.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import types
 import typing
@@ -148,6 +149,11 @@ def _coerce(name: str, hint: Any, raw: object) -> Any:
         if not isinstance(raw, str) or len(raw) > limit:
             raise wrong
         return raw.strip()
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(raw)
+        except ValueError:
+            raise wrong from None
     if get_origin(hint) is Literal:
         if raw not in get_args(hint):
             raise wrong

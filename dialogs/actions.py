@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from bot import cards
@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 router = Router()
 
 SET = "actions.set"
-VIEWS = ("open", "mine", "overdue")
+View = Literal["open", "mine", "overdue"]
+VIEWS: tuple[str, ...] = get_args(View)
 SHOWN = 20
 USAGE = "actions [open | mine | overdue]"
 
@@ -190,8 +191,8 @@ class SetStatus(Payload):
     """Done / Blocked / Dropped on an action card: the item, its new status, the list shown."""
 
     action_id: int
-    status: Literal["open", "in_progress", "done", "blocked", "dropped"]
-    view: Literal["open", "mine", "overdue"] = "open"
+    status: Status
+    view: View = "open"
     item: ActionItem = field(init=False, repr=False)
 
     async def scope(self, turn: Turn) -> Scope | str:
@@ -221,7 +222,7 @@ async def set_action(turn: Turn, click: SetStatus) -> ActionResult:
     )
     await turn.commit()
     log.info("action %s set to %s", item.id, status)
-    label = STATUS_LABELS[Status(status)]
+    label = STATUS_LABELS[status]
     message = (
         f"Action #{item.id} is now {label}."
         if changed

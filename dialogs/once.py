@@ -14,13 +14,12 @@ from uuid import uuid4
 
 from bot.cards import Card
 from bot.handler import DIALOG_FINISHED
+from bot.handler import INSTANCE as INSTANCE  # its name in step values and card data
 from bot.turn import Turn
 from dialogs.common import DIALOG_VERB
 from storage import finished
 
 log = logging.getLogger(__name__)
-
-INSTANCE = "instance"  # its name in the step values and in the cards' submit data
 
 
 def new_instance() -> str:
