@@ -6,6 +6,7 @@ an address outside this list is refused on the way in and again on the way out."
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ def allowed_service_url(url: str, hosts: tuple[str, ...], allow_loopback: bool) 
     return listed and parts.scheme == "https"
 
 
+@functools.lru_cache(maxsize=8)  # one per app's settings: not rebuilt for every request
 def service_url_check(settings: Settings) -> ServiceUrlCheck:
     return ServiceUrlCheck(settings.service_url_hosts, allow_loopback=not settings.authenticated)
 
