@@ -20,6 +20,19 @@ from tests.harness.connector import FakeConnector
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def start_until_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python app.py` with `env`, for a start-up expected to stop by itself."""
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -87,15 +100,7 @@ async def test_python_app_py_serves_help_on_a_fresh_sqlite_file(
 
 def test_a_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> None:
     env = dict(os.environ, DATABASE_URL="mysql://nope", PORT=str(free_port()))
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = start_until_exit(env)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
@@ -105,15 +110,7 @@ def test_a_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> Non
 def test_half_set_credentials_stop_start_up_with_one_line() -> None:
     env = dict(os.environ, MicrosoftAppId="abc", PORT=str(free_port()))
     env.pop("MicrosoftAppPassword", None)
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = start_until_exit(env)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "MicrosoftAppPassword is missing" in result.stderr
@@ -125,15 +122,7 @@ def test_an_unreachable_database_stops_start_up_with_one_line() -> None:
         DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none",
         PORT=str(free_port()),
     )
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = start_until_exit(env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "cannot reach the database" in result.stderr

@@ -6,8 +6,6 @@ data; anyone holding only the database cannot re-identify a ballot."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
 from tests.test_polls import ONE_LINER, ballots, create, settle, vote
-from tests.test_process import ROOT, free_port
+from tests.test_process import free_port, start_until_exit
 
 
 def keyed_by_file(settings: Settings, tmp_path: Path) -> Settings:
@@ -82,15 +80,7 @@ def test_with_authentication_on_start_up_refuses_without_icc_secret_key(tmp_path
         PORT=str(free_port()),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
     )
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = start_until_exit(env)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "ICC_SECRET_KEY must be set when authentication is on" in result.stderr
