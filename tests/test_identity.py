@@ -1,4 +1,7 @@
-"""Who is speaking: roster people recognised by their Teams ids, never by a display name."""
+"""Who is speaking: roster people recognised by their Teams ids, never by a display name.
+
+The emulator shows the e-mail resolution for its one user (tests/e2e/roster.yaml knows Alex by
+e-mail only); impostors, failures of the lookup and crowds of newcomers are shown here."""
 
 from __future__ import annotations
 

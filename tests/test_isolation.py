@@ -3,6 +3,9 @@
 Each test is an attack or a careless click, sent through /api/messages the way Teams sends it:
 a button's data copied into another conversation, ids of someone else's objects, ids that do
 not fit the database. A refusal says why and changes nothing.
+
+Protocol tests, not emulator scenarios: the Teams emulator has one user (Alex Wilber) and one
+tenant, so a second person, another team's channel or a forged click cannot be shown there.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 An activity from another tenant, or naming a serviceUrl outside the allow-list, is answered
 403 after authentication and before the turn: no conversation recorded, no dialog state,
-nothing sent — so it cannot replace the address a channel's reminders go to."""
+nothing sent — so it cannot replace the address a channel's reminders go to.
+
+Protocol tests: the Teams emulator sends every activity from one tenant and its own loopback
+serviceUrl, so another tenant or a foreign service URL cannot be shown there."""
 
 from __future__ import annotations
 
