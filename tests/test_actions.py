@@ -11,7 +11,7 @@ from storage.models import ActionItem
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.test_commands import card_text
-from tests.test_minutes import later, run_minutes, setup_value
+from tests.test_minutes import LISBON, later, run_minutes, setup_value
 
 
 async def item_status(bot: BotUnderTest, item_id: int) -> str:
@@ -28,7 +28,7 @@ async def test_actions_lists_open_items_of_the_channels_city(rostered_bot: BotUn
         bot,
         conversation=teams.BRAGA_GENERAL,
         who=teams.BEATRIZ,
-        setup=setup_value(reps=["Beatriz Rep"]),
+        setup=setup_value(zone=LISBON, reps=["Beatriz Rep"]),
         agreements="none",
         actions=f"Braga task | city | {later(3)}",
     )

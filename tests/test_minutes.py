@@ -22,23 +22,26 @@ from tests.harness.connector import FakeConnector
 from tests.test_commands import card_text
 
 AARHUS = teams.AARHUS_GENERAL
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")  # Aarhus, as in the test roster
+# Braga: an hour behind Aarhus, so between 23:00 and 00:00 UTC a day behind it.
+LISBON = ZoneInfo("Europe/Lisbon")
 
 
-def today() -> date:
-    return datetime.now(UTC).astimezone(COPENHAGEN).date()
+def today(zone: ZoneInfo = COPENHAGEN) -> date:
+    """The city's date: the dialog refuses minutes dated after the city's own today."""
+    return datetime.now(UTC).astimezone(zone).date()
 
 
 def later(days: int) -> str:
     return (today() + timedelta(days=days)).isoformat()
 
 
-def setup_value(**overrides: Any) -> dict[str, Any]:
+def setup_value(*, zone: ZoneInfo = COPENHAGEN, **overrides: Any) -> dict[str, Any]:
     value = {
         "verb": "dialog",
         "step": "setup",
         "meeting_type": "complete_ecosystem",
-        "date": today().isoformat(),
+        "date": today(zone).isoformat(),
         "group": "Energy",
         "new_stakeholders": "Energy Agency, Port Authority",
         # Ticked by title, as a person does: `run_minutes` turns titles into the card's values.
@@ -185,7 +188,7 @@ async def test_the_next_minutes_recap_exactly_the_open_items_of_that_city_and_gr
         bot,
         conversation=teams.BRAGA_GENERAL,
         who=teams.BEATRIZ,
-        setup=setup_value(reps=["Beatriz Rep"]),
+        setup=setup_value(zone=LISBON, reps=["Beatriz Rep"]),
         actions=f"Braga task | city | {later(3)}",
     )
     await run_minutes(bot, setup=setup_value(group="Mobility", new_stakeholders="Bus Company"), agreements="none",
