@@ -18,6 +18,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from bot.adapter import AdapterTokens, IccAdapter, authentication, create_adapter
 from bot.handler import IccBot
 from bot.outbound import Outbound
+from bot.outbox import Backoff, Outbox
 from bot.router import Router
 from bot.service_urls import service_url_check
 from bot.services import Services
@@ -94,12 +95,23 @@ async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             timeout=services.settings.connector_timeout_seconds,
             allowed=service_url_check(services.settings),
         )
+        services.outbox = Outbox(
+            services.database,
+            services.outbound,
+            services.clock,
+            backoff=Backoff(cap=services.settings.outbox_max_backoff_seconds),
+            exclusive=services.settings.is_sqlite,
+        )
         adapter = app[ADAPTER]
         if isinstance(adapter, IccAdapter):
             adapter.outbound = services.outbound  # turn replies share the sender
+            adapter.outbox = services.outbox
         yield
+        await services.outbox.close()
         if isinstance(adapter, IccAdapter):
             adapter.outbound = None
+            adapter.outbox = None
+        services.outbox = None
         services.outbound = None
         auth.use_session(None)
 
@@ -141,6 +153,8 @@ _background: set[asyncio.Task[None]] = set()
 async def _features_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await on_startup(services)
+    # The drain loop starts once the features have said what their queued messages record.
+    await services.require_outbox().start()
     yield
     await on_shutdown(services)
 

@@ -74,6 +74,10 @@ class Settings:
     connector_timeout_seconds: float = 20.0
     # Where inbound tokens' signing keys are published; Bot Framework's own default if unset.
     openid_metadata_url: str = ""
+    # A reply or post Teams refused stays queued and is retried this long (bot/outbox.py).
+    outbox_reply_max_age_seconds: int = 24 * 3600
+    # The longest wait between two tries of a queued message (capped exponential backoff).
+    outbox_max_backoff_seconds: float = 30.0
 
     @property
     def authenticated(self) -> bool:
@@ -248,6 +252,19 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         values["connector_timeout_seconds"] = float(
             _parse_int(
                 "ICC_CONNECTOR_TIMEOUT_SECONDS", get("ICC_CONNECTOR_TIMEOUT_SECONDS"), 1, 300
+            )
+        )
+    if get("ICC_OUTBOX_REPLY_MAX_AGE_SECONDS"):
+        values["outbox_reply_max_age_seconds"] = _parse_int(
+            "ICC_OUTBOX_REPLY_MAX_AGE_SECONDS",
+            get("ICC_OUTBOX_REPLY_MAX_AGE_SECONDS"),
+            60,
+            14 * 24 * 3600,
+        )
+    if get("ICC_OUTBOX_MAX_BACKOFF_SECONDS"):
+        values["outbox_max_backoff_seconds"] = float(
+            _parse_int(
+                "ICC_OUTBOX_MAX_BACKOFF_SECONDS", get("ICC_OUTBOX_MAX_BACKOFF_SECONDS"), 1, 3600
             )
         )
     if get("ICC_RUN_SCHEDULER"):

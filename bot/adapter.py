@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -15,8 +16,10 @@ from botframework.connector.auth import AuthenticationConstants, ServiceClientCr
 from bot import activities as activity_fields
 from bot.connector import IccAuthentication, credential_token
 from bot.outbound import Outbound, Target
+from bot.outbox import Message, Outbox, Ticket
 from config import Settings
 from storage.db import DatabaseUnavailable, is_unavailable_error
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +79,39 @@ def _configuration(settings: Settings) -> _BotConfiguration:
     )
 
 
+# Set on an outgoing Activity: what the outbox records once a queued message is delivered
+# (Turn.reply's `on_sent`), and the outbox row the turn staged for it before its commit.
+ON_SENT = "icc_on_sent"
+TICKET = "icc_ticket"
+
+
+def outgoing(context: TurnContext, activity: Activity, *, max_age: timedelta) -> Message:
+    """A turn's reply as an outbox message: serialized once, here."""
+    # The tenant of the turn: Teams' 50 requests/s per tenant counts replies too.
+    target = Target(
+        activity.service_url, activity.conversation.id, activity_fields.tenant_id(context.activity)
+    )
+    activity.id = None
+    return Message(
+        kind="reply" if activity.reply_to_id else "send",
+        target=target,
+        body=activity_json(activity),
+        activity_id=activity.reply_to_id,
+        on_sent=getattr(activity, ON_SENT, None),
+        expires_at=utcnow() + max_age,
+    )
+
+
 class IccAdapter(CloudAdapter):  # type: ignore[misc]
-    """CloudAdapter whose turn replies go out through our sender.
+    """CloudAdapter whose turn replies go out through our outbox and sender.
 
     A py-spy profile of dialog turns showed a fifth of their time in msrest's generic
     serializer walking the Adaptive Card dict of each reply. Messages are serialized here with
     the card as plain JSON and posted by the app's rate-limited sender (the same aiohttp
     session, credentials, per-conversation limits and retries as proactive messages); invoke
-    responses, traces and delays stay with botbuilder.
+    responses, traces and delays stay with botbuilder. A message the turn staged in the outbox
+    (Turn.commit_before_sending) is tried now and, if Teams refuses it, left queued: its
+    ResourceResponse then has an empty id.
     """
 
     outbound: Outbound | None = None
@@ -98,21 +126,22 @@ class IccAdapter(CloudAdapter):  # type: ignore[misc]
             if activity.type not in (None, ActivityTypes.message, ActivityTypes.typing):
                 responses += await super().send_activities(context, [activity])
                 continue
-            activity.id = None
-            # The tenant of the turn: Teams' 50 requests/s per tenant counts replies too.
-            target = Target(
-                activity.service_url,
-                activity.conversation.id,
-                activity_fields.tenant_id(context.activity),
-            )
-            body = activity_json(activity)
+            ticket = getattr(activity, TICKET, None)
             sent: str | None
-            if activity.reply_to_id:
-                sent = await self.outbound.reply(target, activity.reply_to_id, body)
-            else:
-                sent = await self.outbound.send(target, body)
+            if isinstance(ticket, Ticket) and self.outbox is not None:
+                sent = await self.outbox.try_now(ticket)
+            else:  # typing, or a message sent outside a turn's unit of work
+                message = outgoing(context, activity, max_age=timedelta(0))
+                if message.activity_id:
+                    sent = await self.outbound.reply(
+                        message.target, message.activity_id, message.body
+                    )
+                else:
+                    sent = await self.outbound.send(message.target, message.body)
             responses.append(ResourceResponse(id=sent or ""))
         return responses
+
+    outbox: Outbox | None = None
 
 
 def activity_json(activity: Activity) -> dict[str, Any]:

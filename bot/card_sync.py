@@ -4,7 +4,10 @@ A feature stores a `card_version` (bumped by every change) and a `synced_version
 card in Teams shows) beside the card's activity id. `CardSync.request(id)` asks for an update;
 the coalescer keeps at most one in flight per card and re-reads the state when it runs, so a
 burst of changes gives a few updates paced by Teams' rate limits, the last one exact.
-`catch_up` at start-up finds cards left behind (a crash, a refused update) and updates them.
+Each update is a card row in the outbox (bot/outbox.py): while Teams refuses it, it stays
+queued with the latest state (a newer one replaces it) and the drain loop retries it, marking
+the card synced once delivered. `catch_up` at start-up finds cards left behind (a crash before
+the update was queued) and updates them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cards
 from bot.coalesce import Coalescer
-from bot.outbound import ConversationGone, Target
+from bot.outbound import ConversationGone, DeliveryFailed, Target
+from bot.outbox import Message, Outcome
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -47,27 +51,49 @@ class CardSync:
         load: Callable[[AsyncSession, int], Awaitable[CardState | None]],
         mark_synced: Callable[[AsyncSession, int, int], Awaitable[None]],
         out_of_sync: Callable[[AsyncSession], Awaitable[list[int]]],
+        record_posted: Callable[[AsyncSession, int, str | None], Awaitable[bool]] | None = None,
     ) -> None:
+        """`record_posted` stores the activity id of a card whose first post was queued
+        (`on_sent="<name>-posted:<id>"`); the card is then brought up to date, since it was
+        drawn when it was queued."""
         self.services = services
         self.name = name
         self._load = load
         self._mark_synced = mark_synced
         self._out_of_sync = out_of_sync
         self.coalescer = Coalescer(self._refresh, name=f"{name} card update")
+        self._record_posted = record_posted
+        outbox = services.require_outbox()
+        outbox.on(self._handler_name, self._delivered)
+        outbox.on(f"{name}-posted", self._posted)
+
+    @property
+    def _handler_name(self) -> str:
+        return f"{self.name}-card"
 
     def request(self, item_id: int) -> None:
         self.coalescer.request(item_id)
 
     async def _refresh(self, key: Hashable) -> None:
         item_id = int(str(key))
+        outbox = self.services.require_outbox()
         async with self.services.database.unit_of_work() as session:
             state = await self._load(session, item_id)
-        if state is None:
-            return
-        try:
-            await self.services.require_outbound().update(
-                state.target, state.activity_id, card_message(state.card)
+            if state is None:
+                return
+            ticket = await outbox.stage_card(
+                session,
+                Message(
+                    kind="update",
+                    target=state.target,
+                    body=card_message(state.card),
+                    activity_id=state.activity_id,
+                    on_sent=f"{self._handler_name}:{item_id}:{state.version}",
+                    card_key=f"{self.name}:{item_id}",
+                ),
             )
+        try:
+            delivered = await outbox.try_now(ticket)
         except ConversationGone as error:
             # The card or the bot is gone from that conversation; nothing left to update.
             log.warning(
@@ -76,8 +102,27 @@ class CardSync:
                 item_id,
                 error.status,
             )
+        except DeliveryFailed as error:
+            log.error("%s %s card update refused for good: %s", self.name, item_id, error)
+        else:
+            if delivered is None:
+                return  # queued: the drain loop marks it synced once Teams takes it
         async with self.services.database.unit_of_work() as session:
             await self._mark_synced(session, item_id, state.version)
+
+    async def _delivered(self, session: AsyncSession, argument: str, outcome: Outcome) -> None:
+        """A queued update was delivered (or given up because the card is gone)."""
+        item_id, _, version = argument.partition(":")
+        if outcome.status in ("sent", "gone") and item_id.isdigit() and version.isdigit():
+            await self._mark_synced(session, int(item_id), int(version))
+
+    async def _posted(self, session: AsyncSession, argument: str, outcome: Outcome) -> None:
+        if outcome.status != "sent" or not argument.isdigit() or self._record_posted is None:
+            return
+        recorded = await self._record_posted(session, int(argument), outcome.activity_id)
+        if recorded and not outcome.in_line:
+            # Queued since it was drawn: bring it up to date (runs once this unit of work ends).
+            self.request(int(argument))
 
     async def catch_up(self) -> int:
         async with self.services.database.unit_of_work() as session:

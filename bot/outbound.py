@@ -35,9 +35,13 @@ GONE = {403, 404}
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        # What the last answer's Retry-After asked for, if it said.
+        self.retry_after = retry_after
 
 
 class ConversationGone(DeliveryError):
@@ -144,6 +148,7 @@ class Outbound:
         self._tokens = tokens or NoTokens()
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self.timeout_seconds = timeout
         self._clock = clock
         self._sleep = sleep
         self.conversations = SlidingWindows(PER_CONVERSATION)
@@ -160,35 +165,58 @@ class Outbound:
         activity: dict[str, Any],
         *,
         reserve: Callable[[], Awaitable[bool]] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> str | None:
         """Post a new message in the conversation; returns its activity id.
 
         `reserve`, if given, runs once the rate limits allow the first attempt and just before
-        it: a False answer cancels the send (returns None). The reminders' outbox uses it, so
-        a delivery is marked "sending" only when it is really about to leave.
+        it: a False answer cancels the send (returns None). The outbox uses it, so a message
+        is claimed only when it is really about to leave. `retry` replaces the sender's own
+        retry policy for this call.
         """
         url = f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}/activities"
-        body = await self._call("POST", url, target, activity, reserve=reserve)
+        body = await self._call("POST", url, target, activity, reserve=reserve, retry=retry)
         if body is _CANCELLED:
             return None
         return str(body.get("id", "")) if isinstance(body, dict) else ""
 
-    async def reply(self, target: Target, reply_to_id: str, activity: dict[str, Any]) -> str:
+    async def reply(
+        self,
+        target: Target,
+        reply_to_id: str,
+        activity: dict[str, Any],
+        *,
+        reserve: Callable[[], Awaitable[bool]] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> str | None:
         """Post a message in reply to another (in a channel: into its thread)."""
         url = (
             f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}"
             f"/activities/{quote(reply_to_id, safe='')}"
         )
-        body = await self._call("POST", url, target, activity)
+        body = await self._call("POST", url, target, activity, reserve=reserve, retry=retry)
+        if body is _CANCELLED:
+            return None
         return str(body.get("id", "")) if isinstance(body, dict) else ""
 
-    async def update(self, target: Target, activity_id: str, activity: dict[str, Any]) -> None:
-        """Replace an existing message (a card updated in place)."""
+    async def update(
+        self,
+        target: Target,
+        activity_id: str,
+        activity: dict[str, Any],
+        *,
+        reserve: Callable[[], Awaitable[bool]] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> bool:
+        """Replace an existing message (a card updated in place); False if `reserve` said no."""
         url = (
             f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}"
             f"/activities/{quote(activity_id, safe='')}"
         )
-        await self._call("PUT", url, target, dict(activity, id=activity_id))
+        body = await self._call(
+            "PUT", url, target, dict(activity, id=activity_id), reserve=reserve, retry=retry
+        )
+        return body is not _CANCELLED
 
     async def _pace(self, target: Target) -> None:
         key = target.pacing_key
@@ -215,9 +243,12 @@ class Outbound:
         payload: dict[str, Any],
         *,
         reserve: Callable[[], Awaitable[bool]] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
+        policy = retry or self._retry
         last_status: int | None = None
-        for attempt in range(self._retry.attempts):
+        retry_after: float | None = None
+        for attempt in range(policy.attempts):
             await self._pace(target)
             if attempt == 0 and reserve is not None and not await reserve():
                 return _CANCELLED
@@ -254,10 +285,10 @@ class Outbound:
                 raise ConversationGone(f"{method} answered {status}", status)
             if status and status not in RETRYABLE:
                 raise DeliveryFailed(f"{method} answered {status}", status)
-            if attempt + 1 == self._retry.attempts:
+            if attempt + 1 == policy.attempts:
                 break
-            delay = retry_after if retry_after is not None else self._retry.backoff(attempt)
-            delay = min(delay, self._retry.max_delay * 4)
+            delay = retry_after if retry_after is not None else policy.backoff(attempt)
+            delay = min(delay, policy.max_delay * 4)
             log.info(
                 "%s %s answered %s; retrying in %.1fs",
                 method,
@@ -266,7 +297,12 @@ class Outbound:
                 delay,
             )
             await self._sleep(delay)
-        raise DeliveryFailed(f"{method} failed after {self._retry.attempts} attempts", last_status)
+        raise DeliveryFailed(
+            f"{method} failed after {policy.attempts} attempt(s)"
+            + (f", last answer {last_status}" if last_status else ", no answer"),
+            last_status,
+            retry_after,
+        )
 
     async def _headers(self, what: str, where: str, service_url: str) -> dict[str, str]:
         """The bearer token for a call to `service_url` — refused (DeliveryRefused, never

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.outbound import Outbound
+from bot.outbox import Outbox
 from config import Settings
 from storage.db import Database
 
@@ -27,10 +28,17 @@ class Services:
     clock: Callable[[], datetime] = system_clock
     # Set once the app has started (they need the running event loop).
     outbound: Outbound | None = None
+    # Every message the bot sends goes through it (bot/outbox.py); set with `outbound`.
+    outbox: Outbox | None = None
     # Ask the scheduler to re-read the tables now (a new poll deadline, a new series).
     nudge_scheduler: Callable[[], None] = _no_nudge
     # Per-feature singletons (e.g. the poll card refresher), keyed by feature name.
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def require_outbox(self) -> Outbox:
+        if self.outbox is None:
+            raise RuntimeError("the outbox is not running (app not started)")
+        return self.outbox
 
     def require_outbound(self) -> Outbound:
         if self.outbound is None:

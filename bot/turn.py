@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, Attachment, ResourceResponse
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ResourceResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import activities, members
+from bot.adapter import ON_SENT, TICKET, outgoing
 from bot.cards import Card, attachment, split_card
+from bot.outbound import Target
+from bot.outbox import Message
 from storage import people
 from storage.models import Person, RoleAssignment
 
@@ -133,11 +136,24 @@ class Turn:
         await self.session.commit()
 
     async def commit_before_sending(
-        self, _context: TurnContext, _payload: Any, send: Callable[[], Awaitable[Any]]
+        self, context: TurnContext, payload: Any, send: Callable[[], Awaitable[Any]]
     ) -> Any:
-        """A TurnContext send/update hook: commit first, then let the message go."""
+        """A TurnContext send/update hook: each message becomes an outbox row in the turn's
+        transaction, which commits first; then the messages go (bot/adapter.py)."""
+        outbox = self.services.outbox
+        staged = []
+        if outbox is not None and isinstance(payload, list):
+            max_age = timedelta(seconds=self.services.settings.outbox_reply_max_age_seconds)
+            for activity in payload:
+                if activity.type in (None, ActivityTypes.message):
+                    message = outgoing(context, activity, max_age=max_age)
+                    staged.append(
+                        (activity, outbox.stage(self.session, message, claim=True), message)
+                    )
         if self.session.in_transaction():
             await self.session.commit()
+        for activity, row, message in staged:
+            setattr(activity, TICKET, outbox.ticket_of(row, message))  # type: ignore[union-attr]
         return await send()
 
     async def reply(
@@ -146,7 +162,11 @@ class Turn:
         card: Card | None = None,
         *,
         attachments: list[Attachment] | None = None,
+        on_sent: str | None = None,
     ) -> ResourceResponse | None:
+        """Send a message here. It is queued if Teams refuses it now: the response's id is then
+        empty, and `on_sent` ("<handler>:<argument>", bot/outbox.py) is told the id once the
+        queued message is delivered."""
         if card is not None:
             *first_parts, last = split_card(card)
             for part in first_parts:  # a card over Teams' message size goes out in parts
@@ -159,8 +179,41 @@ class Turn:
             message = MessageFactory.text(text or "")
         if attachments:
             message.attachments = (message.attachments or []) + attachments
+        if on_sent:
+            setattr(message, ON_SENT, on_sent)
         result: ResourceResponse | None = await self.context.send_activity(message)
         return result
+
+    async def post(
+        self, target: Target, activity: dict[str, Any], *, on_sent: str | None = None
+    ) -> str | None:
+        """Post a message to another conversation (e.g. the channel linked to a city): an
+        outbox row in this turn's transaction, sent after its commit. Returns the activity id,
+        or None when Teams refused it for now and it stays queued (`on_sent` is told the id
+        when it is delivered). ConversationGone/DeliveryFailed: refused for good."""
+        outbox = self.services.require_outbox()
+        max_age = timedelta(seconds=self.services.settings.outbox_reply_max_age_seconds)
+        message = Message(
+            kind="send", target=target, body=activity, on_sent=on_sent,
+            expires_at=self.now() + max_age,
+        )  # fmt: skip
+        row = outbox.stage(self.session, message, claim=True)
+        await self.session.commit()
+        return await outbox.try_now(outbox.ticket_of(row, message))
+
+    async def update_card(
+        self, target: Target, activity_id: str, activity: dict[str, Any], *, card_key: str
+    ) -> bool:
+        """Replace a posted card, through the outbox (one queued state per `card_key`, the
+        latest). False when Teams refused it for now and it stays queued."""
+        outbox = self.services.require_outbox()
+        message = Message(
+            kind="update", target=target, body=activity, activity_id=activity_id,
+            card_key=card_key,
+        )  # fmt: skip
+        ticket = await outbox.stage_card(self.session, message)
+        await self.session.commit()
+        return await outbox.try_now(ticket) is not None
 
     async def begin_dialog(self, dialog_id: str, options: Any = None) -> None:
         if self.dialog_context is None:

@@ -44,10 +44,13 @@ async def on_elected(services: Services) -> None:
 
 
 async def on_startup(services: Services) -> None:
-    from dialogs import agenda, poll
+    from dialogs import agenda, minutes, poll, remind, summary
 
+    remind.register(services)
     await poll.on_startup(services)
     await agenda.on_startup(services)
+    await minutes.on_startup(services)
+    await summary.on_startup(services)
 
 
 async def on_shutdown(services: Services) -> None:

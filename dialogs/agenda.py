@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,7 @@ from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import finished, people
+from storage import outbox as outbox_store
 from storage.models import Agenda, AgendaProposal, Channel, City, Tag
 
 log = logging.getLogger(__name__)
@@ -290,23 +292,28 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
     channel = await tag_channel(session, agenda.tag_id)
     await turn.commit()
     if channel is None or channel.conversation_id == turn.conversation_id:
-        response = await turn.reply(card=card)
         agenda.service_url, agenda.conversation_id = (
             turn.activity.service_url,
             turn.activity.conversation.id,
         )
-        agenda.activity_id = response.id if response is not None else None
+        response = await turn.reply(card=card, on_sent=f"agenda-posted:{agenda.id}")
+        agenda.activity_id = response.id or None if response is not None else None
         await turn.commit()
         return
     try:
-        agenda.activity_id = await turn.services.require_outbound().send(
+        agenda.service_url, agenda.conversation_id = channel.service_url, channel.conversation_id
+        agenda.activity_id = await turn.post(
             Target(channel.service_url, channel.conversation_id, channel.tenant_id),
             card_message(card),
+            on_sent=f"agenda-posted:{agenda.id}",
         )
-        agenda.service_url, agenda.conversation_id = channel.service_url, channel.conversation_id
         await turn.commit()
+        where = md(channel.name or "the TAG channel")
         await turn.reply(
-            f"The agenda of session {agenda.session_number} is posted in {md(channel.name or 'the TAG channel')}."
+            f"The agenda of session {agenda.session_number} is posted in {where}."
+            if agenda.activity_id
+            else f"The agenda of session {agenda.session_number} is saved. Teams is not taking "
+            f"messages right now; it will appear in {where} as soon as Teams does."
         )
     except DeliveryError as error:
         log.warning("agenda %s could not be posted to channel %s: %s", agenda.id, channel.id, error)
@@ -354,7 +361,12 @@ def card_sync(services: Services) -> CardSync:
     sync = services.extras.get(FEATURE)
     if not isinstance(sync, CardSync):
         sync = services.extras[FEATURE] = CardSync(
-            services, "agenda", _card_state, agenda_store.mark_synced, agenda_store.out_of_sync
+            services,
+            "agenda",
+            _card_state,
+            agenda_store.mark_synced,
+            agenda_store.out_of_sync,
+            partial(outbox_store.record_posted, model=Agenda),
         )
     return sync
 

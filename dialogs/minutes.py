@@ -29,13 +29,16 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 from botbuilder.schema import Attachment
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
 from bot.card_sync import card_message
 from bot.cards import split_card
 from bot.outbound import DeliveryError, Target
+from bot.outbox import Outcome
 from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
+from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
 from dialogs.common import CardPrompt, ask, ask_card
@@ -75,6 +78,7 @@ from domain.when import WhenError, card_date
 from storage import actions as action_store
 from storage import finished, people
 from storage import minutes as minutes_store
+from storage import outbox as outbox_store
 from storage.models import ActionItem, Channel, City, Minutes
 
 log = logging.getLogger(__name__)
@@ -574,19 +578,31 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
         .limit(1)
     )
     if channel is None or channel.conversation_id == turn.conversation_id:
-        response = await turn.reply(f"Minutes #{minutes.id} saved.", card)
-        minutes.activity_id = response.id if response is not None else None
+        response = await turn.reply(
+            f"Minutes #{minutes.id} saved.", card, on_sent=f"minutes-posted:{minutes.id}"
+        )
+        minutes.activity_id = response.id or None if response is not None else None
         await turn.commit()
         return
     target = Target(channel.service_url, channel.conversation_id, channel.tenant_id)
+    where = md(channel.name or "the city channel")
     try:
-        # Long minutes go out in parts, each under Teams' message size.
-        for part in split_card(card):
-            sent = await turn.services.require_outbound().send(target, card_message(part))
+        # Long minutes go out in parts, each under Teams' message size, queued in order.
+        queued = False
+        for number, part in enumerate(split_card(card)):
+            sent = await turn.post(
+                target,
+                card_message(part),
+                on_sent=f"minutes-posted:{minutes.id}" if number == 0 else None,
+            )
             minutes.activity_id = minutes.activity_id or sent
+            queued = queued or sent is None
         await turn.commit()
         await turn.reply(
-            f"Minutes #{minutes.id} saved and posted to {md(channel.name or 'the city channel')}.",
+            f"Minutes #{minutes.id} saved. Teams is not taking messages right now; they will "
+            f"appear in {where} as soon as Teams does."
+            if queued
+            else f"Minutes #{minutes.id} saved and posted to {where}.",
             card,
         )
     except DeliveryError as error:
@@ -744,3 +760,15 @@ async def send_export(turn: Turn, minutes: Minutes, file_format: str) -> None:
 async def export_action(turn: Turn, click: ExportClick) -> ActionResult:
     await send_export(turn, click.minutes, click.format)
     return ActionResult(message="The file is posted below the minutes.")
+
+
+async def on_startup(services: Services) -> None:
+    """A minutes card whose post was queued records its activity id once Teams takes it."""
+
+    async def posted(session: AsyncSession, argument: str, outcome: Outcome) -> None:
+        if outcome.status == "sent" and argument.isdigit():
+            await outbox_store.record_posted(
+                session, int(argument), outcome.activity_id, model=Minutes
+            )
+
+    services.require_outbox().on("minutes-posted", posted)

@@ -65,6 +65,7 @@ from domain.when import WhenError, describe, parse_when
 from scheduler.engine import JobSource, Planned
 from storage import channels as channel_store
 from storage import finished
+from storage import outbox as outbox_store
 from storage import polls as poll_store
 from storage.models import Poll
 
@@ -201,6 +202,7 @@ def card_sync(services: Services) -> CardSync:
             lambda session, poll_id: _card_state(session, poll_id, services.clock()),
             poll_store.mark_synced,
             poll_store.out_of_sync,
+            partial(outbox_store.record_posted, model=Poll),
         )
     return sync
 
@@ -285,8 +287,8 @@ async def create_poll(turn: Turn, spec: PollSpec, key: str | None = None) -> Pol
     await finished.record(session, key, poll.id)
     view = view_of(poll, turn.now())
     await turn.commit()
-    response = await turn.reply(card=poll_card(view))
-    poll.activity_id = response.id if response is not None else None
+    response = await turn.reply(card=poll_card(view), on_sent=f"poll-posted:{poll.id}")
+    poll.activity_id = response.id or None if response is not None else None
     await turn.commit()
     turn.services.nudge_scheduler()
     log.info(

@@ -4,12 +4,14 @@
 
 Series are rows; the scheduler's jobs are derived from them (scheduler/engine.py), one per
 series and nudge, on CalendarIntervalTriggers that keep the wall-clock time across DST.
-Every delivery reserves its key (series, occurrence, nudge, channel) in the outbox right
-before it leaves, so a job that fires twice, or a catch-up after a restart, never sends a
-reminder twice. A reminder missed while the bot was down is sent once, marked late, within
-the grace period; beyond it, it is skipped and logged. A delivery that was in flight when the
-process died is not resent (it may well have reached Teams, and there is no way to ask): it is
-recorded as uncertain and logged. At most CONCURRENT_DELIVERIES can be in that state.
+Every delivery reserves its key (series, occurrence, nudge, channel) and writes its message to
+the outbox (bot/outbox.py) in one transaction, so a job that fires twice, or a catch-up after a
+restart, never sends a reminder twice. A reminder missed while the bot was down is sent once,
+marked late, within the grace period; beyond it, it is skipped and logged. One Teams refuses
+stays queued and is retried until its grace period ends (then recorded failed, with why). Only
+a request under way when the process died is not resent (it may well have reached Teams, and
+there is no way to ask): it is recorded as uncertain and logged. At most CONCURRENT_DELIVERIES
+can be in that state.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import payloads
 from bot.card_sync import card_message
 from bot.outbound import ConversationGone, DeliveryFailed, Target
+from bot.outbox import Message, Outcome
 from bot.payloads import Payload, Scope
 from bot.router import Router
 from bot.services import Services
@@ -76,6 +79,7 @@ from scheduler.recurrence import SeriesTrigger
 from storage import actions as action_store
 from storage import channels as channel_store
 from storage import finished
+from storage import outbox as outbox_store
 from storage import reminders as reminder_store
 from storage.models import Channel, City, Minutes, ReminderSeries
 
@@ -149,38 +153,30 @@ async def deliver_due(
         late = now - due_at > LATE_AFTER
         target = Target(channel.service_url, channel.conversation_id, channel.tenant_id)
         channel_pk = channel.id
-
-    async def reserve() -> bool:
-        # Marked "sending" once the rate limits let it go, right before it leaves: a crash can
-        # leave at most the deliveries in flight uncertain, and none is ever sent twice.
-        async with services.database.unit_of_work() as session:
-            return await reminder_store.claim(
-                session, key, series_id, channel_pk, occurrence_at, nudge.value, late=late
-            )
+        # The delivery's key and its outbox row in one transaction: a job that fires twice,
+        # or a catch-up after a restart, finds the key and sends nothing.
+        if not await reminder_store.claim(
+            session, key, series_id, channel_pk, occurrence_at, nudge.value, late=late
+        ):
+            return "already delivered"
+        outbox = services.require_outbox()
+        message = Message(
+            kind="send",
+            target=target,
+            body=card_message(card),
+            on_sent=f"{REMINDER_HANDLER}:{key}",
+            expires_at=due_at + grace,  # past its grace period a reminder no longer helps
+        )
+        queued = outbox.stage(session, message, claim=False)
 
     try:
         async with _slots(services):
-            activity_id = await services.require_outbound().send(
-                target, card_message(card), reserve=reserve
-            )
+            # Claimed once the rate limits let it go, right before it leaves: a crash can leave
+            # at most the requests under way uncertain, and none is ever sent twice.
+            activity_id = await outbox.try_now(outbox.ticket_of(queued, message), claim_first=True)
     except ConversationGone as error:
         async with services.database.unit_of_work() as session:
-            await reminder_store.finish(session, key, "gone", error=str(error))
-            disabled = await reminder_store.disable_channel(
-                session, channel_pk, f"bot removed from the channel ({error.status})", now
-            )
-            await channel_store.mark_uninstalled(
-                session,
-                conversation_id=target.conversation_id,
-                reason=f"delivery answered {error.status}",
-            )
-        log.warning(
-            "series %s: channel %s answered %s; %d series disabled",
-            series_id,
-            channel_pk,
-            error.status,
-            disabled,
-        )
+            await _gone(session, key, channel_pk, target.conversation_id, error.status, now)
         return "gone"
     except DeliveryFailed as error:
         async with services.database.unit_of_work() as session:
@@ -188,9 +184,18 @@ async def deliver_due(
         log.error("series %s: %s could not be delivered: %s", series_id, nudge, error)
         return "failed"
     if activity_id is None:
-        return "already delivered"
+        log.info(
+            "series %s: %s for %s queued (Teams refused it for now)",
+            series_id,
+            nudge.value,
+            occurrence_at.isoformat(),
+        )
+        return "queued"
     async with services.database.unit_of_work() as session:
         await reminder_store.finish(session, key, "sent", activity_id=activity_id)
+        # Its outbox row goes in the same transaction (not the sender's later batch), so a
+        # crash now cannot leave a reminder marked sent with a row that looks in flight.
+        await outbox_store.drop(session, queued.id)
     log.info(
         "series %s: %s for %s delivered%s",
         series_id,
@@ -199,6 +204,56 @@ async def deliver_due(
         " (late)" if late else "",
     )
     return "sent"
+
+
+REMINDER_HANDLER = "reminder"
+
+
+async def _gone(
+    session: AsyncSession,
+    key: str,
+    channel_pk: int,
+    conversation_id: str,
+    status: int | None,
+    now: datetime,
+) -> None:
+    """The bot is no longer in that channel: record it and stop the channel's series."""
+    await reminder_store.finish(session, key, "gone", error=f"answered {status}")
+    disabled = await reminder_store.disable_channel(
+        session, channel_pk, f"bot removed from the channel ({status})", now
+    )
+    await channel_store.mark_uninstalled(
+        session, conversation_id=conversation_id, reason=f"delivery answered {status}"
+    )
+    log.warning(
+        "reminder %s: channel %s answered %s; %d series disabled", key, channel_pk, status, disabled
+    )
+
+
+def register(services: Services) -> None:
+    """What a reminder queued in the outbox records when the drain loop settles it."""
+
+    async def settled(session: AsyncSession, key: str, outcome: Outcome) -> None:
+        delivery = await reminder_store.by_key(session, key)
+        if delivery is None or delivery.status == "sent":
+            return
+        if outcome.status == "sent":
+            await reminder_store.finish(session, key, "sent", activity_id=outcome.activity_id)
+        elif outcome.status == "gone":
+            channel = await session.get(Channel, delivery.channel_id)
+            await _gone(
+                session,
+                key,
+                delivery.channel_id,
+                channel.conversation_id if channel else "",
+                None,
+                services.clock(),
+            )
+        else:  # "given up" (past its grace period, or refused for good) or "uncertain"
+            status = "uncertain" if outcome.status == "uncertain" else "failed"
+            await reminder_store.finish(session, key, status, error=outcome.reason)
+
+    services.require_outbox().on(REMINDER_HANDLER, settled)
 
 
 # Reminder deliveries in flight at once per process. A delivery answered 429 holds its slot

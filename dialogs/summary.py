@@ -27,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import payloads
 from bot.card_sync import card_message
 from bot.outbound import DeliveryError, Target
+from bot.outbox import Outcome
 from bot.payloads import Payload, Scope
 from bot.router import Router
+from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
 from dialogs.agenda import resolve_tag, tag_channel
@@ -42,6 +44,7 @@ from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import finished, people
+from storage import outbox as outbox_store
 from storage.models import ActionItem, City, Tag, TagSummary
 
 log = logging.getLogger(__name__)
@@ -257,23 +260,30 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
     await turn.commit()
     log.info("TAG summary %s saved for TAG %s", summary.id, summary.tag_id)
     if channel is None or channel.conversation_id == turn.conversation_id:
-        response = await turn.reply(f"Summary #{summary.id} posted.", card)
         summary.service_url, summary.conversation_id = (
             turn.activity.service_url,
             turn.activity.conversation.id,
         )
-        summary.activity_id = response.id if response is not None else None
+        response = await turn.reply(
+            f"Summary #{summary.id} posted.", card, on_sent=f"summary-posted:{summary.id}"
+        )
+        summary.activity_id = response.id or None if response is not None else None
         await turn.commit()
         return
     try:
-        summary.activity_id = await turn.services.require_outbound().send(
+        summary.service_url, summary.conversation_id = channel.service_url, channel.conversation_id
+        summary.activity_id = await turn.post(
             Target(channel.service_url, channel.conversation_id, channel.tenant_id),
             card_message(card),
+            on_sent=f"summary-posted:{summary.id}",
         )
-        summary.service_url, summary.conversation_id = channel.service_url, channel.conversation_id
         await turn.commit()
+        where = md(channel.name or "the TAG channel")
         await turn.reply(
-            f"Summary #{summary.id} posted in {md(channel.name or 'the TAG channel')}."
+            f"Summary #{summary.id} posted in {where}."
+            if summary.activity_id
+            else f"Summary #{summary.id} saved. Teams is not taking messages right now; it "
+            f"will appear in {where} as soon as Teams does."
         )
     except DeliveryError as error:
         log.warning("summary %s could not be posted: %s", summary.id, error)
@@ -304,15 +314,22 @@ async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
     await turn.commit()
     if summary.activity_id and summary.conversation_id and summary.service_url:
         try:
-            await turn.services.require_outbound().update(
+            updated = await turn.update_card(
                 Target(summary.service_url, summary.conversation_id, tenant),
                 summary.activity_id,
                 card_message(card),
+                card_key=f"summary:{summary.id}",
             )
         except DeliveryError as error:
             log.warning("summary %s card could not be updated: %s", summary.id, error)
             await turn.reply(
                 "I saved your changes but could not update the posted card. Here it is:", card
+            )
+            return
+        if not updated:
+            await turn.reply(
+                f"Summary #{summary.id} updated. Teams is not taking messages right now; the "
+                "posted card will show the changes as soon as Teams does."
             )
             return
     await turn.reply(f"Summary #{summary.id} updated; its card shows the changes.")
@@ -365,3 +382,15 @@ async def summary_command(turn: Turn, args: str) -> None:
     await turn.begin_dialog(
         DIALOG_ID, {"tag_id": tag.id, "summary_id": summary.id if summary else None}
     )
+
+
+async def on_startup(services: Services) -> None:
+    """A summary card whose post was queued records its activity id once Teams takes it."""
+
+    async def posted(session: AsyncSession, argument: str, outcome: Outcome) -> None:
+        if outcome.status == "sent" and argument.isdigit():
+            await outbox_store.record_posted(
+                session, int(argument), outcome.activity_id, model=TagSummary
+            )
+
+    services.require_outbox().on("summary-posted", posted)

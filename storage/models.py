@@ -492,3 +492,40 @@ __all__ = [
     "TagSummary",
     "utcnow",
 ]
+
+
+class OutboxMessage(Base):
+    """A message the bot has decided to send: a row before it is a request (bot/outbox.py).
+
+    `kind` is send (a new message), reply (into `activity_id`'s thread) or update (replace
+    `activity_id`). A card update has a `card_key` (one row per card: a newer state replaces
+    the body). `claimed_by`/`claimed_until` mark the one sender whose request may be in
+    flight; a claim that outlives its owner means the request may have reached Teams.
+    `on_sent` names what to record once it is delivered (e.g. the card's activity id).
+    Delivered rows are deleted; rows given up are deleted with a log line saying why.
+    """
+
+    __tablename__ = "outbox"
+    # Ids are never reused (SQLite would reuse the highest after a delete): a sender that
+    # still holds the id of a delivered row must not remove a newer message by it.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    service_url: Mapped[str] = mapped_column(String(400))
+    conversation_id: Mapped[str] = mapped_column(String(400), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    card_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # Bumped when a newer card state replaces the body: a sender whose request carried an
+    # older revision leaves the row queued instead of deleting it.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    on_sent: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -66,12 +66,13 @@ async def claim(
     *,
     late: bool,
 ) -> bool:
-    """Reserve a delivery in the outbox; False if it was already made (or is being made)."""
+    """Reserve a delivery's key; False if it was already made (or is queued). Its message is
+    an outbox row written in the same transaction (bot/outbox.py)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReminderDelivery)
     statement = insert.values(
         key=key, series_id=series_id, channel_id=channel_id, occurrence_at=occurrence_at, nudge=nudge,
-        status="sending", late=late, created_at=utcnow(),
+        status="queued", late=late, created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["key"])  # fmt: skip
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -98,7 +99,12 @@ async def finish(
     )
 
 
+async def by_key(session: AsyncSession, key: str) -> ReminderDelivery | None:
+    return await session.scalar(select(ReminderDelivery).where(ReminderDelivery.key == key))
+
+
 async def in_flight(session: AsyncSession) -> list[ReminderDelivery]:
+    """Deliveries left "sending" by a version before the outbox (none are made now)."""
     result = await session.scalars(
         select(ReminderDelivery).where(ReminderDelivery.status == "sending")
     )

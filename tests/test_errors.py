@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -84,11 +85,26 @@ async def test_an_unreachable_database_answers_503_so_teams_retries(bot: BotUnde
 async def test_a_reply_the_connector_refuses_for_a_while_is_retried_until_it_arrives(
     bot: BotUnderTest,
 ) -> None:
-    bot.connector.fail(500, times=2)
+    bot.connector.fail(500, times=1)
     reply = await bot.say("help")
     assert reply.status == 201
-    assert [call.status for call in reply.calls] == [500, 500, 200]
+    assert [call.status for call in reply.calls] == [500, 200]  # the turn's quick retry
     assert reply.cards
+
+
+async def test_a_reply_refused_past_the_quick_retries_is_queued_and_arrives_once(
+    bot: BotUnderTest,
+) -> None:
+    bot.connector.fail(503, times=4)
+    reply = await bot.say("help")
+    assert reply.status == 201  # the turn is done: its reply is a row in the outbox
+    assert [call.status for call in reply.calls] == [503, 503]
+    await bot.connector.wait_for(lambda c: c.sent(), within=20)
+    assert [call.status for call in bot.connector.calls] == [503, 503, 503, 503, 200]
+    assert bot.connector.sent()[0].cards  # the help card, as the turn wrote it
+    await asyncio.sleep(0.5)
+    assert len(bot.connector.sent()) == 1
+    assert await outbox_depth(bot) == 0
 
 
 async def test_a_connector_that_refuses_the_bot_does_not_crash_the_endpoint(
@@ -101,3 +117,10 @@ async def test_a_connector_that_refuses_the_bot_does_not_crash_the_endpoint(
     assert [call.status for call in reply.calls] == [403, 403]
     reply = await bot.say("help")
     assert reply.cards
+
+
+async def outbox_depth(bot: BotUnderTest) -> int:
+    outbox = bot.services.require_outbox()
+    await outbox.wait_empty()
+    depth, _ = await outbox.depth()
+    return depth

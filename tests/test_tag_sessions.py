@@ -250,6 +250,7 @@ async def test_attendance_counts_update_in_place_and_a_duplicate_counts_once(
     from dialogs.agenda import card_sync
 
     await card_sync(bot.services).coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
     final = bot.connector.updates()[-1]
     assert final.activity_id == agenda.activity_id
     assert "Attending: 1** · Can't attend: 1" in card_text(final.card)

@@ -1,0 +1,215 @@
+"""The outbox: every message the bot has decided to send, as a row, until it is delivered.
+
+The queries of bot/outbox.py. A row is claimed by one sender right before its request leaves
+(a compare-and-set on `claimed_by`, skipping rows another replica has locked on PostgreSQL),
+released with its next attempt time when the request fails, and deleted once delivered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What a sender needs to finish a row it staged: its id and the body's revision."""
+
+    id: int
+    revision: int
+
+
+def stage(session: AsyncSession, row: OutboxMessage) -> None:
+    """Add a message to the caller's transaction (it is queued when that commits)."""
+    session.add(row)
+
+
+async def put_card(
+    session: AsyncSession, row: OutboxMessage, *, claimed_by: str, under_way: set[int]
+) -> tuple[Staged, bool]:
+    """Queue the latest wanted state of a card: one row per `card_key`, a newer body
+    replacing an older one. Returns the row and whether the caller may send it now (it
+    claimed it: no request for that card is under way — `under_way` are the rows whose
+    requests the caller's own process is making)."""
+    existing = await session.scalar(
+        select(OutboxMessage).where(OutboxMessage.card_key == row.card_key).with_for_update()
+    )
+    if existing is None:
+        row.claimed_by = claimed_by
+        session.add(row)
+        await session.flush()
+        return Staged(row.id, row.revision), claimed_by is not None
+    if existing.claimed_by == claimed_by:
+        in_flight = existing.id in under_way
+    else:
+        in_flight = existing.claimed_by is not None and (
+            existing.claimed_until is None or existing.claimed_until > row.next_attempt_at
+        )
+    existing.body = row.body
+    existing.on_sent = row.on_sent
+    existing.service_url, existing.conversation_id = row.service_url, row.conversation_id
+    existing.tenant_id, existing.activity_id = row.tenant_id, row.activity_id
+    existing.revision += 1
+    existing.next_attempt_at = row.next_attempt_at
+    if not in_flight:
+        existing.claimed_by, existing.claimed_until = claimed_by, row.claimed_until
+    await session.flush()
+    return Staged(existing.id, existing.revision), not in_flight
+
+
+async def claim(
+    session: AsyncSession,
+    row_id: int,
+    owner: str,
+    until: datetime,
+    now: datetime,
+    *,
+    exclusive: bool = False,
+) -> bool:
+    """Take a row for one request: False if another sender holds it (or it is gone).
+    `exclusive`: this is the only process (SQLite), so another owner's claim is a dead one's."""
+    holders = [OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_until < now]
+    if exclusive:
+        holders.append(OutboxMessage.claimed_by != owner)
+    free = and_(OutboxMessage.id == row_id, or_(*holders))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # A replica claiming the same row does not wait for this one's transaction.
+        locked = select(OutboxMessage.id).where(free).with_for_update(skip_locked=True)
+        free = OutboxMessage.id.in_(locked.scalar_subquery())
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(free)
+        .values(claimed_by=owner, claimed_until=until, attempts=OutboxMessage.attempts + 1),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(
+    session: AsyncSession,
+    row_id: int,
+    owner: str,
+    *,
+    next_attempt_at: datetime,
+    error: str | None,
+    count_attempt: bool = False,
+) -> None:
+    """Put a row this sender holds back in the queue, to be tried again at `next_attempt_at`."""
+    values: dict[str, Any] = {
+        "claimed_by": None,
+        "claimed_until": None,
+        "next_attempt_at": next_attempt_at,
+        "last_error": error[:300] if error else None,
+    }
+    if count_attempt:
+        values["attempts"] = OutboxMessage.attempts + 1
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == owner)
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def finish(session: AsyncSession, row_id: int, revision: int) -> bool:
+    """Delete a delivered row, unless a newer card state replaced its body meanwhile (then
+    it stays queued, and is released by the caller). True if it was deleted."""
+    result = await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.revision == revision),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish_many(session: AsyncSession, rows: list[Staged]) -> tuple[set[int], list[Staged]]:
+    """Delete delivered rows in one statement per batch; returns the ids deleted, and the
+    rows a newer card state kept (their revision moved on)."""
+    if not rows:
+        return set(), []
+    ids = [row.id for row in rows]
+    current = dict(
+        (
+            await session.execute(
+                select(OutboxMessage.id, OutboxMessage.revision).where(OutboxMessage.id.in_(ids))
+            )
+        ).all()
+    )
+    # A row no longer there was removed by its caller (in the transaction that recorded it).
+    done = [row.id for row in rows if current.get(row.id) == row.revision]
+    if done:
+        await session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id.in_(done)),
+            execution_options={"synchronize_session": False},
+        )
+    return set(done), [row for row in rows if row.id in current and current[row.id] != row.revision]
+
+
+async def drop(session: AsyncSession, row_id: int) -> None:
+    """Forget a row (given up, or its request's fate unknown): the caller logs why."""
+    await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id == row_id),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def due(
+    session: AsyncSession, now: datetime, limit: int, *, only_owner: str | None = None
+) -> list[OutboxMessage]:
+    """The first queued row of each conversation, if it is due and nobody holds it (or its
+    holder's claim ran out): messages to one conversation leave in the order they were queued.
+
+    `only_owner`: the one process that may be alive (SQLite): a claim by anyone else is one
+    its owner left behind, whatever its lease says."""
+    free = [OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_until < now]
+    if only_owner is not None:
+        free.append(OutboxMessage.claimed_by != only_owner)
+    heads = (
+        select(func.min(OutboxMessage.id)).group_by(OutboxMessage.conversation_id).scalar_subquery()
+    )
+    result = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(heads),
+            OutboxMessage.next_attempt_at <= now,
+            or_(*free),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(result.all())
+
+
+async def record_posted(
+    session: AsyncSession, object_id: int, activity_id: str | None, *, model: Any
+) -> bool:
+    """Store the activity id of a queued card once Teams took it (a poll, an agenda, a
+    summary, minutes: models with `id` and `activity_id`). True if it was not known yet."""
+    if not activity_id:
+        return False
+    result = await session.execute(
+        update(model)
+        .where(model.id == object_id, model.activity_id.is_(None))
+        .values(activity_id=activity_id),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the earliest queued row may be tried."""
+    moment: datetime | None = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)))
+    return moment
+
+
+async def depth(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many messages wait, and since when the oldest does."""
+    count, oldest = (
+        await session.execute(select(func.count(), func.min(OutboxMessage.created_at)))
+    ).one()
+    return int(count or 0), oldest
