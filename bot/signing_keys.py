@@ -135,13 +135,15 @@ class SigningKeys:
         if self._may_look_for_new_keys(times, now):
             self._kid_refresh_at = now
             await self._refreshed(times, now)
-            key = self._keys.get(kid)
-            if key is not None:
-                return key
+        elif self._task is not None:
+            await self._refreshed(times, now)  # the fetch in flight may bring it
         elif not self._may_fetch(times, now):
             # The key may be new, and the keys cannot be fetched now to know.
             raise self._unavailable(times, now)
-        raise UnknownSigningKey(f"no signing key {kid[:64]!r} at {self.url}")
+        key = self._keys.get(kid)
+        if key is None:
+            raise UnknownSigningKey(f"no signing key {kid[:64]!r} at {self.url}")
+        return key
 
     def _may_fetch(self, times: KeyTimes, now: float) -> bool:
         return self._failed_at is None or now - self._failed_at >= times.retry_after_failure
