@@ -117,7 +117,6 @@ class SigningKeys:
         self._failed_at: float | None = None
         self._kid_refresh_at: float | None = None
         self._task: asyncio.Task[bool] | None = None
-        self.fetches = 0
 
     async def get(self, kid: str | None) -> SigningKey:
         times = self._times()
@@ -177,7 +176,6 @@ class SigningKeys:
         return self._task
 
     async def _run(self) -> bool:
-        self.fetches += 1
         try:
             async with asyncio.timeout(self._times().timeout):
                 keys = await self._fetch(self.url)
@@ -226,10 +224,6 @@ class SigningKeySets:
                 url, self._fetch, lambda: self.times, lambda: self.clock()
             )
         return keys
-
-    @property
-    def fetches(self) -> int:
-        return sum(keys.fetches for keys in self._sets.values())
 
     async def _fetch(self, url: str) -> Mapping[str, SigningKey]:
         if self.session is None:
