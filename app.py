@@ -83,7 +83,8 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
-    """One aiohttp session for every call to Teams: turn replies and proactive sends alike."""
+    """One aiohttp session for every call to Teams (turn replies and proactive sends alike) and
+    for fetching the keys that sign inbound tokens."""
     services = app[SERVICES]
     auth = authentication(app[ADAPTER])
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100)
@@ -113,6 +114,7 @@ async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             adapter.outbox = None
         services.outbox = None
         services.outbound = None
+        await auth.signing_keys.close()  # a key fetch in flight ends before its session
         auth.use_session(None)
 
 

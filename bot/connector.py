@@ -16,14 +16,22 @@ inside botbuilder:
 
 What the SDK did not allow: msrest's pipeline has no aiohttp credentials policy (its one
 policy signs a `requests.Session`), so the bearer header is set by a small policy of ours that
-asks the same botbuilder credentials object for the token. botbuilder's JWT validation of
-inbound requests still fetches Microsoft's OpenID metadata with `requests` (cached for days).
+asks the same botbuilder credentials object for the token.
+
+Inbound tokens are checked by botbuilder's own validation (issuer, audience, endorsements,
+serviceUrl claim), but the keys it checks signatures with come from bot.signing_keys (aiohttp,
+a timeout, a cache refreshed ahead), not from its `_OpenIdMetadata`, which fetches them with a
+blocking `requests.get`. botbuilder looks them up in one process-wide cache,
+`JwtTokenExtractor.metadataCache`, its only hook; we put a router there that answers each
+lookup with the keys of the `IccAuthentication` authenticating the request (a context
+variable), so that two apps in one process (the tests) never share a session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -44,9 +52,12 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
     UserTokenClient,
 )
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
 from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
+
+from bot.signing_keys import SigningKey, SigningKeySets, SigningKeysUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +198,48 @@ class _ReusingConnectorFactory(ConnectorFactory):  # type: ignore[misc]
         )
 
 
+# The signing keys of the IccAuthentication authenticating the current request.
+_SIGNING_KEYS: ContextVar[SigningKeySets | None] = ContextVar("signing_keys", default=None)
+
+
+class _RoutedMetadata:
+    """What botbuilder's JwtTokenExtractor holds for a metadata URL: asks our keys instead."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def get(self, key_id: str | None) -> SigningKey:
+        keys = _SIGNING_KEYS.get()
+        if keys is None:
+            # Only IccAuthentication's methods set them; anything else would have blocked.
+            raise SigningKeysUnavailable(
+                f"signing keys for {self.url} asked for outside IccAuthentication", 5.0
+            )
+        return await keys.for_url(self.url).get(key_id)
+
+
+class _RoutedMetadataCache:
+    """Stands in for `JwtTokenExtractor.metadataCache` (botbuilder calls get and setdefault)."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, _RoutedMetadata] = {}
+
+    def get(self, url: str, default: object = None) -> _RoutedMetadata:
+        route = self._routes.get(url)
+        if route is None:
+            route = self._routes[url] = _RoutedMetadata(url)
+        return route
+
+    def setdefault(self, url: str, default: object = None) -> _RoutedMetadata:
+        return self.get(url)
+
+
+def _route_signing_keys() -> None:
+    """Make every botbuilder key lookup, for any metadata URL, ask bot.signing_keys."""
+    if not isinstance(JwtTokenExtractor.metadataCache, _RoutedMetadataCache):
+        JwtTokenExtractor.metadataCache = _RoutedMetadataCache()
+
+
 def _app_id(claims_identity: ClaimsIdentity) -> str:
     return str(
         claims_identity.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
@@ -196,7 +249,8 @@ def _app_id(claims_identity: ClaimsIdentity) -> str:
 
 
 class IccAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
-    """botbuilder's configuration authentication, handing out reused connector clients."""
+    """botbuilder's configuration authentication, handing out reused connector clients and
+    checking inbound tokens with signing keys fetched without blocking (bot.signing_keys)."""
 
     def __init__(
         self, configuration: Any, credentials_factory: ServiceClientCredentialsFactory | None = None
@@ -209,9 +263,12 @@ class IccAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
         self.clients = ConnectorClients(self.credentials)
         self._user_token_clients: dict[str, UserTokenClient] = {}
         self.user_token_clients_created = 0
+        self.signing_keys = SigningKeySets()
+        _route_signing_keys()
 
     def use_session(self, session: aiohttp.ClientSession | None) -> None:
         self.clients.session = session
+        self.signing_keys.session = session
 
     @property
     def audience(self) -> str:
@@ -223,16 +280,26 @@ class IccAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     async def authenticate_request(
         self, activity: Activity, auth_header: str
     ) -> AuthenticateRequestResult:
-        result: AuthenticateRequestResult = await self._inner.authenticate_request(
-            activity, auth_header
-        )
+        """botbuilder's checks; raises PermissionError (and others) for a token that is not
+        valid, SigningKeysUnavailable when the keys to check it cannot be had now."""
+        route = _SIGNING_KEYS.set(self.signing_keys)
+        try:
+            result: AuthenticateRequestResult = await self._inner.authenticate_request(
+                activity, auth_header
+            )
+        finally:
+            _SIGNING_KEYS.reset(route)
         result.connector_factory = self._factory(_app_id(result.claims_identity))
         return result
 
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
     ) -> AuthenticateRequestResult:
-        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+        route = _SIGNING_KEYS.set(self.signing_keys)
+        try:
+            return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+        finally:
+            _SIGNING_KEYS.reset(route)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         return self._factory(_app_id(claims_identity))
@@ -253,4 +320,8 @@ class IccAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
         return self.audience
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
-        return await self._inner.authenticate_channel_request(auth_header)
+        route = _SIGNING_KEYS.set(self.signing_keys)
+        try:
+            return await self._inner.authenticate_channel_request(auth_header)
+        finally:
+            _SIGNING_KEYS.reset(route)

@@ -4,7 +4,7 @@ We call the adapter's `process_activity` ourselves instead of `CloudAdapter.proc
 botbuilder 4.17.1's `process` serialises an invoke response body that `ActivityHandler` has
 already turned into a dict, and answers every Action.Execute with HTTP 500. It also lets us
 answer malformed requests with a 4xx, failed authentication with 401 before any handler runs,
-and an unreachable database with 503 so Teams retries.
+and an unreachable database, or signing keys we cannot fetch, with 503 so Teams retries.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
-import requests
 from aiohttp import web
 from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -25,6 +25,7 @@ from bot.activities import MalformedActivity, check_addressable, tenant_id
 from bot.decode import activity_from_json
 from bot.service_urls import service_url_check
 from bot.services import Services
+from bot.signing_keys import SigningKeysUnavailable
 from storage.db import DatabaseUnavailable, is_unavailable_error
 
 log = logging.getLogger(__name__)
@@ -222,8 +223,13 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except PermissionError as error:  # botbuilder's "not authorized" (an OSError subclass)
         log.warning("rejected unauthenticated request for %s: %s", activity.type, error)
         return _problem(401, "unauthorized")
-    except (requests.RequestException, OSError) as error:
-        # Microsoft's signing keys could not be fetched: our problem, not the caller's.
+    except SigningKeysUnavailable as error:
+        # Microsoft's signing keys cannot be had now: our problem, not the caller's. Answered at
+        # once (never held while the key endpoint is slow); Teams re-sends after Retry-After.
+        log.warning("cannot authenticate %s %s yet: %s", activity.type, activity.id, error)
+        retry_after = str(math.ceil(error.retry_after))
+        return _problem(503, "authentication unavailable", **{"Retry-After": retry_after})
+    except OSError as error:
         log.error("could not authenticate request: %s", error)
         return _problem(503, "authentication unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
     except Exception as error:

@@ -60,10 +60,13 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def identity() -> Iterator[BotFrameworkIdentity]:
+async def identity(aiohttp_server: Any) -> AsyncIterator[BotFrameworkIdentity]:
     """A local Bot Framework token service (signing keys and OpenID metadata)."""
-    with BotFrameworkIdentity().serving() as served:
-        yield served
+    fake = BotFrameworkIdentity()
+    server = await aiohttp_server(fake.app())
+    fake.url = str(server.make_url("")).rstrip("/")
+    yield fake
+    fake.release()  # a request left hanging would hold the server's shutdown
 
 
 @pytest.fixture(scope="session")

@@ -1,22 +1,22 @@
 """A stand-in for Bot Framework's token service, so authentication runs for real, offline.
 
-It publishes OpenID metadata and a signing key like login.botframework.com does, mints
-tokens as the Bot Connector would send them, and gives the bot a credentials factory whose
-outbound token is a known string, so the fake connector can check the Authorization header.
+It publishes OpenID metadata and signing keys like login.botframework.com does (counting each
+fetch, and able to fail or hang), mints tokens as the Bot Connector would send them, and gives
+the bot a credentials factory whose outbound token is a known string, so the fake connector can
+check the Authorization header.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import jwt
+from aiohttp import web
 from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
@@ -25,21 +25,36 @@ APP_ID = "00000000-0000-0000-0000-00000000b075"
 APP_PASSWORD = "not-a-real-secret"
 OUTBOUND_TOKEN = "known-outbound-token"
 ISSUER = "https://api.botframework.com"
+METADATA_PATH = "/v1/.well-known/openidconfiguration"
+KEYS_PATH = "/v1/.well-known/keys"
 
 
-def _key() -> rsa.RSAPrivateKey:
+def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @dataclass
 class BotFrameworkIdentity:
+    """Served on the test's own event loop (aiohttp): the bot must fetch without blocking it."""
+
     url: str = ""
-    key: rsa.RSAPrivateKey = field(default_factory=_key)
+    key: rsa.RSAPrivateKey = field(default_factory=new_key)
     kid: str = "test-key-1"
+    # Keys published besides `key` (a rotation), by key id.
+    more_keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)
+    # "fail": every document is a 503; "hang": no answer until `release()` (or the test's end).
+    answer: Literal["ok", "fail", "hang"] = "ok"
+    hits: Counter[str] = field(default_factory=Counter)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def metadata_url(self) -> str:
-        return f"{self.url}/v1/.well-known/openidconfiguration"
+        return f"{self.url}{METADATA_PATH}"
+
+    @property
+    def fetches(self) -> int:
+        """How often the bot fetched the metadata (each fetch of keys starts there)."""
+        return self.hits[METADATA_PATH]
 
     def token(self, service_url: str, *, audience: str = APP_ID, key: rsa.RSAPrivateKey | None = None,
               kid: str | None = None, expires_in: int = 600) -> str:  # fmt: skip
@@ -56,41 +71,37 @@ class BotFrameworkIdentity:
         )
 
     def documents(self) -> dict[str, bytes]:
-        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        jwk.update(kid=self.kid, use="sig", endorsements=["msteams"])
+        jwks = []
+        for kid, key in {self.kid: self.key, **self.more_keys}.items():
+            jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+            jwk.update(kid=kid, use="sig", endorsements=["msteams"])
+            jwks.append(jwk)
         return {
-            "/v1/.well-known/openidconfiguration": json.dumps(
-                {"issuer": ISSUER, "jwks_uri": f"{self.url}/v1/.well-known/keys"}
+            METADATA_PATH: json.dumps(
+                {"issuer": ISSUER, "jwks_uri": f"{self.url}{KEYS_PATH}"}
             ).encode(),
-            "/v1/.well-known/keys": json.dumps({"keys": [jwk]}).encode(),
+            KEYS_PATH: json.dumps({"keys": jwks}).encode(),
         }
 
-    @contextmanager
-    def serving(self) -> Iterator[BotFrameworkIdentity]:
-        """Serve the metadata from a thread: botbuilder fetches it with blocking `requests`
-        inside the event loop, which a server on that same loop could never answer."""
-        identity = self
+    def release(self) -> None:
+        """Let hanging requests go (they then answer as `answer` says)."""
+        self._released.set()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = identity.documents().get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body or b"{}")
+    def app(self) -> web.Application:
+        async def serve(request: web.Request) -> web.Response:
+            self.hits[request.path] += 1
+            if self.answer == "hang":
+                await self._released.wait()
+            if self.answer == "fail":
+                return web.json_response({"error": "unavailable"}, status=503)
+            body = self.documents().get(request.path)
+            if body is None:
+                return web.json_response({}, status=404)
+            return web.Response(body=body, content_type="application/json")
 
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            server.shutdown()
-            server.server_close()
+        app = web.Application()
+        app.router.add_get("/{path:.*}", serve)
+        return app
 
 
 class KnownTokenCredentials(AppCredentials):  # type: ignore[misc]
