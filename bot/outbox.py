@@ -76,6 +76,8 @@ class Outcome:
     reason: str | None = None
     # Sent in line right after the commit that queued it (its sender saw the answer too).
     in_line: bool = False
+    # Teams' HTTP answer, when there was one (403 or 404 for "gone").
+    code: int | None = None
 
 
 # Runs in the unit of work that removes the row: what it records commits with the removal.
@@ -271,14 +273,19 @@ class Outbox:
         except asyncio.CancelledError:
             self._cancelled(staged.id, message, claimed)
             raise
-        except (ConversationGone, DeliveryRefused) as error:
-            await self._drop_quietly(staged.id, f"{type(error).__name__}: {error}")
+        except ConversationGone as error:
+            await self._drop_quietly(
+                staged.id, message, Outcome("gone", reason=str(error), code=error.status)
+            )
+            raise
+        except DeliveryRefused as error:
+            await self._drop_quietly(staged.id, message, Outcome("given up", reason=str(error)))
             raise
         except DeliveryFailed as error:
             if not claimed:
                 return None
             if _final(error):
-                await self._drop_quietly(staged.id, str(error))
+                await self._drop_quietly(staged.id, message, Outcome("given up", reason=str(error)))
                 raise
             # A claim made by `reserve` counted the attempt already; one made at staging did not.
             await self._requeue(staged, message, error, attempts=1, count=ticket.claimed)
@@ -437,7 +444,9 @@ class Outbox:
                 self._cancelled(row.id, message, claimed)
                 raise
             except ConversationGone as error:
-                await self._settle(row, Outcome("gone", reason=f"answered {error.status}"))
+                await self._settle(
+                    row, Outcome("gone", reason=f"answered {error.status}", code=error.status)
+                )
                 return
             except DeliveryRefused as error:
                 await self._settle(row, Outcome("given up", reason=str(error)))
@@ -569,12 +578,19 @@ class Outbox:
             row.last_error,
         )
 
-    async def _drop_quietly(self, row_id: int, why: str) -> None:
+    async def _drop_quietly(self, row_id: int, message: Message, outcome: Outcome) -> None:
+        """A message refused for good in line: the caller hears it (raised), and `on_sent` is
+        told in the transaction that removes the row, so a crash cannot leave one without the
+        other."""
         try:
             async with self.database.unit_of_work() as session:
                 await store.drop(session, row_id)
+                if message.on_sent:
+                    await self._tell_on_sent(session, message.on_sent, outcome)
         except Exception as error:
-            log.warning("outbox row %s (%s) not dropped: %s", row_id, why, type(error).__name__)
+            log.warning(
+                "outbox row %s (%s) not dropped: %s", row_id, outcome.reason, type(error).__name__
+            )
 
     async def _tell(self, session: AsyncSession, row: OutboxMessage, outcome: Outcome) -> None:
         if row.on_sent:

@@ -192,10 +192,11 @@ async def deliver_due(
         )
         return "queued"
     async with services.database.unit_of_work() as session:
-        await reminder_store.finish(session, key, "sent", activity_id=activity_id)
         # Its outbox row goes in the same transaction (not the sender's later batch), so a
-        # crash now cannot leave a reminder marked sent with a row that looks in flight.
+        # crash now cannot leave a reminder marked sent with a row that looks in flight. The
+        # row first, as the sender's batch does (the other order deadlocks on PostgreSQL).
         await outbox_store.drop(session, queued.id)
+        await reminder_store.finish(session, key, "sent", activity_id=activity_id)
     log.info(
         "series %s: %s for %s delivered%s",
         series_id,
@@ -246,7 +247,7 @@ def register(services: Services) -> None:
                 key,
                 delivery.channel_id,
                 channel.conversation_id if channel else "",
-                None,
+                outcome.code,
                 services.clock(),
             )
         else:  # "given up" (past its grace period, or refused for good) or "uncertain"

@@ -28,11 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def bot_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`python app.py` as a real process; its log goes to a file (a pipe nobody reads fills up)."""
+def bot_process(
+    database_url: str, *, env_extra: dict[str, str] | None = None, log: list[str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python app.py` as a real process; its log goes to a file (a pipe nobody reads fills up),
+    whose text is appended to `log` when the process has ended."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-    env.update(PORT=str(port), DATABASE_URL=database_url, LOG_LEVEL="INFO")
+    env.update(PORT=str(port), DATABASE_URL=database_url, LOG_LEVEL="INFO", **(env_extra or {}))
     # Replicas share one key; without it each would make data/secret.key in the repository.
     env.setdefault("ICC_SECRET_KEY", "reminder-processes-test-key-" + "0" * 32)
     log_path = Path(tempfile.mkstemp(prefix="icc-bot-", suffix=".log")[1])
@@ -55,8 +58,9 @@ def bot_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-    if not os.environ.get("KEEP_BOT_LOGS"):
-        log_path.unlink(missing_ok=True)
+    if log is not None:
+        log.append(log_path.read_text(errors="replace"))
+    log_path.unlink(missing_ok=True)
 
 
 def posts_per_channel(connector: FakeConnector) -> Counter[str]:

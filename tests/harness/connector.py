@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,6 +124,12 @@ class FakeConnector:
     # Members it knows (a TeamsChannelAccount each, by Teams user id), and the lookups made.
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     member_lookups: list[MemberLookup] = field(default_factory=list)
+    # An outage: every send, reply and update is answered 503 while this is set.
+    down: bool = False
+    # Throttling: this fraction of sends, replies and updates is answered 429 (Retry-After 1),
+    # drawn from `rng` (seeded, so a run can be repeated).
+    throttled: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(17))
     _checked: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -252,6 +259,10 @@ class FakeConnector:
         activity_id = unquote(activity_id) if activity_id else None
         fault = self._take_fault(request.method, request.path)
         status = 200
+        if fault is None and self.down:
+            fault = Fault(503, 1)
+        elif fault is None and self.throttled and self.rng.random() < self.throttled:
+            fault = Fault(429, 1, retry_after="1")
         if fault is not None and fault.hang_seconds:
             await asyncio.sleep(fault.hang_seconds)
         elif fault is not None:
