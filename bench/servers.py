@@ -22,16 +22,19 @@ def connector_app() -> web.Application:
     ids = itertools.count(1)
     stats: dict[str, Any] = {}
 
-    def clear(fail_every: int = 0) -> None:
+    def clear(fail_every: int = 0, down: bool = False) -> None:
         stats.update(
             posts=0, puts=0, failed=0, fail_every=fail_every, last_card=None,
-            put_times=[], post_times=[], delivered={}, recent_cards=[],
+            put_times=[], post_times=[], delivered={}, recent_cards=[], down=down, refused=0,
         )  # fmt: skip
 
     clear()
 
     async def post(request: web.Request) -> web.Response:
         body = await request.read()
+        if stats["down"]:  # an outage: everything refused, nothing counted as delivered
+            stats["refused"] += 1
+            return web.json_response({"error": "unavailable"}, status=503)
         stats["posts"] += 1
         fail_every = stats["fail_every"]
         if fail_every and stats["posts"] % fail_every == 0:
@@ -52,6 +55,9 @@ def connector_app() -> web.Application:
 
     async def put(request: web.Request) -> web.Response:
         body = await request.read()
+        if stats["down"]:
+            stats["refused"] += 1
+            return web.json_response({"error": "unavailable"}, status=503)
         stats["puts"] += 1
         stats["put_times"].append(request.loop.time())
         stats["last_card"] = json.loads(body)
@@ -62,8 +68,12 @@ def connector_app() -> web.Application:
 
     async def reset(request: web.Request) -> web.Response:
         options = await request.json() if request.can_read_body else {}
-        clear(int(options.get("fail_every", 0)))
+        clear(int(options.get("fail_every", 0)), bool(options.get("down", False)))
         return web.json_response({"ok": True})
+
+    async def set_down(request: web.Request) -> web.Response:
+        stats["down"] = bool((await request.json()).get("down"))
+        return web.json_response({"ok": True, "at": request.loop.time()})
 
     app = web.Application()
     app.router.add_post("/v3/conversations/{conversation_id}/activities", post)
@@ -71,6 +81,7 @@ def connector_app() -> web.Application:
     app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", put)
     app.router.add_get("/_stats", get_stats)
     app.router.add_post("/_reset", reset)
+    app.router.add_post("/_down", set_down)
     return app
 
 

@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["send", "reply", "update"]
 
+# While a service URL keeps failing, one request finds out at most this often whether it is
+# back; once it is, every queued message is due at once (not at the end of its own backoff).
+PROBE_EVERY = 10.0
+
 
 @dataclass(frozen=True)
 class Message:
@@ -251,13 +255,19 @@ class Outbox:
         ConversationGone and DeliveryFailed (an answer retrying cannot change) are raised for
         the caller to handle as before; the row is dropped then."""
         staged, message = ticket.staged, ticket.message
-        if staged.id in self._in_flight or not (ticket.claimed or claim_first):
-            self._wake.set()
+        if (
+            staged.id in self._in_flight
+            or not (ticket.claimed or claim_first)
+            or (not ticket.claimed and not self._host_healthy(message.target.service_url))
+        ):
+            self._wake.set()  # the drain loop sends it (one probe while Teams keeps failing)
             return None
         claimed = ticket.claimed
 
         async def reserve() -> bool:
             nonlocal claimed
+            if not self._may_try(staged.id, message):
+                return False
             now = self.clock()
             async with self.database.unit_of_work() as session:
                 claimed = await store.claim(session, staged.id, self.owner, now + self.lease, now)
@@ -430,6 +440,8 @@ class Outbox:
 
         async def reserve() -> bool:
             nonlocal claimed
+            if not self._may_try(row.id, message):
+                return False  # Teams began failing while it waited its turn: stays queued
             now = self.clock()
             async with self.database.unit_of_work() as session:
                 claimed = await store.claim(
@@ -619,6 +631,11 @@ class Outbox:
     def _queued(self, conversation: str, change: int) -> None:
         _count(self._queued_conversations, conversation, change)
 
+    def _may_try(self, row_id: int, message: Message) -> bool:
+        """Right before a request: not while its service URL fails, unless it is the probe."""
+        host = self._hosts.get(_host_of(message.target.service_url))
+        return host is None or host.probe == row_id
+
     def _host_healthy(self, service_url: str) -> bool:
         return _host_of(service_url) not in self._hosts
 
@@ -635,11 +652,25 @@ class Outbox:
         host = self._hosts.setdefault(_host_of(service_url), _Host())
         host.failures += 1
         host.until = asyncio.get_running_loop().time() + min(
-            self.backoff.cap, max(delay, self.backoff.delay(host.failures))
+            PROBE_EVERY, self.backoff.cap, max(delay, self.backoff.delay(host.failures))
         )
 
     def _host_ok(self, service_url: str) -> None:
-        self._hosts.pop(_host_of(service_url), None)
+        if self._hosts.pop(_host_of(service_url), None) is not None:
+            # The probe got through: Teams is back. What waits out a backoff goes now.
+            task = asyncio.get_running_loop().create_task(self._recovered())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _recovered(self) -> None:
+        try:
+            async with self.database.unit_of_work() as session:
+                moved = await store.due_now(session, self.clock())
+        except Exception as error:
+            log.warning("outbox: could not bring queued messages forward: %s", error)
+            return
+        log.info("outbox: Teams answers again; %d queued message(s) due now", moved)
+        self._wake.set()
 
     async def _flush_loop(self) -> None:
         while True:

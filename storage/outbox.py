@@ -201,6 +201,17 @@ async def record_posted(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def due_now(session: AsyncSession, now: datetime) -> int:
+    """Bring every queued message that waits out a backoff forward to now (Teams is back)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.claimed_by.is_(None), OutboxMessage.next_attempt_at > now)
+        .values(next_attempt_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def next_due(session: AsyncSession) -> datetime | None:
     """When the earliest queued row may be tried."""
     moment: datetime | None = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)))

@@ -21,6 +21,7 @@ async def seed_due_reminders(
     *,
     due: datetime,
     nudges: Sequence[str] = ("day_before",),
+    tenant: str = "tenant",
 ) -> None:
     """`channels` channels, each with a series whose `nudges` fall due at `due` (Brussels time)."""
     database = Database(database_url)
@@ -32,7 +33,7 @@ async def seed_due_reminders(
                 conversation = f"19:fanout-{n}@thread.tacv2"
                 channel = Channel(
                     conversation_id=conversation, conversation_type="channel", service_url=connector_url,
-                    reference={"conversation": {"id": conversation}}, tenant_id="tenant", name=f"Channel {n}",
+                    reference={"conversation": {"id": conversation}}, tenant_id=tenant, name=f"Channel {n}",
                 )  # fmt: skip
                 session.add(channel)
                 await session.flush()
