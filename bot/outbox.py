@@ -27,7 +27,7 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -123,7 +123,6 @@ class Stats:
     given_up: int = 0
     uncertain: int = 0
     last_error: str | None = None
-    kinds: dict[str, int] = field(default_factory=dict)
 
 
 class Outbox:
@@ -161,8 +160,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._in_flight: set[int] = set()
         self._busy_conversations: dict[str, int] = {}
-        # Conversations with messages this process queued: later ones queue behind them.
-        self._queued_conversations: dict[str, int] = {}
+        # Conversations with messages this process queued (their row ids): later messages to
+        # them queue behind, so they keep their order.
+        self._queued_rows: dict[str, set[int]] = {}
         self._hosts: dict[str, _Host] = {}
         # Rows this process holds whose request failed but whose release did not reach the
         # database: not sent, so sent again (not "uncertain") once the claim runs out.
@@ -187,7 +187,7 @@ class Outbox:
         for the in-line attempt after the commit (no second write to take it)."""
         now = self.clock()
         if claim and (
-            self._queued_conversations.get(message.target.conversation_id)
+            self._queued_rows.get(message.target.conversation_id)
             or not self._host_healthy(message.target.service_url)
         ):
             # An earlier message to that conversation is queued (keep the order), or Teams is
@@ -238,7 +238,11 @@ class Outbox:
             created_at=now,
         )
         staged, claimed = await store.put_card(
-            session, row, claimed_by=self.owner, under_way=self._in_flight
+            session,
+            row,
+            claimed_by=self.owner,
+            under_way=self._in_flight,
+            take=self._host_healthy(message.target.service_url),
         )
         if not claimed:
             self._wake.set()
@@ -310,17 +314,6 @@ class Outbox:
         self._delivered.append((staged, message, sent_id))
         self.stats.delivered += 1
         return sent_id
-
-    async def post(self, message: Message) -> str | None:
-        """Queue and send a message outside any turn (its own unit of work)."""
-        async with self.database.unit_of_work() as session:
-            if message.card_key:
-                ticket = await self.stage_card(session, message)
-            else:
-                row = self.stage(session, message, claim=True)
-        if not message.card_key:
-            ticket = self.ticket_of(row, message)
-        return await self.try_now(ticket)
 
     # --- the drain loop ----------------------------------------------------------------------
 
@@ -483,7 +476,7 @@ class Outbox:
                         session, row.id, self.owner, next_attempt_at=self.clock(), error=None
                     )
             self.stats.delivered += 1
-            self._queued(row.conversation_id, -1)
+            self._unqueue(row.conversation_id, row.id)
             self._unreleased.discard(row.id)
         except Exception as error:  # the database went away mid-way: the claim runs out
             log.warning("outbox row %s: %s", row.id, type(error).__name__)
@@ -547,7 +540,7 @@ class Outbox:
             log.warning("outbox row %s not released: %s", staged.id, type(db_error).__name__)
         if attempts == 1:
             self.stats.queued += 1
-            self._queued(message.target.conversation_id, +1)
+            self._queued_rows.setdefault(message.target.conversation_id, set()).add(staged.id)
         self.stats.last_error = str(error)
         log.info(
             "%s to %s queued (attempt %d: %s); next try in %.1fs",
@@ -573,7 +566,7 @@ class Outbox:
         async with self.database.unit_of_work() as session:
             await store.drop(session, row.id)
             await self._tell(session, row, outcome)
-        self._queued(row.conversation_id, -1)
+        self._unqueue(row.conversation_id, row.id)
         self._unreleased.discard(row.id)
         if outcome.status == "uncertain":
             self.stats.uncertain += 1
@@ -628,8 +621,12 @@ class Outbox:
     def _busy(self, conversation: str, change: int) -> None:
         _count(self._busy_conversations, conversation, change)
 
-    def _queued(self, conversation: str, change: int) -> None:
-        _count(self._queued_conversations, conversation, change)
+    def _unqueue(self, conversation: str, row_id: int) -> None:
+        rows = self._queued_rows.get(conversation)
+        if rows is not None:
+            rows.discard(row_id)
+            if not rows:
+                del self._queued_rows[conversation]
 
     def _may_try(self, row_id: int, message: Message) -> bool:
         """Right before a request: not while its service URL fails, unless it is the probe."""

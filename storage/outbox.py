@@ -31,20 +31,26 @@ def stage(session: AsyncSession, row: OutboxMessage) -> None:
 
 
 async def put_card(
-    session: AsyncSession, row: OutboxMessage, *, claimed_by: str, under_way: set[int]
+    session: AsyncSession,
+    row: OutboxMessage,
+    *,
+    claimed_by: str,
+    under_way: set[int],
+    take: bool = True,
 ) -> tuple[Staged, bool]:
     """Queue the latest wanted state of a card: one row per `card_key`, a newer body
     replacing an older one. Returns the row and whether the caller may send it now (it
     claimed it: no request for that card is under way — `under_way` are the rows whose
-    requests the caller's own process is making)."""
+    requests the caller's own process is making). Without `take` it is only queued."""
     existing = await session.scalar(
         select(OutboxMessage).where(OutboxMessage.card_key == row.card_key).with_for_update()
     )
     if existing is None:
-        row.claimed_by = claimed_by
+        row.claimed_by = claimed_by if take else None
+        row.claimed_until = row.claimed_until if take else None
         session.add(row)
         await session.flush()
-        return Staged(row.id, row.revision), claimed_by is not None
+        return Staged(row.id, row.revision), take
     if existing.claimed_by == claimed_by:
         in_flight = existing.id in under_way
     else:
@@ -58,9 +64,10 @@ async def put_card(
     existing.revision += 1
     existing.next_attempt_at = row.next_attempt_at
     if not in_flight:
-        existing.claimed_by, existing.claimed_until = claimed_by, row.claimed_until
+        existing.claimed_by = claimed_by if take else None
+        existing.claimed_until = row.claimed_until if take else None
     await session.flush()
-    return Staged(existing.id, existing.revision), not in_flight
+    return Staged(existing.id, existing.revision), take and not in_flight
 
 
 async def claim(
