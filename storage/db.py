@@ -29,6 +29,35 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached right now; the caller should ask Teams to retry."""
 
 
+# SQLSTATEs that say "the server is not able to serve you now", not "your query is wrong":
+# class 08 (connection exceptions), too many connections, a read-only transaction (a replica
+# promoted, or a primary demoted, by a failover), and the server shutting down or starting up.
+UNAVAILABLE_SQLSTATE_CLASSES = ("08",)
+UNAVAILABLE_SQLSTATES = frozenset(
+    {
+        "53300",  # too_many_connections
+        "25006",  # read_only_sql_transaction
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: "the database system is starting up" / "in recovery mode"
+    }
+)
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a PostgreSQL error, as asyncpg raises it or as SQLAlchemy wraps it.
+
+    SQLAlchemy's asyncpg dialect turns every asyncpg PostgresError it does not map to an
+    IntegrityError or a ProgrammingError into a bare DBAPIError whose `.orig` carries the code
+    as `sqlstate` (and `pgcode`), the asyncpg exception itself being `.orig.__cause__`."""
+    orig = getattr(error, "orig", None)
+    for candidate in (error, orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
 def is_unavailable_error(error: BaseException) -> bool:
     """True for errors that mean "the database is not there", not "the query was wrong"."""
     if isinstance(error, DatabaseUnavailable | ConnectionError | TimeoutError):
@@ -37,6 +66,9 @@ def is_unavailable_error(error: BaseException) -> bool:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    code = sqlstate(error)
+    if code is not None:
+        return code in UNAVAILABLE_SQLSTATES or code.startswith(UNAVAILABLE_SQLSTATE_CLASSES)
     # HTTP clients' errors are OSErrors too, but a failing Bot Connector is not a database.
     if type(error).__module__.split(".")[0] in ("aiohttp", "msrest", "requests", "urllib3"):
         return False
