@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 TURN_KEY = "icc.turn"
+# An asyncio.Event the endpoint may leave in turn_state: set once the turn's writes so far are
+# committed, so answering 202 before the turn ends promises nothing that could still roll back.
+COMMITTED_KEY = "icc.committed"
 
 
 @dataclass
@@ -131,6 +134,7 @@ class Turn:
     async def commit(self) -> None:
         """Make this turn's writes durable now (before a reply confirms them)."""
         await self.session.commit()
+        self._committed()
 
     async def commit_before_sending(
         self, _context: TurnContext, _payload: Any, send: Callable[[], Awaitable[Any]]
@@ -138,7 +142,13 @@ class Turn:
         """A TurnContext send/update hook: commit first, then let the message go."""
         if self.session.in_transaction():
             await self.session.commit()
+        self._committed()
         return await send()
+
+    def _committed(self) -> None:
+        signal = self.context.turn_state.get(COMMITTED_KEY)
+        if signal is not None:
+            signal.set()
 
     async def reply(
         self,

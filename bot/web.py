@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 from aiohttp import web
-from botbuilder.core import Bot, serializer_helper
+from botbuilder.core import Bot, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
@@ -25,6 +25,7 @@ from bot.activities import MalformedActivity, check_addressable, tenant_id
 from bot.decode import activity_from_json
 from bot.service_urls import service_url_check
 from bot.services import Services
+from bot.turn import COMMITTED_KEY
 from storage.db import DatabaseUnavailable, is_unavailable_error
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,28 @@ def _keep_running(app: web.Application, turn: asyncio.Future[Any], activity: Act
             )
 
     turn.add_done_callback(finished)
+
+
+# How long a turn cancelled at the deadline gets to roll back before the 503 goes out anyway
+# (a cancelled turn cannot commit: the 503 is true either way; Teams waits ~15 s in all).
+ROLLBACK_SECONDS = 2.0
+
+
+async def _withdraw(
+    app: web.Application, turn: asyncio.Future[Any], activity: Activity
+) -> web.Response:
+    """Cancel a turn that committed nothing by the deadline (waiting for a database lock, say)
+    and ask Teams to send the activity again: a 202 would promise work that may never happen."""
+    turn.cancel()
+    await asyncio.wait({turn}, timeout=ROLLBACK_SECONDS)
+    if not turn.done():
+        _keep_running(app, turn, activity)
+    log.warning(
+        "turn %s %s had committed nothing at the acknowledgement deadline: cancelled, 503",
+        activity.type,
+        activity.id,
+    )
+    return _problem(503, "turn did not finish in time", **{"Retry-After": RETRY_AFTER_SECONDS})
 
 
 # The fields the bot relies on, and the JSON types the Bot Framework schema gives them.
@@ -236,14 +259,23 @@ async def messages(request: web.Request) -> web.StreamResponse:
     refusal = _refusal(request.app[SERVICES], activity)
     if refusal is not None:
         return refusal
-    # Teams re-sends an activity it got no answer to within about 15 seconds. A turn that is
-    # still busy at the deadline (a slow connector) is answered now and finishes on its own.
-    turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, bot.on_turn))
+    # Teams re-sends an activity it got no answer to within about 15 seconds. A turn still busy
+    # at the deadline is answered now: 202 if its work is committed (it is only sending), else
+    # it is cancelled (its transaction rolls back) and answered 503 so that Teams re-sends it.
+    committed = asyncio.Event()
+
+    async def logic(context: TurnContext) -> None:
+        context.turn_state[COMMITTED_KEY] = committed
+        await bot.on_turn(context)
+
+    turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, logic))
     done, _ = await asyncio.wait({turn}, timeout=request.app[SERVICES].settings.ack_seconds)
+    if not done and not committed.is_set():
+        return await _withdraw(request.app, turn, activity)
     if not done:
         _keep_running(request.app, turn, activity)
         log.warning(
-            "turn %s %s still running at the acknowledgement deadline; answered now",
+            "turn %s %s committed, still sending at the acknowledgement deadline; answered now",
             activity.type,
             activity.id,
         )
