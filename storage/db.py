@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import QueuePool
 
 from storage import inline_sqlite
 
@@ -90,6 +92,10 @@ def _prepare_sqlite_file(url: str) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 10
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
@@ -114,7 +120,12 @@ def create_engine(url: str) -> AsyncEngine:
     # disconnect error, which answers 503 (Teams re-sends) and makes the pool drop every
     # connection made before it; recycling after 30 minutes keeps idle ones from going stale
     # behind firewalls.
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    return create_async_engine(
+        url,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+        pool_recycle=1800,
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -148,6 +159,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._connections = (
+            1 if url.startswith("sqlite") else POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW
+        )
+        self._ping: asyncio.Task[bool] | None = None
 
     @property
     def dialect(self) -> str:
@@ -168,5 +183,35 @@ class Database:
             return False
         return True
 
+    async def health(self, within: float = 1.0) -> str:
+        """ "ok", "busy" or "unreachable", known within `within` seconds whatever the database
+        is doing.
+
+        One ping at a time: a health check that comes while the last ping is still waiting
+        waits for that one instead of queueing another. A ping that has not answered in time
+        is "busy" when every pooled connection is checked out (turns hold them, waiting for
+        a lock: the database is there, the bot is slow) and "unreachable" otherwise (the ping
+        has a connection, or is making one, and the server does not answer)."""
+        if self._ping is None or self._ping.done():
+            self._ping = asyncio.create_task(self.ping())
+        ping = self._ping
+        done, _ = await asyncio.wait({ping}, timeout=within)
+        if done:
+            return "ok" if ping.result() else "unreachable"
+        pool = self.engine.pool
+        checked_out = pool.checkedout() if isinstance(pool, QueuePool) else 0
+        state = "busy" if checked_out >= self._connections else "unreachable"
+        log.warning(
+            "database ping unanswered after %.1f s (%d of %d connections in use): %s",
+            within,
+            checked_out,
+            self._connections,
+            state,
+        )
+        return state
+
     async def dispose(self) -> None:
+        if self._ping is not None and not self._ping.done():
+            self._ping.cancel()
+            await asyncio.wait({self._ping})
         await self.engine.dispose()

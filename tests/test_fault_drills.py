@@ -152,6 +152,32 @@ async def test_postgresql_restarted_ten_times_during_300_votes_keeps_the_tally_e
     await bot.client.close()
 
 
+@pytest.mark.skipif(
+    not POSTGRES_URL, reason="TEST_DATABASE_URL is not set (the drill hangs a PostgreSQL proxy)"
+)
+async def test_healthz_answers_within_a_second_when_postgresql_stops_answering(
+    aiohttp_client: Any, connector: FakeConnector
+) -> None:
+    await reset_postgres(POSTGRES_URL)
+    proxy = TcpProxy("127.0.0.1", 5432)
+    await proxy.start()
+    url = POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    settings = load_settings({}, database_url=url, run_scheduler=False, secret_key="test-secret")
+    bot = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
+    assert (await bot.client.get("/healthz")).status == 200
+
+    proxy.hang()
+    loop = asyncio.get_running_loop()
+    for _ in range(3):  # later checks wait for the same ping, they do not pile up connections
+        started = loop.time()
+        response = await bot.client.get("/healthz")
+        assert loop.time() - started < 1.5
+        assert response.status == 503
+        assert (await response.json())["database"] == "unreachable"
+    await bot.client.close()
+    await proxy.cut()
+
+
 @pytest.mark.slow
 async def test_a_slow_connector_does_not_keep_teams_waiting(
     aiohttp_client: Any, settings: Settings, connector: FakeConnector

@@ -75,6 +75,27 @@ async def test_a_write_lock_held_elsewhere_makes_a_turn_wait_not_the_bot(
     assert await polls(sqlite_bot) == 1
 
 
+async def test_healthz_answers_within_a_second_and_says_busy_while_a_turn_waits_for_a_lock(
+    sqlite_bot: BotUnderTest, other_process_lock: sqlite3.Connection
+) -> None:
+    other_process_lock.execute("BEGIN IMMEDIATE")
+    turn = asyncio.create_task(sqlite_bot.say(f"poll {ONE_LINER}"))
+    await asyncio.sleep(0.3)
+    assert not turn.done()  # holding the one pooled connection, waiting for the lock
+    loop = asyncio.get_running_loop()
+    for _ in range(2):
+        started = loop.time()
+        response = await sqlite_bot.client.get("/healthz")
+        assert loop.time() - started < 1.5
+        assert response.status == 200  # alive: restarting the bot would not free the lock
+        body = await response.json()
+        assert (body["status"], body["database"]) == ("degraded", "busy")
+    other_process_lock.execute("COMMIT")
+    assert (await asyncio.wait_for(turn, 5)).status in (200, 201)
+    response = await sqlite_bot.client.get("/healthz")
+    assert (response.status, (await response.json())["database"]) == (200, "ok")
+
+
 async def test_a_lock_held_too_long_is_a_503_and_nothing_is_written(
     monkeypatch: pytest.MonkeyPatch,
     aiohttp_client: Any,

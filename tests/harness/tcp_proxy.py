@@ -59,6 +59,8 @@ class TcpProxy:
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             with contextlib.suppress(ConnectionError, OSError):
                 while data := await source.read(65536):
+                    if self._hanging:
+                        continue  # swallowed: the server "received" it and never answers
                     sink.write(data)
                     await sink.drain()
             sink.close()
@@ -114,5 +116,6 @@ class TcpProxy:
             self._starting_up = False
 
     def hang(self) -> None:
-        """Accept new connections and never answer them (a server that stopped responding)."""
+        """Stop answering: new connections are accepted and left silent, and what clients send
+        on open ones goes nowhere (a server that stopped responding, a black-holed network)."""
         self._hanging = True
