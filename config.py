@@ -67,8 +67,8 @@ class Settings:
     # Grace period for reminders that fell due while the bot was down.
     reminder_grace_seconds: int = 3600
     run_scheduler: bool = True
-    # A turn still running after this long is answered (Teams re-sends after ~15 s) and finishes
-    # in the background.
+    # A turn still running after this long is answered (Teams re-sends after ~15 s): 202 if its
+    # work is committed (it finishes sending in the background), else cancelled and 503.
     ack_seconds: float = 10.0
     # How long one call to the Bot Connector may take before it counts as failed (and is retried).
     connector_timeout_seconds: float = 20.0

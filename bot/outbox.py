@@ -173,6 +173,7 @@ class Outbox:
         self._delivered: list[tuple[store.Staged, Message, str | None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: asyncio.Task[None] | None = None
+        self._depth_read: asyncio.Task[tuple[int, datetime | None]] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -324,6 +325,8 @@ class Outbox:
     async def close(self) -> None:
         self._closing = True
         self._wake.set()
+        if self._depth_read is not None and not self._depth_read.done():
+            self._depth_read.cancel()
         for task in (self._runner, self._flusher):
             if task is not None:
                 task.cancel()
@@ -370,6 +373,33 @@ class Outbox:
             if loop.time() > deadline:
                 raise TimeoutError(f"the outbox still holds messages after {within}s")
             await asyncio.sleep(0.02)
+
+    async def health(self, within: float) -> dict[str, Any]:
+        """For /healthz: the queue's depth and its oldest message's age (None when the
+        database did not answer within `within` seconds), and this process's counts."""
+        queued: int | None = None
+        oldest_seconds: float | None = None
+        # One read in flight at a time, never cancelled (cancelling a query on a hung
+        # connection waits for the connection): a check that comes meanwhile waits for it.
+        if self._depth_read is None or self._depth_read.done():
+            self._depth_read = asyncio.get_running_loop().create_task(self.depth())
+            # Its failure is read here (a database away is /healthz's "database" to report).
+            self._depth_read.add_done_callback(lambda t: t.cancelled() or t.exception())
+        read = self._depth_read
+        await asyncio.wait({read}, timeout=within)
+        if read.done() and not read.cancelled() and read.exception() is None:
+            queued, oldest = read.result()
+            if oldest is not None:
+                oldest_seconds = round((self.clock() - oldest).total_seconds(), 1)
+        return {
+            "queued": queued,
+            "oldest_queued_seconds": oldest_seconds,
+            "delivered": self.stats.delivered,
+            "queued_after_a_failure": self.stats.queued,
+            "given_up": self.stats.given_up,
+            "uncertain": self.stats.uncertain,
+            "last_error": self.stats.last_error,
+        }
 
     async def depth(self) -> tuple[int, datetime | None]:
         async with self.database.unit_of_work() as session:

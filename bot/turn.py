@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 TURN_KEY = "icc.turn"
+# An asyncio.Event the endpoint may leave in turn_state: set once the turn's writes so far are
+# committed, so answering 202 before the turn ends promises nothing that could still roll back.
+COMMITTED_KEY = "icc.committed"
 
 
 @dataclass
@@ -134,6 +137,7 @@ class Turn:
     async def commit(self) -> None:
         """Make this turn's writes durable now (before a reply confirms them)."""
         await self.session.commit()
+        self._committed()
 
     async def commit_before_sending(
         self, context: TurnContext, payload: Any, send: Callable[[], Awaitable[Any]]
@@ -152,9 +156,15 @@ class Turn:
                     )
         if self.session.in_transaction():
             await self.session.commit()
+        self._committed()
         for activity, row, message in staged:
             setattr(activity, TICKET, outbox.ticket_of(row, message))  # type: ignore[union-attr]
         return await send()
+
+    def _committed(self) -> None:
+        signal = self.context.turn_state.get(COMMITTED_KEY)
+        if signal is not None:
+            signal.set()
 
     async def reply(
         self,
@@ -198,7 +208,7 @@ class Turn:
             expires_at=self.now() + max_age,
         )  # fmt: skip
         row = outbox.stage(self.session, message, claim=True)
-        await self.session.commit()
+        await self.commit()
         return await outbox.try_now(outbox.ticket_of(row, message))
 
     async def update_card(
@@ -212,7 +222,7 @@ class Turn:
             card_key=card_key,
         )  # fmt: skip
         ticket = await outbox.stage_card(self.session, message)
-        await self.session.commit()
+        await self.commit()
         return await outbox.try_now(ticket) is not None
 
     async def begin_dialog(self, dialog_id: str, options: Any = None) -> None:

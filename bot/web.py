@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import Bot, serializer_helper
+from botbuilder.core import Bot, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
@@ -26,6 +26,7 @@ from bot.decode import activity_from_json
 from bot.service_urls import service_url_check
 from bot.services import Services
 from bot.signing_keys import SigningKeysUnavailable
+from bot.turn import COMMITTED_KEY
 from storage.db import DatabaseUnavailable, is_unavailable_error
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,28 @@ def _keep_running(app: web.Application, turn: asyncio.Future[Any], activity: Act
             )
 
     turn.add_done_callback(finished)
+
+
+# How long a turn cancelled at the deadline gets to roll back before the 503 goes out anyway
+# (a cancelled turn cannot commit: the 503 is true either way; Teams waits ~15 s in all).
+ROLLBACK_SECONDS = 2.0
+
+
+async def _withdraw(
+    app: web.Application, turn: asyncio.Future[Any], activity: Activity
+) -> web.Response:
+    """Cancel a turn that committed nothing by the deadline (waiting for a database lock, say)
+    and ask Teams to send the activity again: a 202 would promise work that may never happen."""
+    turn.cancel()
+    await asyncio.wait({turn}, timeout=ROLLBACK_SECONDS)
+    if not turn.done():
+        _keep_running(app, turn, activity)
+    log.warning(
+        "turn %s %s had committed nothing at the acknowledgement deadline: cancelled, 503",
+        activity.type,
+        activity.id,
+    )
+    return _problem(503, "turn did not finish in time", **{"Retry-After": RETRY_AFTER_SECONDS})
 
 
 # The fields the bot relies on, and the JSON types the Bot Framework schema gives them.
@@ -242,14 +265,23 @@ async def messages(request: web.Request) -> web.StreamResponse:
     refusal = _refusal(request.app[SERVICES], activity)
     if refusal is not None:
         return refusal
-    # Teams re-sends an activity it got no answer to within about 15 seconds. A turn that is
-    # still busy at the deadline (a slow connector) is answered now and finishes on its own.
-    turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, bot.on_turn))
+    # Teams re-sends an activity it got no answer to within about 15 seconds. A turn still busy
+    # at the deadline is answered now: 202 if its work is committed (it is only sending), else
+    # it is cancelled (its transaction rolls back) and answered 503 so that Teams re-sends it.
+    committed = asyncio.Event()
+
+    async def logic(context: TurnContext) -> None:
+        context.turn_state[COMMITTED_KEY] = committed
+        await bot.on_turn(context)
+
+    turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, logic))
     done, _ = await asyncio.wait({turn}, timeout=request.app[SERVICES].settings.ack_seconds)
+    if not done and not committed.is_set():
+        return await _withdraw(request.app, turn, activity)
     if not done:
         _keep_running(request.app, turn, activity)
         log.warning(
-            "turn %s %s still running at the acknowledgement deadline; answered now",
+            "turn %s %s committed, still sending at the acknowledgement deadline; answered now",
             activity.type,
             activity.id,
         )
@@ -277,19 +309,42 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return web.Response(status=201)
 
 
+# How long /healthz waits for the database before saying what it is doing instead.
+HEALTH_SECONDS = 1.0
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """The process and its database, answered within about HEALTH_SECONDS.
+
+    200 with "database": "ok"; 200 with "status": "degraded" and "database": "busy" when the
+    database is there but every connection is held by turns waiting (a lock another process
+    holds, say): the process is alive and restarting it would not help; 503 with "database":
+    "unreachable" when the database refuses, fails or does not answer. "outbox": how many
+    messages wait to be sent and since when the oldest does (read within the same second), and
+    what the sender did since the process started.
+    """
     services = request.app[SERVICES]
-    reachable = await services.database.ping()
+    outbox = services.outbox
+    database, queue = await asyncio.gather(
+        services.database.health(within=HEALTH_SECONDS),
+        outbox.health(within=HEALTH_SECONDS) if outbox is not None else _nothing(),
+    )
     payload: dict[str, Any] = {
-        "status": "ok" if reachable else "degraded",
-        "database": "ok" if reachable else "unreachable",
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
         "dialect": services.database.dialect,
         "authentication": "on" if services.settings.authenticated else "off",
     }
     scheduler_status = services.extras.get("scheduler_status")
     if callable(scheduler_status):
         payload["scheduler"] = scheduler_status()
-    return web.json_response(payload, status=200 if reachable else 503)
+    if queue is not None:
+        payload["outbox"] = queue
+    return web.json_response(payload, status=503 if database == "unreachable" else 200)
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import QueuePool
 
 from storage import inline_sqlite
 
@@ -29,6 +31,35 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached right now; the caller should ask Teams to retry."""
 
 
+# SQLSTATEs that say "the server is not able to serve you now", not "your query is wrong":
+# class 08 (connection exceptions), too many connections, a read-only transaction (a replica
+# promoted, or a primary demoted, by a failover), and the server shutting down or starting up.
+UNAVAILABLE_SQLSTATE_CLASSES = ("08",)
+UNAVAILABLE_SQLSTATES = frozenset(
+    {
+        "53300",  # too_many_connections
+        "25006",  # read_only_sql_transaction
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: "the database system is starting up" / "in recovery mode"
+    }
+)
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a PostgreSQL error, as asyncpg raises it or as SQLAlchemy wraps it.
+
+    SQLAlchemy's asyncpg dialect turns every asyncpg PostgresError it does not map to an
+    IntegrityError or a ProgrammingError into a bare DBAPIError whose `.orig` carries the code
+    as `sqlstate` (and `pgcode`), the asyncpg exception itself being `.orig.__cause__`."""
+    orig = getattr(error, "orig", None)
+    for candidate in (error, orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
 def is_unavailable_error(error: BaseException) -> bool:
     """True for errors that mean "the database is not there", not "the query was wrong"."""
     if isinstance(error, DatabaseUnavailable | ConnectionError | TimeoutError):
@@ -37,6 +68,9 @@ def is_unavailable_error(error: BaseException) -> bool:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    code = sqlstate(error)
+    if code is not None:
+        return code in UNAVAILABLE_SQLSTATES or code.startswith(UNAVAILABLE_SQLSTATE_CLASSES)
     # HTTP clients' errors are OSErrors too, but a failing Bot Connector is not a database.
     if type(error).__module__.split(".")[0] in ("aiohttp", "msrest", "requests", "urllib3"):
         return False
@@ -56,6 +90,10 @@ def _prepare_sqlite_file(url: str) -> None:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 10
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -82,7 +120,12 @@ def create_engine(url: str) -> AsyncEngine:
     # disconnect error, which answers 503 (Teams re-sends) and makes the pool drop every
     # connection made before it; recycling after 30 minutes keeps idle ones from going stale
     # behind firewalls.
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    return create_async_engine(
+        url,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+        pool_recycle=1800,
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -116,6 +159,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._connections = (
+            1 if url.startswith("sqlite") else POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW
+        )
+        self._ping: asyncio.Task[bool] | None = None
 
     @property
     def dialect(self) -> str:
@@ -136,5 +183,35 @@ class Database:
             return False
         return True
 
+    async def health(self, within: float = 1.0) -> str:
+        """ "ok", "busy" or "unreachable", known within `within` seconds whatever the database
+        is doing.
+
+        One ping at a time: a health check that comes while the last ping is still waiting
+        waits for that one instead of queueing another. A ping that has not answered in time
+        is "busy" when every pooled connection is checked out (turns hold them, waiting for
+        a lock: the database is there, the bot is slow) and "unreachable" otherwise (the ping
+        has a connection, or is making one, and the server does not answer)."""
+        if self._ping is None or self._ping.done():
+            self._ping = asyncio.create_task(self.ping())
+        ping = self._ping
+        done, _ = await asyncio.wait({ping}, timeout=within)
+        if done:
+            return "ok" if ping.result() else "unreachable"
+        pool = self.engine.pool
+        checked_out = pool.checkedout() if isinstance(pool, QueuePool) else 0
+        state = "busy" if checked_out >= self._connections else "unreachable"
+        log.warning(
+            "database ping unanswered after %.1f s (%d of %d connections in use): %s",
+            within,
+            checked_out,
+            self._connections,
+            state,
+        )
+        return state
+
     async def dispose(self) -> None:
+        if self._ping is not None and not self._ping.done():
+            self._ping.cancel()
+            await asyncio.wait({self._ping})
         await self.engine.dispose()

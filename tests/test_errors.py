@@ -6,15 +6,18 @@ import asyncio
 import logging
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from bot.router import Router
 from bot.turn import Turn
 from config import Settings
 from dialogs import build_router
-from storage.db import Database
+from storage.db import Database, is_unavailable_error
 from storage.models import City
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
@@ -124,3 +127,56 @@ async def outbox_depth(bot: BotUnderTest) -> int:
     await outbox.wait_empty()
     depth, _ = await outbox.depth()
     return depth
+
+
+def through_sqlalchemy(error: Exception) -> DBAPIError:
+    """An asyncpg error as SQLAlchemy's asyncpg dialect hands it to us (see storage.db.sqlstate)."""
+    dbapi = AsyncAdapt_asyncpg_dbapi(asyncpg)  # type: ignore[no-untyped-call]  # SQLAlchemy's own
+    translated = dbapi._asyncpg_error_translate
+    adapted = next(translated[kind] for kind in type(error).__mro__ if kind in translated)
+    orig = adapted(str(error), error)
+    orig.__cause__ = error
+    wrapped = DBAPIError.instance("SELECT 1", {}, orig, dbapi.Error)
+    assert isinstance(wrapped, DBAPIError)
+    return wrapped
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is in recovery mode"),
+        asyncpg.exceptions.AdminShutdownError(
+            "terminating connection due to administrator command"
+        ),
+        asyncpg.exceptions.CrashShutdownError("terminating connection due to crash of another"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.exceptions.ReadOnlySQLTransactionError("cannot execute INSERT in a read-only"),
+        asyncpg.exceptions.ConnectionFailureError("connection failure"),
+        asyncpg.exceptions.ClientCannotConnectError("could not connect"),
+        ConnectionRefusedError(111, "Connection refused"),
+        ConnectionResetError(104, "Connection reset by peer"),
+    ],
+    ids=lambda error: getattr(error, "sqlstate", None) or type(error).__name__,
+)
+def test_a_database_that_is_restarting_or_failing_over_is_unavailable_not_a_bug(
+    error: Exception,
+) -> None:
+    assert is_unavailable_error(error)
+    if isinstance(error, asyncpg.PostgresError):
+        assert is_unavailable_error(through_sqlalchemy(error))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.exceptions.UniqueViolationError("duplicate key"),
+        asyncpg.exceptions.UndefinedTableError('relation "x" does not exist'),
+        asyncpg.exceptions.InvalidTextRepresentationError("invalid input syntax"),
+        asyncpg.exceptions.DivisionByZeroError("division by zero"),
+    ],
+    ids=lambda error: str(error.sqlstate),
+)
+def test_a_query_postgresql_refuses_is_a_bug_not_an_outage(error: Exception) -> None:
+    assert not is_unavailable_error(error)
+    assert not is_unavailable_error(through_sqlalchemy(error))

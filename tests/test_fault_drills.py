@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from config import Settings
+from bot.adapter import APOLOGY
+from config import Settings, load_settings
 from storage.models import Poll, PollBallot
 from tests.conftest import POSTGRES_URL, reset_postgres
 from tests.harness import teams
@@ -20,7 +21,7 @@ from tests.harness.connector import FakeConnector
 from tests.harness.tcp_proxy import TcpProxy
 from tests.test_commands import card_text
 from tests.test_minutes import run_minutes
-from tests.test_polls import ONE_LINER, create
+from tests.test_polls import ONE_LINER, create, settle
 
 
 @pytest.mark.skipif(
@@ -72,6 +73,109 @@ async def test_the_database_going_away_gives_503_then_the_bot_recovers_by_itself
     assert reply.status == 200
     await proxy.cut()
     await bot.client.close()
+
+
+async def post_until_accepted(bot: BotUnderTest, activity: dict[str, Any]) -> list[Any]:
+    """Post an activity as Teams does: a 503 must say when to retry, and the same activity (same
+    id) is sent again until it is accepted. Returns every answer's (status, body)."""
+    answers: list[Any] = []
+    while True:
+        response = await bot.client.post("/api/messages", json=activity)
+        body = await response.json() if response.content_type == "application/json" else None
+        answers.append((response.status, body))
+        if response.status != 503:
+            return answers
+        assert response.headers.get("Retry-After"), "a 503 without Retry-After"
+        assert len(answers) < 200, f"{activity['id']} never accepted: {answers[-3:]}"
+        # Teams waits Retry-After (5 s); the drill compresses it: a restart lasts 0.5 s.
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="TEST_DATABASE_URL is not set (the drill restarts PostgreSQL behind a proxy)",
+)
+async def test_postgresql_restarted_ten_times_during_300_votes_keeps_the_tally_exact(
+    aiohttp_client: Any, connector: FakeConnector
+) -> None:
+    await reset_postgres(POSTGRES_URL)
+    proxy = TcpProxy("127.0.0.1", 5432)
+    await proxy.start()
+    url = POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    settings = load_settings({}, database_url=url, run_scheduler=False, secret_key="test-secret")
+    bot = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
+    poll_id, _ = await create(bot)
+    voters = [teams.user(f"Voter {n}") for n in range(300)]
+    votes = [
+        teams.execute(
+            "poll.vote",
+            {"poll_id": poll_id, "choice": str(n % 3)},
+            service_url=connector.url,
+            conversation=teams.AARHUS_GENERAL,
+            who=voter,
+        )
+        for n, voter in enumerate(voters)
+    ]
+    answers: list[Any] = []
+    restarts = 0
+    for batch, start in enumerate(range(0, 300, 10)):
+        sending = [post_until_accepted(bot, vote) for vote in votes[start : start + 10]]
+        restart = None
+        if batch % 3 == 1:  # a restart while ten votes are in flight, ten times in all
+            restarts += 1
+            restart = asyncio.create_task(proxy.restart(0.5))
+        for result in await asyncio.gather(*sending):
+            answers.extend(result)
+        if restart is not None:
+            await restart
+    assert restarts == 10
+    await settle(bot)
+
+    statuses = {status for status, _ in answers}
+    assert statuses <= {200, 503}, statuses
+    refused = sum(status == 503 for status, _ in answers)
+    assert refused, "no vote met a restart: the drill did not drill"
+    assert proxy.refused_while_starting, "no connection met a starting database"
+    accepted = [body for status, body in answers if status == 200]
+    assert len(accepted) == 300
+    assert not any(APOLOGY in json.dumps(body) for body in accepted)
+    assert not any(APOLOGY in call.text for call in connector.calls)
+    async with bot.services.database.unit_of_work() as session:
+        poll = await session.get(Poll, poll_id)
+        assert poll is not None
+        assert poll.counts == [100, 100, 100]
+        ballots = (
+            await session.scalars(select(PollBallot).where(PollBallot.poll_id == poll_id))
+        ).all()
+    assert sorted(ballot.voter_key for ballot in ballots) == sorted(v.id for v in voters)
+    await proxy.cut()
+    await bot.client.close()
+
+
+@pytest.mark.skipif(
+    not POSTGRES_URL, reason="TEST_DATABASE_URL is not set (the drill hangs a PostgreSQL proxy)"
+)
+async def test_healthz_answers_within_a_second_when_postgresql_stops_answering(
+    aiohttp_client: Any, connector: FakeConnector
+) -> None:
+    await reset_postgres(POSTGRES_URL)
+    proxy = TcpProxy("127.0.0.1", 5432)
+    await proxy.start()
+    url = POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    settings = load_settings({}, database_url=url, run_scheduler=False, secret_key="test-secret")
+    bot = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
+    assert (await bot.client.get("/healthz")).status == 200
+
+    proxy.hang()
+    loop = asyncio.get_running_loop()
+    for _ in range(3):  # later checks wait for the same ping, they do not pile up connections
+        started = loop.time()
+        response = await bot.client.get("/healthz")
+        assert loop.time() - started < 1.5
+        assert response.status == 503
+        assert (await response.json())["database"] == "unreachable"
+    await bot.client.close()
+    await proxy.cut()
 
 
 @pytest.mark.slow

@@ -191,3 +191,22 @@ def test_backoff_grows_exponentially_up_to_its_cap() -> None:
     for attempts, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (5, 16.0), (6, 30.0), (20, 30.0)]:
         delays = [backoff.delay(attempts) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays), (attempts, delays)
+
+
+async def test_healthz_reports_the_queue_and_its_oldest_message(bot: BotUnderTest) -> None:
+    bot.connector.down = True
+    await queue(bot, [Message("send", target(bot, n), text(n)) for n in range(3)])
+    await asyncio.sleep(1.1)
+    response = await bot.client.get("/healthz")
+    body = await response.json()
+    assert response.status == 200
+    assert body["outbox"]["queued"] == 3
+    assert body["outbox"]["oldest_queued_seconds"] >= 1.0
+    assert "503" in body["outbox"]["last_error"]  # what Teams answered the probe
+    bot.connector.down = False
+    await bot.connector.wait_for(lambda c: len(c.sent()) == 3, within=20)
+    await bot.services.require_outbox().wait_empty()
+    body = await (await bot.client.get("/healthz")).json()
+    assert body["outbox"]["queued"] == 0
+    assert body["outbox"]["oldest_queued_seconds"] is None
+    assert body["outbox"]["delivered"] == 3

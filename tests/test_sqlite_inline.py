@@ -13,21 +13,25 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from bot.web import BACKGROUND
 from config import load_settings
 from storage import inline_sqlite
-from storage.models import Poll
+from storage.models import Poll, PollBallot
+from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
-from tests.test_polls import ONE_LINER
+from tests.test_polls import ONE_LINER, create, settle
 
 
-async def start_bot(aiohttp_client: Any, tmp_path: Path, connector: FakeConnector) -> BotUnderTest:
+async def start_bot(
+    aiohttp_client: Any, tmp_path: Path, connector: FakeConnector, **overrides: Any
+) -> BotUnderTest:
     settings = load_settings(
         {},
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
         run_scheduler=False,
         secret_key="test-secret",
-    )
+    ).with_overrides(**overrides)
     return BotUnderTest(await aiohttp_client(create_app(settings)), connector)
 
 
@@ -71,6 +75,27 @@ async def test_a_write_lock_held_elsewhere_makes_a_turn_wait_not_the_bot(
     assert await polls(sqlite_bot) == 1
 
 
+async def test_healthz_answers_within_a_second_and_says_busy_while_a_turn_waits_for_a_lock(
+    sqlite_bot: BotUnderTest, other_process_lock: sqlite3.Connection
+) -> None:
+    other_process_lock.execute("BEGIN IMMEDIATE")
+    turn = asyncio.create_task(sqlite_bot.say(f"poll {ONE_LINER}"))
+    await asyncio.sleep(0.3)
+    assert not turn.done()  # holding the one pooled connection, waiting for the lock
+    loop = asyncio.get_running_loop()
+    for _ in range(2):
+        started = loop.time()
+        response = await sqlite_bot.client.get("/healthz")
+        assert loop.time() - started < 1.5
+        assert response.status == 200  # alive: restarting the bot would not free the lock
+        body = await response.json()
+        assert (body["status"], body["database"]) == ("degraded", "busy")
+    other_process_lock.execute("COMMIT")
+    assert (await asyncio.wait_for(turn, 5)).status in (200, 201)
+    response = await sqlite_bot.client.get("/healthz")
+    assert (response.status, (await response.json())["database"]) == (200, "ok")
+
+
 async def test_a_lock_held_too_long_is_a_503_and_nothing_is_written(
     monkeypatch: pytest.MonkeyPatch,
     aiohttp_client: Any,
@@ -90,3 +115,91 @@ async def test_a_lock_held_too_long_is_a_503_and_nothing_is_written(
     reply = await bot.say(f"poll {ONE_LINER}")  # Teams' retry, once the lock is gone
     assert reply.status in (200, 201)
     assert await polls(bot) == 1
+
+
+LOCK_SECONDS = 40.0  # longer than inline_sqlite's 30 s of busy retries, as the issue has it
+
+
+async def test_sqlite_write_locked_by_another_process_for_40_s_loses_no_accepted_message(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    connector: FakeConnector,
+    other_process_lock: sqlite3.Connection,
+) -> None:
+    """Every activity sent while the lock is held is answered 503 (Teams re-sends it) or
+    accepted with its effect saved; none is answered 202 and then lost with its rolled-back
+    turn. Once the lock is gone a turn may still be answered 202: committed, its replies
+    queued behind Teams' per-conversation rate limit. Teams' re-sends are compressed to one a
+    second."""
+    bot = await start_bot(aiohttp_client, tmp_path, connector, ack_seconds=1.5)
+    poll_id, _ = await create(bot)
+    loop = asyncio.get_running_loop()
+    answers: list[tuple[str, int, float]] = []
+
+    async def send_until_accepted(activity: dict[str, Any]) -> None:
+        while True:
+            response = await bot.client.post("/api/messages", json=activity)
+            # An invoke's promise is a 200 saying "Working on it…": counted as a 202.
+            promise = response.status == 202 or "Working on it" in await response.text()
+            answers.append((activity["id"], 202 if promise else response.status, loop.time()))
+            if response.status != 503:
+                return
+            assert response.headers.get("Retry-After"), "a 503 without Retry-After"
+            await asyncio.sleep(1.0)
+
+    other_process_lock.execute("BEGIN IMMEDIATE")
+    locked_at = loop.time()
+    voters = [teams.user(f"Voter {n}") for n in range(30)]
+    sending = []
+    for n, voter in enumerate(voters):  # a vote a second, a new poll every fifth second
+        sending.append(
+            asyncio.create_task(
+                send_until_accepted(
+                    teams.execute(
+                        "poll.vote",
+                        {"poll_id": poll_id, "choice": str(n % 3)},
+                        service_url=connector.url,
+                        conversation=teams.AARHUS_GENERAL,
+                        who=voter,
+                    )
+                )
+            )
+        )
+        if n % 5 == 0:
+            sending.append(
+                asyncio.create_task(
+                    send_until_accepted(
+                        teams.message(
+                            f"poll Question {n}? | Yes | No",
+                            service_url=connector.url,
+                            conversation=teams.AARHUS_GENERAL,
+                        )
+                    )
+                )
+            )
+        await asyncio.sleep(1.0)
+    await asyncio.sleep(LOCK_SECONDS - (loop.time() - locked_at))
+    other_process_lock.execute("COMMIT")
+    released_at = loop.time()
+    await asyncio.wait_for(asyncio.gather(*sending), 30)
+    background: set[asyncio.Future[Any]] = bot.app[BACKGROUND]
+    if background:  # turns answered 202 finish sending
+        await asyncio.wait(background, timeout=30)
+    await settle(bot)
+
+    statuses = [status for _, status, _ in answers]
+    assert set(statuses) <= {200, 201, 202, 503}, set(statuses)
+    assert statuses.count(503) >= len(sending), "the lock did not hold the turns back"
+    promised_early = [a for a, status, at in answers if status == 202 and at < released_at]
+    assert promised_early == [], "answered 202 while nothing could be committed"
+    accepted = [activity for activity, status, _ in answers if status != 503]
+    assert len(accepted) == len(set(accepted)) == len(sending)
+    async with bot.services.database.unit_of_work() as session:
+        poll = await session.get(Poll, poll_id)
+        assert poll is not None
+        assert poll.counts == [10, 10, 10]
+        voted = (
+            await session.scalars(select(PollBallot.voter_key).where(PollBallot.poll_id == poll_id))
+        ).all()
+    assert sorted(voted) == sorted(voter.id for voter in voters)
+    assert await polls(bot) == 1 + 6  # each poll sent during the lock created once
