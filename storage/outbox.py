@@ -51,12 +51,12 @@ async def put_card(
         session.add(row)
         await session.flush()
         return Staged(row.id, row.revision), take
-    if existing.claimed_by == claimed_by:
-        in_flight = existing.id in under_way
-    else:
-        in_flight = existing.claimed_by is not None and (
-            existing.claimed_until is None or existing.claimed_until > row.next_attempt_at
-        )
+    # Under way here (or about to be: the drain loop marks a row before it claims it), or
+    # held by another sender whose claim has not run out.
+    in_flight = existing.id in under_way or (
+        existing.claimed_by not in (None, claimed_by)
+        and (existing.claimed_until is None or existing.claimed_until > row.next_attempt_at)
+    )
     existing.body = row.body
     existing.on_sent = row.on_sent
     existing.service_url, existing.conversation_id = row.service_url, row.conversation_id
@@ -135,26 +135,39 @@ async def finish(session: AsyncSession, row_id: int, revision: int) -> bool:
 
 
 async def finish_many(session: AsyncSession, rows: list[Staged]) -> tuple[set[int], list[Staged]]:
-    """Delete delivered rows in one statement per batch; returns the ids deleted, and the
-    rows a newer card state kept (their revision moved on)."""
+    """Delete delivered rows in one statement per batch, each only at the revision that was
+    sent; returns the ids deleted, and the rows a newer card state kept (their revision moved
+    on: they are to be sent again). A row no longer there was removed by its caller."""
     if not rows:
         return set(), []
-    ids = [row.id for row in rows]
-    current = dict(
+    deleted = set(
         (
-            await session.execute(
-                select(OutboxMessage.id, OutboxMessage.revision).where(OutboxMessage.id.in_(ids))
+            await session.scalars(
+                delete(OutboxMessage)
+                .where(
+                    or_(
+                        *(
+                            and_(OutboxMessage.id == row.id, OutboxMessage.revision == row.revision)
+                            for row in rows
+                        )
+                    )
+                )
+                .returning(OutboxMessage.id),
+                execution_options={"synchronize_session": False},
             )
         ).all()
     )
-    # A row no longer there was removed by its caller (in the transaction that recorded it).
-    done = [row.id for row in rows if current.get(row.id) == row.revision]
-    if done:
-        await session.execute(
-            delete(OutboxMessage).where(OutboxMessage.id.in_(done)),
-            execution_options={"synchronize_session": False},
+    left = {row.id for row in rows} - deleted
+    still_there = (
+        set(
+            (
+                await session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(left)))
+            ).all()
         )
-    return set(done), [row for row in rows if row.id in current and current[row.id] != row.revision]
+        if left
+        else set()
+    )
+    return deleted, [row for row in rows if row.id in still_there and row.id not in deleted]
 
 
 async def drop(session: AsyncSession, row_id: int) -> None:

@@ -210,3 +210,38 @@ async def test_healthz_reports_the_queue_and_its_oldest_message(bot: BotUnderTes
     assert body["outbox"]["queued"] == 0
     assert body["outbox"]["oldest_queued_seconds"] is None
     assert body["outbox"]["delivered"] == 3
+
+
+def card_row(bot: BotUnderTest, body: dict[str, Any]) -> OutboxMessage:
+    now = bot.services.clock()
+    return OutboxMessage(
+        kind="update", service_url=bot.connector.url, conversation_id="19:outbox-0@thread.tacv2",
+        activity_id="act-1", body=body, card_key="test:1", revision=0, attempts=0,
+        next_attempt_at=now, claimed_until=now + timedelta(seconds=60), created_at=now,
+    )  # fmt: skip
+
+
+async def test_a_card_row_the_drain_loop_is_about_to_send_is_not_taken_in_line(
+    bot: BotUnderTest,
+) -> None:
+    """The drain loop marks a row under way before it claims it; a newer card state arriving
+    then must leave the row to it (taking it left it claimed and sent by nobody for a lease)."""
+    from storage import outbox as store
+
+    async with bot.services.database.unit_of_work() as session:
+        staged, taken = await store.put_card(
+            session, card_row(bot, text(1)), claimed_by="me", under_way=set(), take=False
+        )
+    assert not taken
+    async with bot.services.database.unit_of_work() as session:
+        again, taken = await store.put_card(
+            session, card_row(bot, text(2)), claimed_by="me", under_way={staged.id}
+        )
+    assert again.id == staged.id
+    assert again.revision == 1
+    assert not taken
+    async with bot.services.database.unit_of_work() as session:
+        row = await session.get(OutboxMessage, staged.id)
+        assert row is not None
+        assert row.claimed_by is None  # still the drain loop's to claim
+        assert row.body == text(2)
