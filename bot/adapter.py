@@ -122,14 +122,23 @@ class IccAdapter(CloudAdapter):  # type: ignore[misc]
         if self.outbound is None:
             return list(await super().send_activities(context, activities))
         responses: list[ResourceResponse] = []
-        for activity in activities:
+        for number, activity in enumerate(activities):
             if activity.type not in (None, ActivityTypes.message, ActivityTypes.typing):
                 responses += await super().send_activities(context, [activity])
                 continue
             ticket = getattr(activity, TICKET, None)
             sent: str | None
             if isinstance(ticket, Ticket) and self.outbox is not None:
-                sent = await self.outbox.try_now(ticket)
+                try:
+                    sent = await self.outbox.try_now(ticket)
+                except BaseException:
+                    # The turn stops here: the messages it queued after this one go to the
+                    # drain loop instead of staying held for an attempt that will not come.
+                    for later in activities[number + 1 :]:
+                        held = getattr(later, TICKET, None)
+                        if isinstance(held, Ticket):
+                            await self.outbox.hand_over(held)
+                    raise
             else:  # typing, or a message sent outside a turn's unit of work
                 message = outgoing(context, activity, max_age=timedelta(0))
                 if message.activity_id:

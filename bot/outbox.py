@@ -250,6 +250,19 @@ class Outbox:
             return Ticket(staged, message, False)
         return Ticket(staged, message, True)
 
+    async def hand_over(self, ticket: Ticket) -> None:
+        """A staged message its sender will not try after all: the drain loop sends it."""
+        if not ticket.claimed:
+            return
+        try:
+            async with self.database.unit_of_work() as session:
+                await store.release(
+                    session, ticket.staged.id, self.owner, next_attempt_at=self.clock(), error=None
+                )
+        except Exception as error:  # its claim runs out; then it is recorded uncertain
+            log.warning("outbox row %s not handed over: %s", ticket.staged.id, error)
+        self._wake.set()
+
     async def try_now(self, ticket: Ticket, *, claim_first: bool = False) -> str | None:
         """After the commit: send a staged message now. Returns the new activity id (an
         update returns its own), or None when it stays queued for the drain loop.
@@ -432,18 +445,29 @@ class Outbox:
             rows = await store.due(
                 session, now, limit=200, only_owner=self.owner if self.exclusive else None
             )
+        if self._queued_rows:
+            await self._forget_drained_conversations()
+        waiting_record = {staged.id for staged, _, _ in self._delivered}
         started = 0
         for row in rows:
             if row.id in self._in_flight or self._busy_conversations.get(row.conversation_id):
                 continue
+            if row.id in waiting_record:
+                continue  # delivered; its batch records it
             mine = row.claimed_by == self.owner and row.id in self._unreleased
-            if row.claimed_by is not None and row.kind != "update" and not mine:
-                await self._settle_abandoned(row)
-                started += 1
-                continue
-            if row.expires_at is not None and row.expires_at < now:
-                await self._give_up(row, "too old to matter: past its expiry while queued")
-                started += 1
+            try:
+                if row.claimed_by is not None and row.kind != "update" and not mine:
+                    await self._settle_abandoned(row)
+                    started += 1
+                    continue
+                if row.expires_at is not None and row.expires_at < now:
+                    await self._give_up(row, "too old to matter: past its expiry while queued")
+                    started += 1
+                    continue
+            except Exception as error:  # one row's trouble does not stop the others
+                if _database_away(error):
+                    raise
+                log.error("outbox row %s could not be settled: %s", row.id, error)
                 continue
             if not self._host_open(row):
                 continue
@@ -498,13 +522,18 @@ class Outbox:
                 return  # another sender took it first
             self._host_ok(message.target.service_url)
             sent_id = result if message.kind != "update" else message.activity_id
-            async with self.database.unit_of_work() as session:
-                if await store.finish(session, row.id, row.revision):
-                    await self._tell(session, row, Outcome("sent", activity_id=sent_id))
-                else:  # a newer card state replaced the body meanwhile: send that one too
-                    await store.release(
-                        session, row.id, self.owner, next_attempt_at=self.clock(), error=None
-                    )
+            try:
+                async with self.database.unit_of_work() as session:
+                    if await store.finish(session, row.id, row.revision):
+                        await self._tell(session, row, Outcome("sent", activity_id=sent_id))
+                    else:  # a newer card state replaced the body meanwhile: send that one too
+                        await store.release(
+                            session, row.id, self.owner, next_attempt_at=self.clock(), error=None
+                        )
+            except Exception:
+                # Delivered: the batch records it once the database answers (not "uncertain").
+                self._delivered.append((staged, message, sent_id))
+                raise
             self.stats.delivered += 1
             self._unqueue(row.conversation_id, row.id)
             self._unreleased.discard(row.id)
@@ -632,12 +661,20 @@ class Outbox:
             await self._tell_on_sent(session, row.on_sent, outcome)
 
     async def _tell_on_sent(self, session: AsyncSession, on_sent: str, outcome: Outcome) -> None:
+        """Run `on_sent`'s handler in a savepoint: a handler that fails loses its own record
+        (logged), never the removal of the row or the rest of its batch."""
         name, _, argument = on_sent.partition(":")
         handler = self._handlers.get(name)
         if handler is None:
             log.warning("outbox: no handler for %r", on_sent)
             return
-        await handler(session, argument, outcome)
+        try:
+            async with session.begin_nested():
+                await handler(session, argument, outcome)
+        except Exception as error:
+            if _database_away(error):
+                raise
+            log.error("outbox: %r told %s failed: %s", on_sent, outcome.status, error)
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
@@ -650,6 +687,13 @@ class Outbox:
 
     def _busy(self, conversation: str, change: int) -> None:
         _count(self._busy_conversations, conversation, change)
+
+    async def _forget_drained_conversations(self) -> None:
+        async with self.database.unit_of_work() as session:
+            still = await store.conversations_with_rows(session, list(self._queued_rows))
+        for conversation in list(self._queued_rows):
+            if conversation not in still:
+                del self._queued_rows[conversation]
 
     def _unqueue(self, conversation: str, row_id: int) -> None:
         rows = self._queued_rows.get(conversation)
@@ -744,6 +788,12 @@ def _count(counts: dict[str, int], key: str, change: int) -> None:
         counts[key] = value
     else:
         counts.pop(key, None)
+
+
+def _database_away(error: BaseException) -> bool:
+    from storage.db import is_unavailable_error
+
+    return is_unavailable_error(error)
 
 
 def _final(error: DeliveryFailed) -> bool:

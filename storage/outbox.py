@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_ignoring_conflicts
 from storage.models import OutboxMessage
 
 
@@ -46,11 +47,35 @@ async def put_card(
         select(OutboxMessage).where(OutboxMessage.card_key == row.card_key).with_for_update()
     )
     if existing is None:
-        row.claimed_by = claimed_by if take else None
-        row.claimed_until = row.claimed_until if take else None
-        session.add(row)
-        await session.flush()
-        return Staged(row.id, row.revision), take
+        # Two replicas (or turns) can both find no row: the second insert yields to the first
+        # (PostgreSQL waits for it to commit), then updates the row it made.
+        values = {
+            column: getattr(row, column)
+            for column in (
+                "kind", "service_url", "conversation_id", "tenant_id", "activity_id", "body",
+                "card_key", "on_sent", "next_attempt_at", "expires_at", "created_at",
+            )
+        }  # fmt: skip
+        inserted = await session.scalar(
+            insert_ignoring_conflicts(session, OutboxMessage, "card_key")
+            .values(
+                **values,
+                revision=0,
+                attempts=0,
+                claimed_by=claimed_by if take else None,
+                claimed_until=row.claimed_until if take else None,
+            )
+            .returning(OutboxMessage.id)
+        )
+        if inserted is not None:
+            return Staged(int(inserted), 0), take
+        existing = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.card_key == row.card_key).with_for_update()
+        )
+        if existing is None:  # made and already delivered by the other one: queue ours anew
+            return await put_card(
+                session, row, claimed_by=claimed_by, under_way=under_way, take=take
+            )
     # Under way here (or about to be: the drain loop marks a row before it claims it), or
     # held by another sender whose claim has not run out.
     in_flight = existing.id in under_way or (
@@ -189,13 +214,18 @@ async def due(
     free = [OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_until < now]
     if only_owner is not None:
         free.append(OutboxMessage.claimed_by != only_owner)
+    # Card updates need no order among the conversation's messages: they neither wait for
+    # its head nor hold it up (one refused for long would block every later reply).
     heads = (
-        select(func.min(OutboxMessage.id)).group_by(OutboxMessage.conversation_id).scalar_subquery()
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.kind != "update")
+        .group_by(OutboxMessage.conversation_id)
+        .scalar_subquery()
     )
     result = await session.scalars(
         select(OutboxMessage)
         .where(
-            OutboxMessage.id.in_(heads),
+            or_(OutboxMessage.id.in_(heads), OutboxMessage.kind == "update"),
             OutboxMessage.next_attempt_at <= now,
             or_(*free),
         )
@@ -232,10 +262,14 @@ async def due_now(session: AsyncSession, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    """When the earliest queued row may be tried."""
-    moment: datetime | None = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)))
-    return moment
+async def conversations_with_rows(session: AsyncSession, conversations: list[str]) -> set[str]:
+    """Which of these conversations still have messages in the outbox."""
+    result = await session.scalars(
+        select(OutboxMessage.conversation_id)
+        .where(OutboxMessage.conversation_id.in_(conversations))
+        .distinct()
+    )
+    return set(result.all())
 
 
 async def depth(session: AsyncSession) -> tuple[int, datetime | None]:

@@ -245,3 +245,33 @@ async def test_a_card_row_the_drain_loop_is_about_to_send_is_not_taken_in_line(
         assert row is not None
         assert row.claimed_by is None  # still the drain loop's to claim
         assert row.body == text(2)
+
+
+async def test_a_handler_that_fails_costs_its_own_record_not_the_queue(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(_session: Any, _argument: str, _outcome: Outcome) -> None:
+        raise ValueError("a feature's bug")
+
+    outbox = bot.services.require_outbox()
+    outbox.on("broken", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        await queue(
+            bot,
+            [
+                Message("send", target(bot), text(1), on_sent="broken:1"),
+                Message("send", target(bot), text(2)),
+                Message("send", target(bot, 1), text(3), on_sent="broken:3"),
+            ],
+        )
+        outbox.wake()
+        await bot.connector.wait_for(lambda c: len(c.sent()) == 3, within=20)
+        await outbox.wait_empty()
+    assert [
+        c.text for c in bot.connector.sent() if c.conversation_id == target(bot).conversation_id
+    ] == [
+        "message 1",
+        "message 2",
+    ]
+    assert await depth(bot) == 0
+    assert "a feature's bug" in caplog.text
