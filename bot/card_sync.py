@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cards
@@ -121,8 +122,12 @@ class CardSync:
             return
         recorded = await self._record_posted(session, int(argument), outcome.activity_id)
         if recorded and not outcome.in_line:
-            # Queued since it was drawn: bring it up to date (runs once this unit of work ends).
-            self.request(int(argument))
+            # Queued since it was drawn: bring it up to date — once this transaction has
+            # committed, so that the refresh reads the activity id just recorded.
+            item_id = int(argument)
+            event.listen(
+                session.sync_session, "after_commit", lambda _s: self.request(item_id), once=True
+            )
 
     async def catch_up(self) -> int:
         async with self.services.database.unit_of_work() as session:

@@ -76,12 +76,10 @@ async def put_card(
             return await put_card(
                 session, row, claimed_by=claimed_by, under_way=under_way, take=take
             )
-    # Under way here (or about to be: the drain loop marks a row before it claims it), or
-    # held by another sender whose claim has not run out.
-    in_flight = existing.id in under_way or (
-        existing.claimed_by not in (None, claimed_by)
-        and (existing.claimed_until is None or existing.claimed_until > row.next_attempt_at)
-    )
+    # Under way here (or about to be: the drain loop marks a row before it claims it). Another
+    # sender's claim does not stop it: an update is idempotent and carries the latest state,
+    # and that sender may have died with its claim (a restart would otherwise wait a lease).
+    in_flight = existing.id in under_way
     existing.body = row.body
     existing.on_sent = row.on_sent
     existing.service_url, existing.conversation_id = row.service_url, row.conversation_id
