@@ -136,9 +136,9 @@ async def test_a_card_left_behind_by_a_crash_catches_up_at_start(
     connector.clear()
 
     second = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
-    # Within a claim's lease (2 x the connector timeout + 5 s): in two CI runs on PostgreSQL
-    # the update did not come within 10 s, though it always does when run alone (see the
-    # closing note of issue 17).
+    # Under load the first app's hanging update is the drain loop's, and its close waits for it
+    # up to the connector timeout + 5 s before releasing the row: the update comes after that
+    # (two CI runs on PostgreSQL missed a 10 s wait; see the closing note of issue 17).
     await connector.wait_for(
         lambda c: any(u.activity_id == activity_id for u in c.updates()), within=60
     )
