@@ -27,7 +27,7 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -194,22 +194,11 @@ class Outbox:
             # An earlier message to that conversation is queued (keep the order), or Teams is
             # failing there: the drain loop sends it, the turn does not wait on an outage.
             claim = False
-        row = OutboxMessage(
-            kind=message.kind,
-            service_url=message.target.service_url,
-            conversation_id=message.target.conversation_id,
-            tenant_id=message.target.tenant_id,
-            activity_id=message.activity_id,
-            body=message.body,
-            card_key=message.card_key,
-            revision=0,
-            on_sent=message.on_sent,
-            attempts=0,
-            next_attempt_at=now,
-            expires_at=message.expires_at,
+        row = _row_of(
+            message,
+            now,
             claimed_by=self.owner if claim else None,
             claimed_until=now + self.lease if claim else None,
-            created_at=now,
         )
         store.stage(session, row)
         return row
@@ -223,20 +212,12 @@ class Outbox:
     async def stage_card(self, session: AsyncSession, message: Message) -> Ticket:
         """The latest state of a card, replacing any older one still queued."""
         now = self.clock()
-        row = OutboxMessage(
-            kind="update",
-            service_url=message.target.service_url,
-            conversation_id=message.target.conversation_id,
-            tenant_id=message.target.tenant_id,
-            activity_id=message.activity_id,
-            body=message.body,
-            card_key=message.card_key,
-            revision=0,
-            on_sent=message.on_sent,
-            attempts=0,
-            next_attempt_at=now,
+        # put_card decides who holds it; the lease is there for when this process does.
+        row = _row_of(
+            replace(message, kind="update", expires_at=None),
+            now,
+            claimed_by=None,
             claimed_until=now + self.lease,
-            created_at=now,
         )
         staged, claimed = await store.put_card(
             session,
@@ -803,6 +784,29 @@ def _final(error: DeliveryFailed) -> bool:
 
 def _host_of(service_url: str) -> str:
     return urlsplit(service_url).netloc.lower()
+
+
+def _row_of(
+    message: Message, now: datetime, *, claimed_by: str | None, claimed_until: datetime | None
+) -> OutboxMessage:
+    """A new outbox row for `message`, due now."""
+    return OutboxMessage(
+        kind=message.kind,
+        service_url=message.target.service_url,
+        conversation_id=message.target.conversation_id,
+        tenant_id=message.target.tenant_id,
+        activity_id=message.activity_id,
+        body=message.body,
+        card_key=message.card_key,
+        revision=0,
+        on_sent=message.on_sent,
+        attempts=0,
+        next_attempt_at=now,
+        expires_at=message.expires_at,
+        claimed_by=claimed_by,
+        claimed_until=claimed_until,
+        created_at=now,
+    )
 
 
 def _message_of(row: OutboxMessage) -> Message:
