@@ -17,6 +17,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapter import AdapterTokens, IccAdapter, authentication, create_adapter
 from bot.handler import IccBot
+from bot.members import directory_for
 from bot.outbound import Outbound
 from bot.outbox import Backoff, Outbox
 from bot.router import Router
@@ -24,7 +25,7 @@ from bot.service_urls import service_url_check
 from bot.services import Services
 from bot.web import ADAPTER, BOT, SERVICES, add_routes, background_ctx
 from config import ConfigError, Settings, load_or_create_secret_key, load_settings
-from dialogs import build_router, job_sources, on_elected, on_shutdown, on_startup
+from dialogs import build_router
 from scheduler.engine import Engine
 from scheduler.leader import Leadership
 from scheduler.setup import create_scheduler
@@ -33,6 +34,7 @@ from storage.migrate import migrate
 
 log = logging.getLogger("icc-bot")
 
+ROUTER = web.AppKey("router", Router)
 ENGINE = web.AppKey("engine", Engine)
 LEADERSHIP = web.AppKey("leadership", Leadership)
 
@@ -49,9 +51,12 @@ def create_app(
     app = web.Application(client_max_size=settings.max_request_bytes)
     database = Database(settings.database_url)
     services = Services(settings=settings, database=database)
+    services.members = directory_for(services)
     adapter = create_adapter(settings, credentials_factory)
-    bot = IccBot(services, router or build_router())
+    router = router or build_router()
+    bot = IccBot(services, router)
     app[SERVICES] = services
+    app[ROUTER] = router
     app[ADAPTER] = adapter
     app[BOT] = bot
     add_routes(app)
@@ -122,17 +127,18 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     """The scheduler runs in the one process that leads (see scheduler/leader.py)."""
     services = app[SERVICES]
     scheduler = create_scheduler(misfire_grace_seconds=services.settings.reminder_grace_seconds)
-    engine = Engine(scheduler, services.database, job_sources(services))
+    router = app[ROUTER]
+    engine = Engine(scheduler, services.database, router.scheduled(services))
     app[ENGINE] = engine
 
     async def elected() -> None:
         engine.start()
         await engine.reconcile()
-        _spawn(on_elected(services))  # catch up on what fell due while nobody led
+        _spawn(router.on_lead(services))  # catch up on what fell due while nobody led
 
     leadership = Leadership(services.database, elected, engine.pause)
     app[LEADERSHIP] = leadership
-    services.extras["scheduler_status"] = lambda: {
+    services.scheduler_status = lambda: {
         "leader": leadership.leader,
         "jobs": len(engine.job_ids()),
     }
@@ -153,12 +159,12 @@ _background: set[asyncio.Task[None]] = set()
 
 
 async def _features_ctx(app: web.Application) -> AsyncIterator[None]:
-    services = app[SERVICES]
-    await on_startup(services)
+    services, router = app[SERVICES], app[ROUTER]
+    await router.start(services)
     # The drain loop starts once the features have said what their queued messages record.
     await services.require_outbox().start()
     yield
-    await on_shutdown(services)
+    await router.stop(services)
 
 
 def _announce(settings: Settings) -> None:

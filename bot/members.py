@@ -30,7 +30,6 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 Fetch = Callable[[str, str, str], Awaitable[dict[str, Any] | None]]
-EXTRAS_KEY = "member_directory"
 
 
 @dataclass(frozen=True)
@@ -141,18 +140,19 @@ class MemberDirectory:
             self._known.popitem(last=False)
 
 
+def directory_for(services: Services) -> MemberDirectory:
+    """The app's one directory (built by create_app); it asks through the running sender (its
+    aiohttp session and tokens)."""
+
+    async def fetch(service_url: str, conversation_id: str, user_id: str) -> Any:
+        outbound = services.require_outbound()
+        return await outbound.get_member(service_url, conversation_id, user_id)
+
+    return MemberDirectory(fetch)
+
+
 def directory(services: Services) -> MemberDirectory:
-    """The app's one directory, kept with the services' singletons; it asks through the
-    running sender (its aiohttp session and tokens)."""
-    found = services.extras.get(EXTRAS_KEY)
-    if not isinstance(found, MemberDirectory):
-
-        async def fetch(service_url: str, conversation_id: str, user_id: str) -> Any:
-            outbound = services.require_outbound()
-            return await outbound.get_member(service_url, conversation_id, user_id)
-
-        found = services.extras[EXTRAS_KEY] = MemberDirectory(fetch)
-    return found
+    return services.require_members()
 
 
 async def recognise(

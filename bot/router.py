@@ -14,9 +14,16 @@ from bot.payloads import Payload
 if TYPE_CHECKING:
     from botbuilder.dialogs import Dialog
 
+    from bot.card_sync import CardSync
+    from bot.services import Services
     from bot.turn import Turn
+    from scheduler.engine import JobSource
 
 CommandHandler = Callable[["Turn", str], Awaitable[None]]
+# A feature's part in the app's life: run with the app's services (aiogram's routers carry
+# startup/shutdown the same way).
+Hook = Callable[["Services"], Awaitable[None]]
+H = TypeVar("H", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -48,11 +55,19 @@ class Command:
 
 @dataclass
 class Router:
-    """Maps a command's first word, or a card action's verb, to its handler."""
+    """Maps a command's first word, or a card action's verb, to its handler; and carries each
+    feature's lifecycle: its cards kept in sync, its scheduled jobs, what it does when the app
+    starts or stops and when this process is elected to run the scheduler."""
 
     commands: dict[str, Command] = field(default_factory=dict)
     actions: dict[str, ActionHandler] = field(default_factory=dict)
     dialogs: list[Dialog] = field(default_factory=list)
+    # Built once the sender runs (a card sync registers its outbox handlers).
+    card_syncs: list[Callable[[Services], CardSync]] = field(default_factory=list)
+    job_sources: list[Callable[[Services], JobSource]] = field(default_factory=list)
+    startup: list[Hook] = field(default_factory=list)
+    shutdown: list[Hook] = field(default_factory=list)
+    elected: list[Hook] = field(default_factory=list)
     _order: list[str] = field(default_factory=list)
 
     def command(
@@ -106,12 +121,65 @@ class Router:
     def add_dialog(self, dialog: Dialog) -> None:
         self.dialogs.append(dialog)
 
+    def card_sync(self, build: Callable[[Services], CardSync]) -> Callable[[Services], CardSync]:
+        """A card kept in step with its rows; built at start-up, caught up, closed at stop."""
+        self.card_syncs.append(build)
+        return build
+
+    def jobs(self, source: Callable[[Services], JobSource]) -> Callable[[Services], JobSource]:
+        """The feature's scheduled work (run only by the process that leads)."""
+        self.job_sources.append(source)
+        return source
+
+    def on_startup(self, hook: H) -> H:
+        self.startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: H) -> H:
+        self.shutdown.append(hook)
+        return hook
+
+    def on_elected(self, hook: H) -> H:
+        """Run when this process starts leading the scheduler (catch up on what fell due)."""
+        self.elected.append(hook)
+        return hook
+
     def include(self, other: Router) -> None:
         for name in other._order:
             self.add_command(other.commands[name])
         for verb, handler in other.actions.items():
             self._add_action(verb, handler)
         self.dialogs.extend(other.dialogs)
+        self.card_syncs.extend(other.card_syncs)
+        self.job_sources.extend(other.job_sources)
+        self.startup.extend(other.startup)
+        self.shutdown.extend(other.shutdown)
+        self.elected.extend(other.elected)
+
+    async def start(self, services: Services) -> None:
+        """At start-up, before the sender's drain loop: cards synced and caught up, then each
+        feature's own start-up work."""
+        for build in self.card_syncs:
+            sync = build(services)
+            services.card_syncs[sync.name] = sync
+        for sync in services.card_syncs.values():
+            await sync.catch_up()
+        for hook in self.startup:
+            await hook(services)
+
+    async def stop(self, services: Services) -> None:
+        for hook in self.shutdown:
+            await hook(services)
+        for sync in services.card_syncs.values():
+            await sync.close()
+        services.card_syncs.clear()
+
+    async def on_lead(self, services: Services) -> None:
+        for hook in self.elected:
+            await hook(services)
+
+    def scheduled(self, services: Services) -> list[JobSource]:
+        return [source(services) for source in self.job_sources]
 
     def help_entries(self) -> list[CommandHelp]:
         return [self.commands[name].help for name in self._order]

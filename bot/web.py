@@ -335,9 +335,8 @@ async def healthz(request: web.Request) -> web.Response:
         "dialect": services.database.dialect,
         "authentication": "on" if services.settings.authenticated else "off",
     }
-    scheduler_status = services.extras.get("scheduler_status")
-    if callable(scheduler_status):
-        payload["scheduler"] = scheduler_status()
+    if services.scheduler_status is not None:
+        payload["scheduler"] = services.scheduler_status()
     if queue is not None:
         payload["outbox"] = queue
     return web.json_response(payload, status=503 if database == "unreachable" else 200)

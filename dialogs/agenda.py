@@ -73,7 +73,8 @@ from storage.models import Agenda, AgendaProposal, Channel, City, Tag
 log = logging.getLogger(__name__)
 router = Router()
 
-FEATURE = "agendas"
+# The card sync's name: its outbox handlers are "agenda-card" and "agenda-posted".
+CARD = "agenda"
 DIALOG_ID = "agenda"
 
 
@@ -357,28 +358,20 @@ async def _card_state(session: AsyncSession, agenda_id: int) -> CardState | None
     )
 
 
+@router.card_sync
+def _build_card_sync(services: Services) -> CardSync:
+    return CardSync(
+        services,
+        CARD,
+        _card_state,
+        agenda_store.mark_synced,
+        agenda_store.out_of_sync,
+        partial(outbox_store.record_posted, model=Agenda),
+    )
+
+
 def card_sync(services: Services) -> CardSync:
-    sync = services.extras.get(FEATURE)
-    if not isinstance(sync, CardSync):
-        sync = services.extras[FEATURE] = CardSync(
-            services,
-            "agenda",
-            _card_state,
-            agenda_store.mark_synced,
-            agenda_store.out_of_sync,
-            partial(outbox_store.record_posted, model=Agenda),
-        )
-    return sync
-
-
-async def on_startup(services: Services) -> None:
-    await card_sync(services).catch_up()
-
-
-async def on_shutdown(services: Services) -> None:
-    sync = services.extras.get(FEATURE)
-    if isinstance(sync, CardSync):
-        await sync.close()
+    return services.card_sync(CARD)
 
 
 # --- commands and card actions --------------------------------------------------------------

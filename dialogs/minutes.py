@@ -762,6 +762,7 @@ async def export_action(turn: Turn, click: ExportClick) -> ActionResult:
     return ActionResult(message="The file is posted below the minutes.")
 
 
+@router.on_startup
 async def on_startup(services: Services) -> None:
     """A minutes card whose post was queued records its activity id once Teams takes it."""
 

@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.date import DateTrigger
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import (
     ComponentDialog,
@@ -62,6 +61,7 @@ from domain.polls import (
 )
 from domain.text import escape_markdown as md
 from domain.when import WhenError, describe, parse_when
+from scheduler import engine as planning
 from scheduler.engine import JobSource, Planned
 from storage import channels as channel_store
 from storage import finished
@@ -72,7 +72,8 @@ from storage.models import Poll
 log = logging.getLogger(__name__)
 router = Router()
 
-FEATURE = "polls"
+# The card sync's name: its outbox handlers are "poll-card" and "poll-posted".
+CARD = "poll"
 DIALOG_ID = "poll.create"
 USAGE = "poll <question> | <option> | <option> [--multi] [--anonymous] [--closes <when>]"
 
@@ -193,41 +194,30 @@ async def _card_state(session: AsyncSession, poll_id: int, now: datetime) -> Car
     )
 
 
+@router.card_sync
+def _build_card_sync(services: Services) -> CardSync:
+    return CardSync(
+        services,
+        CARD,
+        lambda session, poll_id: _card_state(session, poll_id, services.clock()),
+        poll_store.mark_synced,
+        poll_store.out_of_sync,
+        partial(outbox_store.record_posted, model=Poll),
+    )
+
+
 def card_sync(services: Services) -> CardSync:
-    sync = services.extras.get(FEATURE)
-    if not isinstance(sync, CardSync):
-        sync = services.extras[FEATURE] = CardSync(
-            services,
-            "poll",
-            lambda session, poll_id: _card_state(session, poll_id, services.clock()),
-            poll_store.mark_synced,
-            poll_store.out_of_sync,
-            partial(outbox_store.record_posted, model=Poll),
-        )
-    return sync
-
-
-async def on_startup(services: Services) -> None:
-    await card_sync(services).catch_up()
-
-
-async def on_shutdown(services: Services) -> None:
-    sync = services.extras.get(FEATURE)
-    if isinstance(sync, CardSync):
-        await sync.close()
+    return services.card_sync(CARD)
 
 
 # --- closing at the deadline (scheduled) ------------------------------------------------------
 
 
+@router.jobs
 def job_source(services: Services) -> JobSource:
     async def plan(session: AsyncSession) -> list[Planned]:
         return [
-            Planned(
-                key=str(poll_id),
-                trigger=partial(DateTrigger, run_date=closes_at),
-                fingerprint=closes_at.isoformat(),
-            )
+            planning.once(str(poll_id), closes_at)
             for poll_id, closes_at in await poll_store.due_to_close(session)
         ]
 

@@ -10,17 +10,15 @@ restart, never sends a reminder twice. A reminder missed while the bot was down 
 marked late, within the grace period; beyond it, it is skipped and logged. One Teams refuses
 stays queued and is retried until its grace period ends (then recorded failed, with why). Only
 a request under way when the process died is not resent (it may well have reached Teams, and
-there is no way to ask): it is recorded as uncertain and logged. At most CONCURRENT_DELIVERIES
+there is no way to ask): it is recorded as uncertain and logged. At most CONCURRENT_FANOUT (bot/services.py)
 can be in that state.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,8 +72,8 @@ from domain.recurrence import (
 from domain.text import escape_markdown as md
 from domain.timezones import resolve_zone
 from domain.when import WhenError, card_date
+from scheduler import engine as planning
 from scheduler.engine import JobSource, Planned
-from scheduler.recurrence import SeriesTrigger
 from storage import actions as action_store
 from storage import channels as channel_store
 from storage import finished
@@ -170,7 +168,7 @@ async def deliver_due(
         queued = outbox.stage(session, message, claim=False)
 
     try:
-        async with _slots(services):
+        async with services.fanout_slots:
             # Claimed once the rate limits let it go, right before it leaves: a crash can leave
             # at most the requests under way uncertain, and none is ever sent twice.
             activity_id = await outbox.try_now(outbox.ticket_of(queued, message), claim_first=True)
@@ -231,7 +229,8 @@ async def _gone(
     )
 
 
-def register(services: Services) -> None:
+@router.on_startup
+async def register(services: Services) -> None:
     """What a reminder queued in the outbox records when the drain loop settles it."""
 
     async def settled(session: AsyncSession, key: str, outcome: Outcome) -> None:
@@ -255,21 +254,6 @@ def register(services: Services) -> None:
             await reminder_store.finish(session, key, status, error=outcome.reason)
 
     services.require_outbox().on(REMINDER_HANDLER, settled)
-
-
-# Reminder deliveries in flight at once per process. A delivery answered 429 holds its slot
-# while it waits out Retry-After (1 s from Teams), so 8 slots left the 50/s tenant budget
-# unused during a fan-out with throttling (bench/fanout.py: 0.84 of it on PostgreSQL; 0.96 with
-# 32). The rate limiter, not this number, sets the pace; this only bounds how many deliveries a
-# crash can leave uncertain.
-CONCURRENT_DELIVERIES = 32
-
-
-def _slots(services: Services) -> asyncio.Semaphore:
-    slots = services.extras.get("reminder_slots")
-    if not isinstance(slots, asyncio.Semaphore):
-        slots = services.extras["reminder_slots"] = asyncio.Semaphore(CONCURRENT_DELIVERIES)
-    return slots
 
 
 def _last_monday_digest(now: datetime, zone: ZoneInfo) -> datetime:
@@ -360,16 +344,18 @@ def due_nudges(row: ReminderSeries | Row[Any], now: datetime, grace: timedelta) 
     return due
 
 
+@router.jobs
 def job_source(services: Services) -> JobSource:
     grace = timedelta(seconds=services.settings.reminder_grace_seconds)
 
     async def plan(session: AsyncSession) -> list[Planned]:
         return [
-            Planned(
-                key=str(row.id),
-                trigger=partial(SeriesTrigger, series_of(row), [Nudge(raw) for raw in row.nudges]),
+            planning.series(
+                str(row.id),
+                series_of(row),
+                [Nudge(raw) for raw in row.nudges],
+                version=row.updated_at.isoformat(),
                 misfire_grace_seconds=services.settings.reminder_grace_seconds,
-                fingerprint=row.updated_at.isoformat(),
             )
             for row in await reminder_store.active_rows(session)
         ]
@@ -385,6 +371,7 @@ def job_source(services: Services) -> JobSource:
     return JobSource("reminder", plan, run)
 
 
+@router.on_elected
 async def catch_up(services: Services) -> None:
     """At start-up (or on becoming the leader): what fell due while no scheduler ran.
 

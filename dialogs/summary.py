@@ -384,6 +384,7 @@ async def summary_command(turn: Turn, args: str) -> None:
     )
 
 
+@router.on_startup
 async def on_startup(services: Services) -> None:
     """A summary card whose post was queued records its activity id once Teams takes it."""
 

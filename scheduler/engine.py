@@ -14,13 +14,18 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.recurrence import Nudge, Series
+from scheduler.recurrence import SeriesTrigger
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,29 @@ class Planned:
     fingerprint: str
     # None: run however late (a poll must close even if the bot was down at its deadline).
     misfire_grace_seconds: int | None = None
+
+
+def once(key: str, at: datetime) -> Planned:
+    """A job that runs once at `at`, however late (a poll closes even after an outage)."""
+    return Planned(key=key, trigger=partial(DateTrigger, run_date=at), fingerprint=at.isoformat())
+
+
+def series(
+    key: str,
+    plan: Series,
+    nudges: list[Nudge],
+    *,
+    version: str,
+    misfire_grace_seconds: int | None,
+) -> Planned:
+    """A job at each nudge before every meeting of a series, at the same wall-clock time across
+    DST; `version` changes whenever the series is edited (its job is then rebuilt)."""
+    return Planned(
+        key=key,
+        trigger=partial(SeriesTrigger, plan, nudges),
+        fingerprint=version,
+        misfire_grace_seconds=misfire_grace_seconds,
+    )
 
 
 @dataclass(frozen=True)
