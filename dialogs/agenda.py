@@ -27,9 +27,10 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.card_sync import CardState, CardSync, card_message
-from bot.outbound import DeliveryError, Target
+from bot.card_sync import CardState, CardSync
+from bot.outbound import Target
 from bot.payloads import MaxLength, Payload, Scope
+from bot.publishing import Published, Wording, publish
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.turn import Turn
@@ -292,35 +293,24 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
     card = agenda_card(view, guiding_questions(agenda.session_number))
     channel = await tag_channel(session, agenda.tag_id)
     await turn.commit()
-    if channel is None or channel.conversation_id == turn.conversation_id:
-        agenda.service_url, agenda.conversation_id = (
-            turn.activity.service_url,
-            turn.activity.conversation.id,
-        )
-        response = await turn.reply(card=card, on_sent=f"agenda-posted:{agenda.id}")
-        agenda.activity_id = response.id or None if response is not None else None
-        await turn.commit()
-        return
-    try:
-        agenda.service_url, agenda.conversation_id = channel.service_url, channel.conversation_id
-        agenda.activity_id = await turn.post(
-            Target(channel.service_url, channel.conversation_id, channel.tenant_id),
-            card_message(card),
-            on_sent=f"agenda-posted:{agenda.id}",
-        )
-        await turn.commit()
-        where = md(channel.name or "the TAG channel")
-        await turn.reply(
-            f"The agenda of session {agenda.session_number} is posted in {where}."
-            if agenda.activity_id
-            else f"The agenda of session {agenda.session_number} is saved. Teams is not taking "
-            f"messages right now; it will appear in {where} as soon as Teams does."
-        )
-    except DeliveryError as error:
-        log.warning("agenda %s could not be posted to channel %s: %s", agenda.id, channel.id, error)
-        await turn.reply(
-            "I saved the agenda but could not post it to the TAG channel. Here it is:", card
-        )
+
+    def remember(posted: Published) -> None:
+        agenda.service_url, agenda.conversation_id = posted.service_url, posted.conversation_id
+        agenda.activity_id = posted.activity_id
+
+    number = agenda.session_number
+    await publish(
+        turn, channel, card, record=f"agenda-posted:{agenda.id}", remember=remember,
+        what=f"agenda {agenda.id}",
+        wording=Wording(
+            here=None,
+            posted=f"The agenda of session {number} is posted in {{where}}.",
+            queued=f"The agenda of session {number} is saved. Teams is not taking messages "
+            "right now; it will appear in {where} as soon as Teams does.",
+            failed="I saved the agenda but could not post it to the TAG channel. Here it is:",
+            somewhere="the TAG channel",
+        ),
+    )  # fmt: skip
 
 
 async def view_of(session: AsyncSession, agenda: Agenda) -> AgendaView:

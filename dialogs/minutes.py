@@ -32,11 +32,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
-from bot.card_sync import card_message
-from bot.cards import split_card
-from bot.outbound import DeliveryError, Target
 from bot.outbox import Outcome
 from bot.payloads import Payload, Scope
+from bot.publishing import Published, Wording, publish
 from bot.router import ActionResult, Router
 from bot.services import Services
 from bot.turn import Turn
@@ -72,7 +70,6 @@ from domain.minutes import (
     render_markdown,
 )
 from domain.numbers import parse_int
-from domain.text import escape_markdown as md
 from domain.text import quote, slug
 from domain.when import WhenError, card_date
 from storage import actions as action_store
@@ -577,42 +574,24 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
         .order_by(Channel.id)
         .limit(1)
     )
-    if channel is None or channel.conversation_id == turn.conversation_id:
-        response = await turn.reply(
-            f"Minutes #{minutes.id} saved.", card, on_sent=f"minutes-posted:{minutes.id}"
-        )
-        minutes.activity_id = response.id or None if response is not None else None
-        await turn.commit()
-        return
-    target = Target(channel.service_url, channel.conversation_id, channel.tenant_id)
-    where = md(channel.name or "the city channel")
-    try:
-        # Long minutes go out in parts, each under Teams' message size, queued in order.
-        queued = False
-        for number, part in enumerate(split_card(card)):
-            sent = await turn.post(
-                target,
-                card_message(part),
-                on_sent=f"minutes-posted:{minutes.id}" if number == 0 else None,
-            )
-            minutes.activity_id = minutes.activity_id or sent
-            queued = queued or sent is None
-        await turn.commit()
-        await turn.reply(
-            f"Minutes #{minutes.id} saved. Teams is not taking messages right now; they will "
-            f"appear in {where} as soon as Teams does."
-            if queued
-            else f"Minutes #{minutes.id} saved and posted to {where}.",
-            card,
-        )
-    except DeliveryError as error:
-        log.warning(
-            "minutes %s could not be posted to channel %s: %s", minutes.id, channel.id, error
-        )
-        await turn.reply(
-            f"Minutes #{minutes.id} saved, but I could not post them to {md(channel.name or 'the city channel')}. Here they are:",
-            card,
-        )
+
+    def remember(posted: Published) -> None:
+        minutes.activity_id = minutes.activity_id or posted.activity_id
+
+    await publish(
+        turn, channel, card, record=f"minutes-posted:{minutes.id}", remember=remember,
+        what=f"minutes {minutes.id}",
+        wording=Wording(
+            here=f"Minutes #{minutes.id} saved.",
+            posted=f"Minutes #{minutes.id} saved and posted to {{where}}.",
+            queued=f"Minutes #{minutes.id} saved. Teams is not taking messages right now; they "
+            "will appear in {where} as soon as Teams does.",
+            failed=f"Minutes #{minutes.id} saved, but I could not post them to {{where}}. "
+            "Here they are:",
+            somewhere="the city channel",
+            echo=True,
+        ),
+    )  # fmt: skip
 
 
 async def doc_of(turn: Turn, minutes: Minutes) -> MinutesDoc:

@@ -29,6 +29,7 @@ from bot.card_sync import card_message
 from bot.outbound import DeliveryError, Target
 from bot.outbox import Outcome
 from bot.payloads import Payload, Scope
+from bot.publishing import Published, Wording, publish
 from bot.router import Router
 from bot.services import Services
 from bot.turn import Turn
@@ -259,37 +260,23 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
     channel = await tag_channel(session, summary.tag_id)
     await turn.commit()
     log.info("TAG summary %s saved for TAG %s", summary.id, summary.tag_id)
-    if channel is None or channel.conversation_id == turn.conversation_id:
-        summary.service_url, summary.conversation_id = (
-            turn.activity.service_url,
-            turn.activity.conversation.id,
-        )
-        response = await turn.reply(
-            f"Summary #{summary.id} posted.", card, on_sent=f"summary-posted:{summary.id}"
-        )
-        summary.activity_id = response.id or None if response is not None else None
-        await turn.commit()
-        return
-    try:
-        summary.service_url, summary.conversation_id = channel.service_url, channel.conversation_id
-        summary.activity_id = await turn.post(
-            Target(channel.service_url, channel.conversation_id, channel.tenant_id),
-            card_message(card),
-            on_sent=f"summary-posted:{summary.id}",
-        )
-        await turn.commit()
-        where = md(channel.name or "the TAG channel")
-        await turn.reply(
-            f"Summary #{summary.id} posted in {where}."
-            if summary.activity_id
-            else f"Summary #{summary.id} saved. Teams is not taking messages right now; it "
-            f"will appear in {where} as soon as Teams does."
-        )
-    except DeliveryError as error:
-        log.warning("summary %s could not be posted: %s", summary.id, error)
-        await turn.reply(
-            "I saved the summary but could not post it to the TAG channel. Here it is:", card
-        )
+
+    def remember(posted: Published) -> None:
+        summary.service_url, summary.conversation_id = posted.service_url, posted.conversation_id
+        summary.activity_id = posted.activity_id
+
+    await publish(
+        turn, channel, card, record=f"summary-posted:{summary.id}", remember=remember,
+        what=f"summary {summary.id}",
+        wording=Wording(
+            here=f"Summary #{summary.id} posted.",
+            posted=f"Summary #{summary.id} posted in {{where}}.",
+            queued=f"Summary #{summary.id} saved. Teams is not taking messages right now; it "
+            "will appear in {where} as soon as Teams does.",
+            failed="I saved the summary but could not post it to the TAG channel. Here it is:",
+            somewhere="the TAG channel",
+        ),
+    )  # fmt: skip
 
 
 async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
