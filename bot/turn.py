@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import activities, members
 from bot.adapter import ON_SENT, TICKET, outgoing
 from bot.cards import Card, attachment, split_card
+from bot.files import File
 from bot.outbound import Target
 from bot.outbox import Message
 from storage import people
@@ -171,7 +173,7 @@ class Turn:
         text: str | None = None,
         card: Card | None = None,
         *,
-        attachments: list[Attachment] | None = None,
+        files: list[File] | None = None,
         on_sent: str | None = None,
     ) -> ResourceResponse | None:
         """Send a message here. It is queued if Teams refuses it now: the response's id is then
@@ -187,8 +189,8 @@ class Turn:
             message = MessageFactory.attachment(attachment(last), text=text)
         else:
             message = MessageFactory.text(text or "")
-        if attachments:
-            message.attachments = (message.attachments or []) + attachments
+        if files:
+            message.attachments = (message.attachments or []) + [_attachment_of(f) for f in files]
         if on_sent:
             setattr(message, ON_SENT, on_sent)
         result: ResourceResponse | None = await self.context.send_activity(message)
@@ -229,3 +231,14 @@ class Turn:
         if self.dialog_context is None:
             raise RuntimeError("dialogs are not available in this turn")
         await self.dialog_context.begin_dialog(dialog_id, options)
+
+
+def _attachment_of(file: File) -> Attachment:
+    """Sent inline as a data: URI (what the Teams emulator shows; real Teams accepts it only for
+    images — issue 20 moves files to the consent flow)."""
+    encoded = base64.b64encode(file.content).decode("ascii")
+    return Attachment(
+        content_type=file.content_type,
+        content_url=f"data:{file.content_type};base64,{encoded}",
+        name=file.name,
+    )

@@ -12,7 +12,6 @@ restart resumes where it was. See dialogs/minutes.mmd for the states.
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 from dataclasses import dataclass, field
@@ -27,11 +26,11 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
-from botbuilder.schema import Attachment
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
+from bot.files import File
 from bot.outbox import Outcome
 from bot.payloads import Payload, Scope
 from bot.publishing import Published, Wording, publish
@@ -710,7 +709,7 @@ async def list_minutes(turn: Turn) -> None:
         await turn.reply(card=minutes_list_card(city.name if city else "?", listing))
 
 
-def export_attachment(doc: MinutesDoc, file_format: str) -> Attachment:
+def export_file(doc: MinutesDoc, file_format: str) -> File:
     name = f"minutes-{doc.id}-{slug(doc.city)}-{doc.meeting_date.isoformat()}"
     if file_format == "docx":
         content = render_docx(doc)
@@ -718,12 +717,7 @@ def export_attachment(doc: MinutesDoc, file_format: str) -> Attachment:
     else:
         content = render_markdown(doc).encode("utf-8")
         content_type = "text/markdown"
-    encoded = base64.b64encode(content).decode("ascii")
-    return Attachment(
-        content_type=content_type,
-        content_url=f"data:{content_type};base64,{encoded}",
-        name=f"{name}.{file_format}",
-    )
+    return File(f"{name}.{file_format}", content_type, content)
 
 
 async def send_export(turn: Turn, minutes: Minutes, file_format: str) -> None:
@@ -731,7 +725,7 @@ async def send_export(turn: Turn, minutes: Minutes, file_format: str) -> None:
     label = "Word" if file_format == "docx" else "Markdown"
     await turn.reply(
         f"Minutes #{minutes.id} as {label}, ready to e-mail to the stakeholders.",
-        attachments=[export_attachment(doc, file_format)],
+        files=[export_file(doc, file_format)],
     )
 
 

@@ -13,7 +13,6 @@ shows the exact tally. `card_version`/`synced_version` on the poll let a card th
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import logging
@@ -31,12 +30,12 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
-from botbuilder.schema import Attachment
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cards, payloads
 from bot.card_sync import CardState, CardSync
+from bot.files import File
 from bot.outbound import Target
 from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
@@ -347,14 +346,9 @@ async def export_command(turn: Turn, raw: str) -> None:
         return
     view = await load_view(turn.session, poll, turn.now())
     content = export_csv(view)
-    file = Attachment(
-        content_type="text/csv",
-        content_url="data:text/csv;base64,"
-        + base64.b64encode(content.encode("utf-8")).decode("ascii"),
-        name=f"poll-{poll.id}.csv",
-    )
+    file = File(f"poll-{poll.id}.csv", "text/csv", content.encode("utf-8"))
     await turn.reply(
-        f"Results of poll #{poll.id} as CSV ({view.tally.voters} voters).", attachments=[file]
+        f"Results of poll #{poll.id} as CSV ({view.tally.voters} voters).", files=[file]
     )
 
 
