@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.core import CardFactory
@@ -278,3 +279,9 @@ def split_card(content: Card, limit: int = MESSAGE_LIMIT) -> list[Card]:
             piece["actions"] = actions
         cards_out.append(piece)
     return cards_out
+
+
+def card_time(moment: datetime) -> str:
+    """A time every reader sees in their own zone (Adaptive Cards' DATE/TIME functions)."""
+    iso = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}"

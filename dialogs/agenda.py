@@ -36,7 +36,7 @@ from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
 from dialogs.common import CardPrompt, ask_card
-from dialogs.context import TAG_ROLES, has_tag_role, linked_place
+from dialogs.context import TAG_ROLES, has_tag_role, resolve_tag
 from dialogs.tag_cards import (
     DECIDE,
     PROPOSE,
@@ -67,9 +67,9 @@ from domain.timezones import resolve_zone
 from domain.when import WhenError, card_date
 from storage import agendas as agenda_store
 from storage import channels as channel_store
-from storage import finished, people
+from storage import finished
 from storage import outbox as outbox_store
-from storage.models import Agenda, AgendaProposal, Channel, City, Tag
+from storage.models import Agenda, AgendaProposal, City, Tag
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -80,35 +80,6 @@ DIALOG_ID = "agenda"
 
 
 # --- which TAG ----------------------------------------------------------------------------------
-
-
-async def resolve_tag(turn: Turn, name: str) -> Tag | str:
-    if name:
-        tag = await people.tag_by_name(turn.session, name)
-        return tag if tag is not None else f"I don't know a TAG called {quote(name)}."
-    place = await linked_place(turn)
-    if place.tag is not None:
-        return place.tag
-    roles = await turn.roles()
-    tag_ids = sorted({r.tag_id for r in roles if r.tag_id is not None})
-    if len(tag_ids) == 1:
-        tag = await turn.session.get(Tag, tag_ids[0])
-        if tag is not None:
-            return tag
-    return "Which TAG? Run this in the TAG's channel, or name it: `agenda <TAG>`."
-
-
-async def tag_channel(session: AsyncSession, tag_id: int) -> Channel | None:
-    return await session.scalar(
-        select(Channel)
-        .where(
-            Channel.tag_id == tag_id,
-            Channel.installed.is_(True),
-            Channel.conversation_type == "channel",
-        )
-        .order_by(Channel.id)
-        .limit(1)
-    )
 
 
 async def recap_lines(session: AsyncSession, tag_id: int) -> list[RecapLine]:
@@ -291,7 +262,7 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
     await finished.record(session, key, agenda.id)
     view = await view_of(session, agenda)
     card = agenda_card(view, guiding_questions(agenda.session_number))
-    channel = await tag_channel(session, agenda.tag_id)
+    channel = await channel_store.linked_to(session, tag_id=agenda.tag_id)
     await turn.commit()
 
     def remember(posted: Published) -> None:

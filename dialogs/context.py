@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from bot.turn import Turn
 from domain.text import escape_markdown as md
-from storage import people
+from domain.text import quote
+from storage import channels, people
 from storage.models import Channel, City, Role, RoleAssignment, Tag
 
 CITY_WRITERS = (Role.CITY_REP, Role.LEAD_EXPERT)
@@ -27,15 +26,15 @@ class Place:
 async def channel_of(turn: Turn) -> Channel | None:
     if turn.channel_id is None:
         return None
-    return await turn.session.get(Channel, turn.channel_id)
+    return await channels.get_by_id(turn.session, turn.channel_id)
 
 
 async def linked_place(turn: Turn) -> Place:
     channel = await channel_of(turn)
     if channel is None:
         return Place()
-    city = await turn.session.get(City, channel.city_id) if channel.city_id else None
-    tag = await turn.session.get(Tag, channel.tag_id) if channel.tag_id else None
+    city = await people.city(turn.session, channel.city_id) if channel.city_id else None
+    tag = await people.tag(turn.session, channel.tag_id) if channel.tag_id else None
     return Place(city=city, tag=tag, from_channel=bool(city or tag))
 
 
@@ -76,7 +75,7 @@ async def city_for_writing(turn: Turn) -> City | str:
         )
     city_ids = people.city_ids_with(roles, *CITY_WRITERS)
     if len(city_ids) == 1:
-        city = await turn.session.get(City, city_ids[0])
+        city = await people.city(turn.session, city_ids[0])
         if city is not None:
             return city
     if not city_ids:
@@ -102,7 +101,7 @@ async def readable_city_ids(turn: Turn) -> list[int]:
         return []
     roles = await turn.roles()
     if people.is_admin(roles):
-        return sorted((await turn.session.scalars(select(City.id))).all())
+        return await people.all_city_ids(turn.session)
     return people.city_ids_with(roles, *CITY_WRITERS)
 
 
@@ -112,3 +111,20 @@ def shown_where() -> str:
         "A city's minutes and actions are shown in the city's own channel, and to its "
         "representatives, lead expert and admins in a 1:1 chat with me."
     )
+
+
+async def resolve_tag(turn: Turn, name: str) -> Tag | str:
+    """The TAG a command names, else the one of this channel, else the person's only TAG."""
+    if name:
+        tag = await people.tag_by_name(turn.session, name)
+        return tag if tag is not None else f"I don't know a TAG called {quote(name)}."
+    place = await linked_place(turn)
+    if place.tag is not None:
+        return place.tag
+    roles = await turn.roles()
+    tag_ids = sorted({r.tag_id for r in roles if r.tag_id is not None})
+    if len(tag_ids) == 1:
+        tag = await people.tag(turn.session, tag_ids[0])
+        if tag is not None:
+            return tag
+    return "Which TAG? Run this in the TAG's channel, or name it: `agenda <TAG>`."

@@ -72,10 +72,11 @@ from domain.numbers import parse_int
 from domain.text import quote, slug
 from domain.when import WhenError, card_date
 from storage import actions as action_store
+from storage import channels as channel_store
 from storage import finished, people
 from storage import minutes as minutes_store
 from storage import outbox as outbox_store
-from storage.models import ActionItem, Channel, City, Minutes
+from storage.models import ActionItem, City, Minutes
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -563,16 +564,7 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
 
 async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
     card = minutes_card(doc)
-    channel = await turn.session.scalar(
-        select(Channel)
-        .where(
-            Channel.city_id == minutes.city_id,
-            Channel.installed.is_(True),
-            Channel.conversation_type == "channel",
-        )
-        .order_by(Channel.id)
-        .limit(1)
-    )
+    channel = await channel_store.linked_to(turn.session, city_id=minutes.city_id)
 
     def remember(posted: Published) -> None:
         minutes.activity_id = minutes.activity_id or posted.activity_id

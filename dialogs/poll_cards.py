@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot import cards
-from bot.cards import Card, Element
+from bot.cards import Card, Element, card_time
 from domain.polls import Tally
 
 VOTE = "poll.vote"
@@ -26,12 +26,6 @@ class PollView:
     closes_at: datetime | None
     closed: bool
     tally: Tally
-
-
-def card_time(moment: datetime) -> str:
-    """A time every reader sees in their own zone (Adaptive Cards' DATE/TIME functions)."""
-    iso = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}"
 
 
 def _bar(percent: int) -> Element:

@@ -34,9 +34,8 @@ from bot.router import Router
 from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
-from dialogs.agenda import resolve_tag, tag_channel
 from dialogs.common import CardPrompt, ask, ask_card
-from dialogs.context import TAG_ROLES, has_tag_role
+from dialogs.context import TAG_ROLES, has_tag_role, resolve_tag
 from dialogs.tag_cards import CommitmentLine, SummaryView, summary_card, summary_form
 from domain.actions import ActionError, Kind, OwnerType, Status, local_today, parse_commitment_lines
 from domain.numbers import parse_int
@@ -257,7 +256,7 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
         )  # fmt: skip
     await session.flush()
     card = summary_card(await view_of(session, summary))
-    channel = await tag_channel(session, summary.tag_id)
+    channel = await channel_store.linked_to(session, tag_id=summary.tag_id)
     await turn.commit()
     log.info("TAG summary %s saved for TAG %s", summary.id, summary.tag_id)
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import cards
-from bot.cards import Card, Element
+from bot.cards import Card, Element, card_time
 from dialogs.common import DIALOG_VERB
-from dialogs.poll_cards import card_time
 from domain.agenda import PREPARATION, SESSIONS, AgendaItem, Questions, over_by, phase_of, total
 
 RSVP = "agenda.rsvp"

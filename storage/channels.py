@@ -42,6 +42,20 @@ async def tenant_of(session: AsyncSession, conversation_id: str) -> str | None:
     return tenant
 
 
+async def linked_to(
+    session: AsyncSession, *, city_id: int | None = None, tag_id: int | None = None
+) -> Channel | None:
+    """The team channel a city or TAG is linked to (the first linked, while installed)."""
+    query = select(Channel).where(
+        Channel.installed.is_(True), Channel.conversation_type == "channel"
+    )
+    if city_id is not None:
+        query = query.where(Channel.city_id == city_id)
+    if tag_id is not None:
+        query = query.where(Channel.tag_id == tag_id)
+    return await session.scalar(query.order_by(Channel.id).limit(1))
+
+
 async def get_by_id(session: AsyncSession, channel_pk: int) -> Channel | None:
     return await session.get(Channel, channel_pk)
 

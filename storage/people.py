@@ -94,6 +94,18 @@ async def city_by_name(session: AsyncSession, name: str) -> City | None:
     return await session.scalar(select(City).where(City.key == slug(name)))
 
 
+async def city(session: AsyncSession, city_id: int) -> City | None:
+    return await session.get(City, city_id)
+
+
+async def tag(session: AsyncSession, tag_id: int) -> Tag | None:
+    return await session.get(Tag, tag_id)
+
+
+async def all_city_ids(session: AsyncSession) -> list[int]:
+    return sorted((await session.scalars(select(City.id))).all())
+
+
 async def tag_by_name(session: AsyncSession, name: str) -> Tag | None:
     return await session.scalar(select(Tag).where(Tag.key == slug(name)))
 
