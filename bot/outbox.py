@@ -790,23 +790,18 @@ def _row_of(
     message: Message, now: datetime, *, claimed_by: str | None, claimed_until: datetime | None
 ) -> OutboxMessage:
     """A new outbox row for `message`, due now."""
-    return OutboxMessage(
+    draft = store.Draft(
         kind=message.kind,
         service_url=message.target.service_url,
         conversation_id=message.target.conversation_id,
         tenant_id=message.target.tenant_id,
-        activity_id=message.activity_id,
         body=message.body,
+        activity_id=message.activity_id,
         card_key=message.card_key,
-        revision=0,
         on_sent=message.on_sent,
-        attempts=0,
-        next_attempt_at=now,
         expires_at=message.expires_at,
-        claimed_by=claimed_by,
-        claimed_until=claimed_until,
-        created_at=now,
     )
+    return store.new_row(draft, now, claimed_by=claimed_by, claimed_until=claimed_until)
 
 
 def _message_of(row: OutboxMessage) -> Message:

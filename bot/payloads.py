@@ -32,8 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, get_args, get_or
 
 from domain.numbers import parse_id, parse_int
 from domain.text import base_conversation_id
-from storage import people
-from storage.models import Channel
+from storage import channels, people
 
 if TYPE_CHECKING:
     from bot.turn import Turn
@@ -190,7 +189,7 @@ async def authorize(turn: Turn, scope: Scope) -> str | None:
             if scope.tag_id is not None and role.tag_id == scope.tag_id:
                 return None
     elif turn.channel_id is not None and (scope.city_id is not None or scope.tag_id is not None):
-        channel = await turn.session.get(Channel, turn.channel_id)
+        channel = await channels.get_by_id(turn.session, turn.channel_id)
         if channel is not None and (
             (scope.city_id is not None and channel.city_id == scope.city_id)
             or (scope.tag_id is not None and channel.tag_id == scope.tag_id)

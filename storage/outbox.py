@@ -26,6 +26,44 @@ class Staged:
     revision: int
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A message to queue, as the sender describes it."""
+
+    kind: str
+    service_url: str
+    conversation_id: str
+    tenant_id: str | None
+    body: dict[str, Any]
+    activity_id: str | None = None
+    card_key: str | None = None
+    on_sent: str | None = None
+    expires_at: datetime | None = None
+
+
+def new_row(
+    draft: Draft, now: datetime, *, claimed_by: str | None, claimed_until: datetime | None
+) -> OutboxMessage:
+    """A new outbox row for `draft`, due now (not yet added to a session)."""
+    return OutboxMessage(
+        kind=draft.kind,
+        service_url=draft.service_url,
+        conversation_id=draft.conversation_id,
+        tenant_id=draft.tenant_id,
+        activity_id=draft.activity_id,
+        body=draft.body,
+        card_key=draft.card_key,
+        revision=0,
+        on_sent=draft.on_sent,
+        attempts=0,
+        next_attempt_at=now,
+        expires_at=draft.expires_at,
+        claimed_by=claimed_by,
+        claimed_until=claimed_until,
+        created_at=now,
+    )
+
+
 def stage(session: AsyncSession, row: OutboxMessage) -> None:
     """Add a message to the caller's transaction (it is queued when that commits)."""
     session.add(row)
