@@ -1,8 +1,9 @@
-"""The `icc-bot` command: serve the bot, import or check a roster file.
+"""The `icc-bot` command: serve the bot, import or check a roster file, build the Teams app.
 
     icc-bot serve                          # the bot on http://localhost:3978 (SQLite by default)
     icc-bot roster import roster.yaml      # or a .csv file
     icc-bot roster check roster.yaml       # validate against the database, import nothing
+    icc-bot package --bot-id <GUID>        # appPackage.zip, checked by Microsoft's validator
 
 Each subcommand imports what it needs when it runs, so `icc-bot --help` starts quickly.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,9 +75,40 @@ def roster(args: argparse.Namespace) -> int:
     return 0
 
 
+def guid(value: str) -> str:
+    """argparse type: a GUID in its 8-4-4-4-12 form, as the manifest schema requires."""
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a GUID: {value!r}") from None
+    if str(parsed) != value.lower():
+        raise argparse.ArgumentTypeError(f"not a GUID in 8-4-4-4-12 form: {value!r}")
+    return value
+
+
+def package(args: argparse.Namespace) -> int:
+    from teams_app.package import MANIFEST, BuildError, app_id_for, build, default_node_project
+
+    app_id = args.app_id or app_id_for(args.bot_id)
+    node_project = args.node_project or default_node_project()
+    try:
+        problems = build(args.manifest or MANIFEST, args.bot_id, app_id, args.out, node_project)
+    except BuildError as error:
+        print(f"icc-bot package: {error}", file=sys.stderr)
+        return 2
+    if problems:
+        print(f"{args.out}: not written, the package is invalid:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} (Teams app id {app_id}, bot id {args.bot_id})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="icc-bot", description="The ICC Teams bot: run it, load its roster."
+        prog="icc-bot",
+        description="The ICC Teams bot: run it, load its roster, package it for Teams.",
     )
     commands = top.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
@@ -104,6 +137,35 @@ def parser() -> argparse.ArgumentParser:
         action_command.add_argument("file", type=Path, help="a .yaml, .yml or .csv roster")
         action_command.add_argument("--database-url", help="overrides DATABASE_URL")
     roster_command.set_defaults(run=roster)
+
+    package_command = commands.add_parser(
+        "package",
+        help="build and validate the Teams app package (appPackage.zip)",
+        description="Build the Teams app package and validate it with Microsoft's validator "
+        "(Node.js and `npm ci --prefix tests/e2e`). The zip is written only if it is valid. "
+        "Exit status: 0 valid, 1 invalid, 2 could not build.",
+    )
+    package_command.add_argument(
+        "--bot-id", required=True, type=guid, help="the bot's Azure app id"
+    )
+    package_command.add_argument(
+        "--app-id", type=guid, help="the Teams app id (default: derived from the bot id)"
+    )
+    package_command.add_argument(
+        "--out", type=Path, default=Path("appPackage.zip"), help="zip to write"
+    )
+    package_command.add_argument(
+        "--manifest",
+        type=Path,
+        help="manifest template, icons beside it (default: the bundled one)",
+    )
+    package_command.add_argument(
+        "--node-project",
+        type=Path,
+        help="the folder `npm ci` installed the validator into (default: the checkout's "
+        "tests/e2e, else ./tests/e2e)",
+    )
+    package_command.set_defaults(run=package)
     return top
 
 

@@ -1,4 +1,4 @@
-"""The Teams app package: tools/build_package.py builds it, Microsoft's validator accepts it."""
+"""The Teams app package: `icc-bot package` builds it, Microsoft's validator accepts it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "tools" / "build_package.py"
-MANIFEST_DIR = ROOT / "manifest"
+MANIFEST_DIR = ROOT / "teams_app" / "manifest"
 DESIGN = ROOT.parent / "shared" / "DESIGN.md"
 README = ROOT / "README.md"
 BOT_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -28,7 +27,8 @@ SCOPES = {"personal", "team", "groupChat"}
 
 def build(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(BUILD), *args],
+        [sys.executable, "-m", "cli", "package", *args],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
