@@ -31,8 +31,8 @@ function loadGeneratedTypes() {
     return requireFromProject("@microsoft/app-manifest/build/generated-types");
   } catch (error) {
     fail(
-      `cannot load @microsoft/app-manifest (${error.message.split("\n")[0]}); ` +
-        "run `npm ci --prefix tests/e2e`",
+      `cannot load @microsoft/app-manifest from ${NODE_PROJECT} ` +
+        `(${error.message.split("\n")[0]}); run \`npm ci --prefix tests/e2e\``,
     );
   }
   return undefined;
