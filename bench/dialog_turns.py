@@ -33,9 +33,10 @@ from bench.load import (
     wait_ready,
 )
 from bench.poll_votes import message, reset_postgres, retenant, versions
+from domain.roster import parse_yaml
 from storage.db import Database
 from storage.migrate import migrate
-from storage.roster import import_roster, parse_yaml
+from storage.roster import import_roster
 from tests.harness import teams
 
 CITY = "Benchford"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# The roles are the roster's (domain/roster.py); re-exported for the code that stores them.
+from domain.roster import Role
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -60,14 +62,6 @@ class UtcDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
-
-
-class Role(enum.StrEnum):
-    CITY_REP = "city_rep"
-    MENTOR = "mentor"
-    LEAD_EXPERT = "lead_expert"
-    THEMATIC_EXPERT = "thematic_expert"
-    ADMIN = "admin"
 
 
 class City(Base):

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import members
+from domain.roster import parse_yaml
 from storage.models import ActionItem, Person
-from storage.roster import import_roster, parse_yaml
+from storage.roster import import_roster
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from domain.roster import RosterInvalid, parse_csv, parse_file, parse_yaml, validate
 from storage.db import Database
 from storage.migrate import migrate
 from storage.models import City, Person, RoleAssignment, Tag, TagMembership
-from storage.roster import RosterInvalid, import_roster, parse_csv, parse_file, parse_yaml, validate
+from storage.roster import import_roster
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "roster.yaml"
@@ -170,7 +171,7 @@ def test_the_command_line_rejects_a_bad_file_with_exit_1(tmp_path: Path) -> None
     bad.write_text("cities:\n  - {name: Braga, timezone: Nowhere/Land}\n")
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
     result = subprocess.run(
-        [sys.executable, "-m", "storage.roster", "import", str(bad), "--database-url", url],
+        [sys.executable, "-m", "cli", "roster", "import", str(bad), "--database-url", url],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 1
@@ -178,7 +179,7 @@ def test_the_command_line_rejects_a_bad_file_with_exit_1(tmp_path: Path) -> None
     assert "Nowhere/Land" in result.stderr
     assert "Traceback" not in result.stderr
     ok = subprocess.run(
-        [sys.executable, "-m", "storage.roster", "import", str(EXAMPLE), "--database-url", url],
+        [sys.executable, "-m", "cli", "roster", "import", str(EXAMPLE), "--database-url", url],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr

@@ -1,4 +1,4 @@
-"""Draws the Teams app icons, manifest/color.png (192x192) and manifest/outline.png (32x32).
+"""Draws the Teams app icons, teams_app/manifest/color.png (192x192) and outline.png (32x32).
 
 Teams wants a full-colour icon and a white-on-transparent outline icon. Both show one small
 city skyline with a "sun" node, drawn here with the standard library only (zlib + struct write
@@ -16,7 +16,7 @@ from pathlib import Path
 RGBA = tuple[int, int, int, int]
 Shape = Callable[[float, float], RGBA | None]  # (x, y) in the unit square -> paint or nothing
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
+MANIFEST_DIR = Path(__file__).resolve().parent.parent / "teams_app" / "manifest"
 
 EU_BLUE: RGBA = (0, 51, 153, 255)  # the manifest's accentColor, #003399
 GOLD: RGBA = (255, 204, 0, 255)

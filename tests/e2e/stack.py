@@ -133,8 +133,8 @@ def _get(url: str) -> int | None:
 
 
 def import_roster(database_url: str, roster: Path, log: Path) -> None:
-    """`python -m storage.roster import`, as the programme admin would run it."""
-    command = [sys.executable, "-m", "storage.roster", "import", str(roster)]
+    """`icc-bot roster import`, as the programme admin would run it."""
+    command = [sys.executable, "-m", "cli", "roster", "import", str(roster)]
     with log.open("ab") as out:
         result = subprocess.run(
             [*command, "--database-url", database_url],

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from domain.roster import parse_yaml
 from storage.db import Database
-from storage.roster import import_roster, parse_yaml
+from storage.roster import import_roster
 from tests.harness import teams
 
 ROSTER = f"""

@@ -1,24 +1,20 @@
 """Builds the Teams app package (appPackage.zip) and validates it with Microsoft's validator.
 
-    python tools/build_package.py --bot-id <GUID> [--app-id <GUID>] [--out appPackage.zip]
-
 Fills the bot's Azure app id (and the Teams app id) into manifest/manifest.json, checks the two
 icons (color 192x192; outline 32x32, white on transparent), writes the zip with manifest.json and
 the icons at its root, and validates that manifest with `@microsoft/app-manifest` (run by node
-through tools/validate_manifest.cjs, offline, against the schema bundled in the package). The
-zip is kept only if everything passes. Exit status: 0 valid, 1 invalid, 2 could not build.
-The Node packages come from `npm ci --prefix tests/e2e`.
+through validate_manifest.cjs, offline, against the schema bundled in the package). The zip is
+kept only if everything passes. `icc-bot package` (cli.py) runs it. The Node packages come from
+`npm ci --prefix tests/e2e`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import uuid
 import zipfile
@@ -28,9 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-MANIFEST = ROOT / "manifest" / "manifest.json"
-VALIDATOR = ROOT / "tools" / "validate_manifest.cjs"
+HERE = Path(__file__).resolve().parent
+MANIFEST = HERE / "manifest" / "manifest.json"
+VALIDATOR = HERE / "validate_manifest.cjs"
+# Where `npm ci --prefix tests/e2e` put the validator: the checkout this module lives in, else
+# (installed from a wheel) the directory the command runs in.
+CHECKOUT_NODE_PROJECT = HERE.parent / "tests" / "e2e"
 BOT_ID_PLACEHOLDER = "${{BOT_ID}}"
 APP_ID_PLACEHOLDER = "${{TEAMS_APP_ID}}"
 # The Teams app id is derived from the bot id unless given, so that rebuilding the package for
@@ -186,17 +185,6 @@ def icon_problems(color: bytes, outline: bytes) -> list[str]:
     return problems
 
 
-def guid(value: str) -> str:
-    """argparse type: a GUID in its 8-4-4-4-12 form, as the manifest schema requires."""
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a GUID: {value!r}") from None
-    if str(parsed) != value.lower():
-        raise argparse.ArgumentTypeError(f"not a GUID in 8-4-4-4-12 form: {value!r}")
-    return value
-
-
 def fill(template: Any, values: dict[str, str]) -> Any:
     """The manifest with every placeholder in its strings replaced."""
     if isinstance(template, dict):
@@ -209,13 +197,21 @@ def fill(template: Any, values: dict[str, str]) -> Any:
     return template
 
 
-def validate(manifest_file: Path) -> list[str]:
+def default_node_project() -> Path:
+    return CHECKOUT_NODE_PROJECT if CHECKOUT_NODE_PROJECT.is_dir() else Path("tests", "e2e")
+
+
+def app_id_for(bot_id: str) -> str:
+    return str(uuid.uuid5(APP_ID_NAMESPACE, bot_id.lower()))
+
+
+def validate(manifest_file: Path, node_project: Path) -> list[str]:
     """Microsoft's schema validation of one manifest.json: [] when valid."""
     node = shutil.which("node")
     if node is None:
         raise BuildError("node is not installed (the validator runs on Node.js 20)")
     result = subprocess.run(
-        [node, str(VALIDATOR), str(manifest_file)],
+        [node, str(VALIDATOR), str(manifest_file), str(node_project)],
         capture_output=True,
         text=True,
         check=False,
@@ -236,7 +232,9 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
     return entry
 
 
-def build(template_file: Path, bot_id: str, app_id: str, out: Path) -> list[str]:
+def build(
+    template_file: Path, bot_id: str, app_id: str, out: Path, node_project: Path
+) -> list[str]:
     """Writes the package to `out` if it is valid; returns every problem found (none: valid)."""
     try:
         template = json.loads(template_file.read_text(encoding="utf-8-sig"))
@@ -269,41 +267,9 @@ def build(template_file: Path, bot_id: str, app_id: str, out: Path) -> list[str]
         unpacked = Path(work) / "manifest.json"
         with zipfile.ZipFile(package) as archive:
             unpacked.write_bytes(archive.read("manifest.json"))
-        errors = validate(unpacked)
+        errors = validate(unpacked, node_project)
         print(f"validator: {json.dumps(errors)}")
         problems.extend(f"manifest: {error}" for error in errors)
         if not problems:
             os.replace(package, out)
     return problems
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Build and validate the ICC bot's Teams app package."
-    )
-    parser.add_argument("--bot-id", required=True, type=guid, help="the bot's Azure app id")
-    parser.add_argument(
-        "--app-id", type=guid, help="the Teams app id (default: derived from the bot id)"
-    )
-    parser.add_argument("--out", type=Path, default=Path("appPackage.zip"), help="zip to write")
-    parser.add_argument(
-        "--manifest", type=Path, default=MANIFEST, help="manifest template (icons beside it)"
-    )
-    args = parser.parse_args(argv)
-    app_id = args.app_id or str(uuid.uuid5(APP_ID_NAMESPACE, args.bot_id.lower()))
-    try:
-        problems = build(args.manifest, args.bot_id, app_id, args.out)
-    except BuildError as error:
-        print(f"build_package: {error}", file=sys.stderr)
-        return 2
-    if problems:
-        print(f"{args.out}: not written, the package is invalid:", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    print(f"wrote {args.out} (Teams app id {app_id}, bot id {args.bot_id})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 // Validates a Teams app manifest with Microsoft's own validator, offline.
 //
-//   node tools/validate_manifest.cjs path/to/manifest.json
+//   node teams_app/validate_manifest.cjs path/to/manifest.json [node-project]
 //
 // Prints a JSON array on stdout: [] when the manifest is valid, one string per schema error
 // otherwise. Exit code 0 = valid, 1 = schema errors, 2 = could not validate (bad input, the
@@ -16,7 +16,9 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { createRequire } = require("node:module");
 
-const NODE_PROJECT = path.resolve(__dirname, "..", "tests", "e2e");
+// The folder `npm ci --prefix tests/e2e` installed into: given (icc-bot package passes it), else
+// the checkout's.
+const NODE_PROJECT = path.resolve(process.argv[3] || path.join(__dirname, "..", "tests", "e2e"));
 
 function fail(message) {
   process.stderr.write(`validate_manifest: ${message}\n`);
@@ -29,8 +31,8 @@ function loadGeneratedTypes() {
     return requireFromProject("@microsoft/app-manifest/build/generated-types");
   } catch (error) {
     fail(
-      `cannot load @microsoft/app-manifest (${error.message.split("\n")[0]}); ` +
-        "run `npm ci --prefix tests/e2e`",
+      `cannot load @microsoft/app-manifest from ${NODE_PROJECT} ` +
+        `(${error.message.split("\n")[0]}); run \`npm ci --prefix tests/e2e\``,
     );
   }
   return undefined;
@@ -57,8 +59,8 @@ function bundledSchemaPath(generatedTypes, schemaUrl) {
 
 async function main() {
   const manifestPath = process.argv[2];
-  if (!manifestPath || process.argv.length > 3) {
-    fail("usage: node tools/validate_manifest.cjs <manifest.json>");
+  if (!manifestPath || process.argv.length > 4) {
+    fail("usage: node teams_app/validate_manifest.cjs <manifest.json> [node-project]");
   }
   let manifest;
   try {
