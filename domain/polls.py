@@ -1,13 +1,17 @@
-"""Polls as plain data: the one-line form, validation, ballots and the tally."""
+"""Polls as plain data: the one-line form, validation, ballots, the tally, the card's view and
+the CSV export."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from domain.numbers import parse_int
@@ -212,3 +216,86 @@ def tally(option_count: int, ballots: Sequence[Ballot]) -> Tally:
                 names[choice].append(ballot.voter_name)
     percentages = tuple(round(100 * count / voters) if voters else 0 for count in counts)
     return Tally(tuple(counts), voters, percentages, tuple(tuple(sorted(n)) for n in names))
+
+
+class PollFacts(Protocol):
+    """What a view needs of a stored poll: the ORM object, or the columns the vote reads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def options(self) -> Sequence[str]: ...
+    @property
+    def multi(self) -> bool: ...
+    @property
+    def anonymous(self) -> bool: ...
+    @property
+    def creator_name(self) -> str: ...
+    @property
+    def closes_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def counts(self) -> Sequence[int] | None: ...
+    @property
+    def voters(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class PollView:
+    id: int
+    question: str
+    options: tuple[str, ...]
+    multi: bool
+    anonymous: bool
+    creator_name: str
+    closes_at: datetime | None
+    closed: bool
+    tally: Tally
+
+
+def is_closed(poll: PollFacts, now: datetime) -> bool:
+    return poll.closed_at is not None or (poll.closes_at is not None and poll.closes_at <= now)
+
+
+def view_of(poll: PollFacts, now: datetime, poll_tally: Tally | None = None) -> PollView:
+    """The card's data from the poll and its running tally (or `poll_tally`, with names)."""
+    counts = list(poll.counts or [0] * len(poll.options))
+    return PollView(
+        id=poll.id,
+        question=poll.question,
+        options=tuple(poll.options),
+        multi=poll.multi,
+        anonymous=poll.anonymous,
+        creator_name=poll.creator_name,
+        closes_at=poll.closes_at,
+        closed=is_closed(poll, now),
+        tally=poll_tally or tally_from_counts(counts, poll.voters),
+    )
+
+
+def export_csv(view: PollView) -> str:
+    """option, votes, percent, and for named polls the voters of each option."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = ["option", "votes", "percent"]
+    if not view.anonymous:
+        header.append("voters")
+    writer.writerow(header)
+    for index, option in enumerate(view.options):
+        row: list[object] = [
+            _csv_safe(option),
+            view.tally.counts[index],
+            view.tally.percentages[index],
+        ]
+        if not view.anonymous:
+            row.append("; ".join(_csv_safe(name) for name in view.tally.names[index]))
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.polls import Ballot
+from storage import outbox
 from storage.models import Poll, PollBallot, ProcessedActivity, utcnow
 
 
@@ -101,6 +103,56 @@ def _cast_ballot_statement() -> Any:
         exists(select(claim.c.key)).label("claimed"),
         _BALLOT_OF.scalar_subquery().label("previous"),
     ).add_cte(ballot)
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    """A new poll as the feature knows it; `add` starts it with no votes and its card drawn."""
+
+    source_key: str
+    channel_id: int | None
+    conversation_id: str
+    service_url: str
+    question: str
+    options: tuple[str, ...]
+    multi: bool
+    anonymous: bool
+    creator_user_id: str
+    creator_name: str
+    timezone: str
+    closes_at: datetime | None
+    created_at: datetime
+
+
+async def add(session: AsyncSession, draft: PollDraft) -> Poll:
+    """Store a new poll (flushed: it has its id)."""
+    poll = Poll(
+        source_key=draft.source_key,
+        channel_id=draft.channel_id,
+        conversation_id=draft.conversation_id,
+        service_url=draft.service_url,
+        question=draft.question,
+        options=list(draft.options),
+        multi=draft.multi,
+        anonymous=draft.anonymous,
+        creator_user_id=draft.creator_user_id,
+        creator_name=draft.creator_name,
+        timezone=draft.timezone,
+        closes_at=draft.closes_at,
+        created_at=draft.created_at,
+        card_version=1,
+        synced_version=1,
+        counts=[0] * len(draft.options),
+        voters=0,
+    )
+    session.add(poll)
+    await session.flush()
+    return poll
+
+
+async def record_posted(session: AsyncSession, poll_id: int, activity_id: str | None) -> bool:
+    """The activity id of a poll card whose first post was queued; True if it was not known."""
+    return await outbox.record_posted(session, poll_id, activity_id, model=Poll)
 
 
 async def row(session: AsyncSession, poll_id: int, *, for_update: bool = False) -> Row[Any] | None:

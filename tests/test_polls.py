@@ -57,7 +57,7 @@ async def vote(
 
 async def settle(bot: BotUnderTest) -> None:
     """Wait until the coalesced card updates have all been sent (queued ones included)."""
-    from dialogs.poll import card_sync
+    from dialogs.poll.service import card_sync
 
     await card_sync(bot.services).coalescer.wait_idle()
     await bot.services.require_outbox().wait_empty()

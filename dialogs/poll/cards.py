@@ -1,31 +1,17 @@
-"""The poll card (Adaptive Card 1.5) as a pure function of the poll and its tally."""
+"""The poll's cards (Adaptive Card 1.5) as pure functions of the poll's view: the card
+everyone votes on, who voted for what, and the settings card of the `poll` dialog."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from bot import cards
 from bot.cards import Card, Element, card_time
-from domain.polls import Tally
+from dialogs.common import DIALOG_VERB
+from domain.polls import PollView
 
 VOTE = "poll.vote"
 VOTERS = "poll.voters"
 CLOSE = "poll.close"
 REFRESH = "poll.refresh"
-
-
-@dataclass(frozen=True)
-class PollView:
-    id: int
-    question: str
-    options: tuple[str, ...]
-    multi: bool
-    anonymous: bool
-    creator_name: str
-    closes_at: datetime | None
-    closed: bool
-    tally: Tally
 
 
 def _bar(percent: int) -> Element:
@@ -130,3 +116,35 @@ def voters_card(view: PollView) -> Card:
         shown = ", ".join(cards.escape(name) for name in names) if names else "—"
         body.append(cards.facts([(f"{cards.escape(option)} ({len(names)})", shown)]))
     return cards.card(body, [cards.execute("Back to the poll", REFRESH, {"poll_id": view.id})])
+
+
+def settings_card() -> Card:
+    """The `poll` dialog's last question: how people answer and when the poll closes."""
+    return cards.card(
+        [
+            cards.text("How should people answer?", weight="Bolder"),
+            {
+                "type": "Input.ChoiceSet",
+                "id": "mode",
+                "style": "expanded",
+                "value": "single",
+                "choices": [
+                    {"title": "One choice per person", "value": "single"},
+                    {"title": "Several choices allowed", "value": "multi"},
+                ],
+            },
+            {
+                "type": "Input.Toggle",
+                "id": "anonymous",
+                "title": "Anonymous (nobody sees who voted what)",
+                "value": "false",
+            },
+            {
+                "type": "Input.Text",
+                "id": "closes",
+                "label": "Closes (optional)",
+                "placeholder": "e.g. friday 17:00, in 2 days, 2026-12-04",
+            },
+        ],
+        [cards.submit("Create poll", DIALOG_VERB, style="positive")],
+    )

@@ -1,0 +1,212 @@
+"""The poll's use cases: create and post, vote, close, and the card kept in step with its row.
+
+Votes arrive as Action.Execute invokes (Action.Submit as the fallback). Each vote is
+committed before it is acknowledged; the shared card is then refreshed by a coalescer (at
+most one update in flight per poll, paced by Teams' rate limits), so the last update always
+shows the exact tally. `card_version`/`synced_version` on the poll let a card that fell behind
+(a crash, a refused update) catch up at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.card_sync import CardState, CardSync
+from bot.outbound import Target
+from bot.services import Services
+from bot.turn import Turn
+from dialogs import once
+from dialogs.poll.cards import poll_card
+from domain.polls import (
+    PollError,
+    PollSpec,
+    PollView,
+    Tally,
+    anonymous_voter_key,
+    apply_ballot,
+    is_closed,
+    parse_choices,
+    tally,
+    tally_from_counts,
+    view_of,
+)
+from domain.text import escape_markdown as md
+from storage import channels as channel_store
+from storage import finished
+from storage import polls as poll_store
+from storage.models import Poll
+
+log = logging.getLogger(__name__)
+
+# The card sync's name: its outbox handlers are "poll-card" and "poll-posted".
+CARD = "poll"
+
+
+# --- reading polls ---------------------------------------------------------------------------
+
+
+async def load_view(session: AsyncSession, poll: Poll, now: datetime) -> PollView:
+    """The view with voters' names (reads every ballot: for `results`, not for each vote)."""
+    return view_of(poll, now, await recount(session, poll))
+
+
+async def recount(session: AsyncSession, poll: Poll) -> Tally:
+    return tally(len(poll.options), await poll_store.ballots(session, poll.id))
+
+
+# --- the shared card, refreshed in place --------------------------------------------------
+
+
+async def _card_state(session: AsyncSession, poll_id: int, now: datetime) -> CardState | None:
+    poll = await poll_store.get(session, poll_id)
+    if poll is None or poll.activity_id is None:
+        return None
+    return CardState(
+        Target(
+            poll.service_url,
+            poll.conversation_id,
+            await channel_store.tenant_of(session, poll.conversation_id),
+        ),
+        poll.activity_id,
+        poll_card(view_of(poll, now)),
+        poll.card_version,
+    )
+
+
+def build_card_sync(services: Services) -> CardSync:
+    return CardSync(
+        services,
+        CARD,
+        lambda session, poll_id: _card_state(session, poll_id, services.clock()),
+        poll_store.mark_synced,
+        poll_store.out_of_sync,
+        poll_store.record_posted,
+    )
+
+
+def card_sync(services: Services) -> CardSync:
+    return services.card_sync(CARD)
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+async def create_poll(turn: Turn, spec: PollSpec, key: str | None = None) -> Poll | None:
+    """Store the poll, then post its card; None if `key` (the dialog instance, else the
+    activity) already made one: a re-delivered create or a second click posts nothing twice."""
+    session = turn.session
+    key = key or f"create|{turn.activity_key}"
+    already = await once.finish(turn, key, "poll")
+    if already is not None:
+        await turn.reply(already)
+        return None
+    who = turn.sender
+    zone = await turn.timezone()
+    poll = await poll_store.add(
+        session,
+        poll_store.PollDraft(
+            source_key=key,
+            channel_id=turn.channel_id,
+            conversation_id=turn.activity.conversation.id,
+            service_url=turn.activity.service_url,
+            question=spec.question,
+            options=spec.options,
+            multi=spec.multi,
+            anonymous=spec.anonymous,
+            creator_user_id=who.user_id,
+            creator_name=who.name or "someone",
+            timezone=zone.key,
+            closes_at=spec.closes_at,
+            created_at=turn.now(),
+        ),
+    )
+    await finished.record(session, key, poll.id)
+    view = view_of(poll, turn.now())
+    await turn.commit()
+    response = await turn.reply(card=poll_card(view), on_sent=f"poll-posted:{poll.id}")
+    poll.activity_id = response.id or None if response is not None else None
+    await turn.commit()
+    turn.services.nudge_scheduler()
+    log.info(
+        "poll %s created in %s with %d options", poll.id, turn.conversation_id, len(spec.options)
+    )
+    return poll
+
+
+# --- voting -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voted:
+    """The voter's view after their vote: the tally with it, and what they chose."""
+
+    view: PollView
+    choices: tuple[int, ...]
+    chosen: str  # the chosen options' text, as typed (not escaped)
+
+
+async def vote(turn: Turn, poll: Row[Any], choice: object) -> Voted:
+    """Count a person's ballot (a second vote replaces the first) on the locked poll row.
+
+    Raises PollError (the reply) for a closed poll or a choice it does not have."""
+    poll_id = poll.id
+    now = turn.now()
+    if is_closed(poll, now):
+        raise PollError(f"Poll #{poll_id} is closed; your vote was not counted.")
+    choices = parse_choices(choice, len(poll.options), multi=poll.multi)
+    who = turn.sender
+    if poll.anonymous:
+        voter_key = anonymous_voter_key(turn.services.settings.secret_key, poll_id, who.user_id)
+        voter_name = None
+    else:
+        voter_key, voter_name = who.user_id, who.name or who.user_id
+    counts, voters = list(poll.counts), poll.voters
+    claimed, previous = await poll_store.cast_ballot(
+        turn.session,
+        f"vote|{turn.activity_key}",
+        poll_id,
+        voter_key,
+        voter_name,
+        list(choices),
+        now,
+    )
+    if claimed:  # not a re-delivery of a vote already counted
+        counts, voters = apply_ballot(counts, voters, previous, choices)
+        await poll_store.record_tally(turn.session, poll_id, counts, voters)
+    await turn.commit()
+    card_sync(turn.services).request(poll_id)
+    view = view_of(poll, now, tally_from_counts(counts, voters))
+    return Voted(view, choices, ", ".join(poll.options[i] for i in choices))
+
+
+# --- closing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Closed:
+    view: PollView
+    # True: it was closed before this (the view is the final one all the same).
+    already: bool = False
+
+
+async def close(turn: Turn, poll: Poll) -> Closed:
+    """Close the poll with a recount of its ballots (its creator only: else PollError)."""
+    if poll.creator_user_id != turn.sender.user_id:
+        raise PollError(
+            f"Sorry, only {md(poll.creator_name)}, who created poll #{poll.id}, can close it."
+        )
+    if poll.closed_at is not None:
+        return Closed(view_of(poll, turn.now()), already=True)
+    final = await recount(turn.session, poll)
+    await poll_store.close(turn.session, poll, turn.now(), list(final.counts), final.voters)
+    view = view_of(poll, turn.now(), final)
+    await turn.commit()
+    card_sync(turn.services).request(poll.id)
+    turn.services.nudge_scheduler()
+    return Closed(view)
