@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from domain.actions import Kind
 from domain.text import escape_markdown as md
 from domain.text import one_line
 
@@ -70,6 +73,59 @@ class MinutesDoc:
     @property
     def title(self) -> str:
         return f"{MEETING_LABELS[self.meeting_type]} — {self.city}, {self.meeting_date:%d %B %Y}"
+
+
+@dataclass(frozen=True)
+class RecordedItem:
+    """An agreement or action the minutes recorded, as stored."""
+
+    kind: str
+    text: str
+    owner: str | None
+    due: date | None
+
+
+def minutes_doc(
+    *,
+    minutes_id: int,
+    city: str,
+    meeting_type: str,
+    meeting_date: date,
+    stakeholder_group: str,
+    author: str,
+    stakeholders: Sequence[str],
+    reps: Sequence[str],
+    recap: Iterable[Mapping[str, Any]],
+    tour: Iterable[Mapping[str, Any]],
+    items: Iterable[RecordedItem],
+    next_steps: str,
+    next_call: date | None,
+) -> MinutesDoc:
+    """Saved minutes as a document: the recap and tour as stored (plain dicts), and the items
+    they recorded in order, agreements and actions apart."""
+    recorded = list(items)
+    return MinutesDoc(
+        id=minutes_id,
+        city=city,
+        meeting_type=MeetingType(meeting_type),
+        meeting_date=meeting_date,
+        stakeholder_group=stakeholder_group,
+        author=author,
+        stakeholders=tuple(stakeholders),
+        reps=tuple(reps),
+        recap=tuple(RecapEntry(r["text"], r["kind"], r.get("owner"), r["status"]) for r in recap),
+        tour=tuple(TourEntry(**entry) for entry in tour),
+        agreements=tuple(
+            (item.owner, item.text) for item in recorded if item.kind == Kind.AGREEMENT
+        ),
+        actions=tuple(
+            ActionLine(item.text, item.owner or "", item.due)
+            for item in recorded
+            if item.kind == Kind.ACTION
+        ),
+        next_steps=next_steps,
+        next_call=next_call,
+    )
 
 
 def _status_label(status: str) -> str:

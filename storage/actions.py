@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -69,6 +70,63 @@ async def listing(
         ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id
     ).limit(limit)
     return list((await session.scalars(statement)).all())
+
+
+async def from_source(session: AsyncSession, source_type: str, source_id: int) -> list[ActionItem]:
+    """The items one set of minutes (or one summary) recorded, in the order it recorded them."""
+    result = await session.scalars(
+        select(ActionItem)
+        .where(ActionItem.source_type == source_type, ActionItem.source_id == source_id)
+        .order_by(ActionItem.id)
+    )
+    return list(result.all())
+
+
+@dataclass(frozen=True)
+class ItemDraft:
+    """A new action, agreement or commitment; the owner ids are those that apply."""
+
+    kind: str
+    text: str
+    source_type: str
+    source_id: int
+    now: datetime
+    status: str = "open"
+    owner_type: str | None = None
+    owner_name: str | None = None
+    owner_person_id: int | None = None
+    owner_stakeholder_id: int | None = None
+    owner_city_id: int | None = None
+    city_id: int | None = None
+    tag_id: int | None = None
+    stakeholder_group: str | None = None
+    due_date: date | None = None
+    support_needed: str | None = None
+
+
+def add_item(session: AsyncSession, draft: ItemDraft) -> ActionItem:
+    """The new item, added to the session (flushed with the rest of the unit of work)."""
+    item = ActionItem(
+        kind=draft.kind,
+        text=draft.text,
+        status=draft.status,
+        owner_type=draft.owner_type,
+        owner_name=draft.owner_name,
+        owner_person_id=draft.owner_person_id,
+        owner_stakeholder_id=draft.owner_stakeholder_id,
+        owner_city_id=draft.owner_city_id,
+        city_id=draft.city_id,
+        tag_id=draft.tag_id,
+        stakeholder_group=draft.stakeholder_group,
+        source_type=draft.source_type,
+        source_id=draft.source_id,
+        due_date=draft.due_date,
+        support_needed=draft.support_needed,
+        created_at=draft.now,
+        updated_at=draft.now,
+    )
+    session.add(item)
+    return item
 
 
 async def get(session: AsyncSession, action_id: int) -> ActionItem | None:

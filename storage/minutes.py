@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -10,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import slug
+from storage import outbox
 from storage.models import Minutes, Stakeholder, utcnow
 
 
@@ -59,6 +63,51 @@ async def ensure_stakeholders(
     return {clean: existing[key] for clean, (key, _) in wanted.items()}
 
 
+@dataclass(frozen=True)
+class MinutesDraft:
+    """What one run of the minutes dialog saves (recap and tour as stored: plain dicts)."""
+
+    source_key: str
+    city_id: int
+    meeting_type: str
+    meeting_date: date
+    stakeholder_group: str
+    author_user_id: str
+    author_name: str
+    stakeholders: list[str]
+    reps: list[str]
+    recap: list[dict[str, Any]]
+    tour: list[dict[str, Any]]
+    next_steps: str
+    next_call: date | None
+    conversation_id: str | None
+    created_at: datetime
+
+
+async def add(session: AsyncSession, draft: MinutesDraft) -> Minutes:
+    """The new minutes, flushed so that they have an id."""
+    minutes = Minutes(
+        source_key=draft.source_key,
+        city_id=draft.city_id,
+        meeting_type=draft.meeting_type,
+        meeting_date=draft.meeting_date,
+        stakeholder_group=draft.stakeholder_group,
+        author_user_id=draft.author_user_id,
+        author_name=draft.author_name,
+        stakeholders=list(draft.stakeholders),
+        reps=list(draft.reps),
+        recap=list(draft.recap),
+        tour=list(draft.tour),
+        next_steps=draft.next_steps,
+        next_call=draft.next_call,
+        conversation_id=draft.conversation_id,
+        created_at=draft.created_at,
+    )
+    session.add(minutes)
+    await session.flush()
+    return minutes
+
+
 async def get(session: AsyncSession, minutes_id: int) -> Minutes | None:
     return await session.get(Minutes, minutes_id)
 
@@ -83,3 +132,8 @@ async def last_group(session: AsyncSession, city_id: int) -> str | None:
         .order_by(Minutes.id.desc())
         .limit(1)
     )
+
+
+async def record_posted(session: AsyncSession, minutes_id: int, activity_id: str | None) -> bool:
+    """The activity id of minutes whose post was queued, once Teams took it."""
+    return await outbox.record_posted(session, minutes_id, activity_id, model=Minutes)
