@@ -52,21 +52,21 @@ from dialogs.remind_cards import (
     series_list_card,
     setup_card,
 )
-from domain.actions import Item, Kind, Status, overdue
+from domain.actions import Item, Kind, Status, overdue_by_owner
 from domain.minutes import MeetingType
 from domain.numbers import parse_int
 from domain.recurrence import (
     KIND_LABELS,
-    OVERDUE_DIGEST,
     Nudge,
     Series,
     SeriesError,
     SeriesKind,
     check_series,
-    last_due,
-    local_moment,
+    due_within,
+    last_nudge,
     meeting_label,
     occurrence,
+    rhythm,
     upcoming,
 )
 from domain.text import escape_markdown as md
@@ -100,15 +100,6 @@ def series_of(row: ReminderSeries | Row[Any]) -> Series:
     )
 
 
-def rhythm(series: Series, at_time: str) -> str:
-    every = (
-        "monthly"
-        if series.monthly
-        else f"every {series.interval_weeks} week{'s' if series.interval_weeks != 1 else ''}"
-    )
-    return f"{every} at {at_time} ({series.timezone})"
-
-
 # --- delivery -------------------------------------------------------------------------------------
 
 
@@ -126,11 +117,7 @@ async def deliver_due(
         if channel is None or not channel.installed:
             return "no channel"
         series = series_of(row)
-        if nudge is Nudge.OVERDUE_WEEKLY:
-            due_at = _last_monday_digest(now, series.zone)
-            found: tuple[int, datetime] | None = (-1, due_at) if due_at <= now else None
-        else:
-            found = last_due(series, nudge, now)
+        found = last_nudge(series, nudge, now)
         if found is None:
             return "nothing due"
         index, due_at = found
@@ -256,15 +243,6 @@ async def register(services: Services) -> None:
     services.require_outbox().on(REMINDER_HANDLER, settled)
 
 
-def _last_monday_digest(now: datetime, zone: ZoneInfo) -> datetime:
-    local = now.astimezone(zone)
-    monday = local.date() - timedelta(days=local.weekday())
-    moment = local_moment(monday, OVERDUE_DIGEST, zone)
-    return (
-        moment if moment <= now else local_moment(monday - timedelta(days=7), OVERDUE_DIGEST, zone)
-    )
-
-
 async def _content(
     session: AsyncSession,
     row: ReminderSeries,
@@ -314,15 +292,17 @@ async def _overdue_content(
         Item(r.id, Kind(r.kind), r.text, Status(r.status), r.owner_name, r.due_date, city.name)
         for r in rows
     ]
-    late = overdue(items, now, {city.name: ZoneInfo(city.timezone)}, ZoneInfo(city.timezone))
-    if not late:
+    zone = ZoneInfo(city.timezone)
+    by_owner = overdue_by_owner(items, now, {city.name: zone}, zone)
+    if not by_owner:
         return None
-    grouped: dict[str, list[OpenItem]] = {}
-    for item in late:
-        grouped.setdefault(item.owner_name or "No owner", []).append(
-            OpenItem(item.text, item.owner_name, item.due, item.kind)
-        )
-    return overdue_card(series_id=row.id, by_owner=sorted(grouped.items()))
+    return overdue_card(
+        series_id=row.id,
+        by_owner=[
+            (owner, [OpenItem(i.text, i.owner_name, i.due, i.kind) for i in late])
+            for owner, late in by_owner
+        ],
+    )
 
 
 # --- scheduling ------------------------------------------------------------------------------------
@@ -330,18 +310,7 @@ async def _overdue_content(
 
 def due_nudges(row: ReminderSeries | Row[Any], now: datetime, grace: timedelta) -> list[Nudge]:
     """The series' nudges that fell due within the grace period before `now` (in memory)."""
-    series = series_of(row)
-    due = []
-    for raw in row.nudges:
-        nudge = Nudge(raw)
-        if nudge is Nudge.OVERDUE_WEEKLY:
-            moment: datetime | None = _last_monday_digest(now, series.zone)
-        else:
-            found = last_due(series, nudge, now)
-            moment = found[1] if found else None
-        if moment is not None and timedelta(0) <= now - moment <= grace:
-            due.append(nudge)
-    return due
+    return due_within(series_of(row), [Nudge(raw) for raw in row.nudges], now, grace)
 
 
 @router.jobs
