@@ -29,7 +29,7 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
@@ -76,10 +76,11 @@ from scheduler import engine as planning
 from scheduler.engine import JobSource, Planned
 from storage import actions as action_store
 from storage import channels as channel_store
-from storage import finished
+from storage import finished, people
 from storage import outbox as outbox_store
 from storage import reminders as reminder_store
-from storage.models import Channel, City, Minutes, ReminderSeries
+from storage.models import ReminderSeries
+from storage.reminders import SeriesDraft, series_of
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -87,17 +88,6 @@ router = Router()
 DIALOG_ID = "remind"
 USAGE = "remind setup | remind list | remind pause <id> | remind resume <id> | remind delete <id>"
 LATE_AFTER = timedelta(minutes=2)
-
-
-def series_of(row: ReminderSeries | Row[Any]) -> Series:
-    return Series(
-        kind=SeriesKind(row.kind),
-        first_day=row.first_day,
-        at=time.fromisoformat(row.at_time),
-        timezone=row.timezone,
-        interval_weeks=row.interval_weeks,
-        first_type=MeetingType(row.first_type),
-    )
 
 
 # --- delivery -------------------------------------------------------------------------------------
@@ -113,7 +103,7 @@ async def deliver_due(
         row = await reminder_store.get(session, series_id)
         if row is None or row.paused or row.disabled_reason:
             return "inactive"
-        channel = await session.get(Channel, row.channel_id)
+        channel = await channel_store.get_by_id(session, row.channel_id)
         if channel is None or not channel.installed:
             return "no channel"
         series = series_of(row)
@@ -227,7 +217,7 @@ async def register(services: Services) -> None:
         if outcome.status == "sent":
             await reminder_store.finish(session, key, "sent", activity_id=outcome.activity_id)
         elif outcome.status == "gone":
-            channel = await session.get(Channel, delivery.channel_id)
+            channel = await channel_store.get_by_id(session, delivery.channel_id)
             await _gone(
                 session,
                 key,
@@ -261,12 +251,9 @@ async def _content(
         if series.kind is not SeriesKind.ECOSYSTEM or row.city_id is None:
             return None
         day = when.astimezone(series.zone).date()
-        recorded = await session.scalar(
-            select(Minutes.id)
-            .where(Minutes.city_id == row.city_id, Minutes.meeting_date == day)
-            .limit(1)
-        )
-        return None if recorded else minutes_missing_card(series_id=row.id, label=label, when=when)
+        if await reminder_store.minutes_recorded(session, row.city_id, day):
+            return None
+        return minutes_missing_card(series_id=row.id, label=label, when=when)
     recap: list[OpenItem] = []
     if series.kind is SeriesKind.ECOSYSTEM and row.city_id is not None:
         recap = [
@@ -284,7 +271,7 @@ async def _overdue_content(
 ) -> dict[str, Any] | None:
     if row.city_id is None:
         return None
-    city = await session.get(City, row.city_id)
+    city = await people.city(session, row.city_id)
     if city is None:
         return None
     rows = await action_store.listing(session, city_ids=[city.id])
@@ -468,16 +455,15 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
         if already is not None:
             await turn.reply(already)
             return await step.end_dialog()
-        row = ReminderSeries(
+        draft = SeriesDraft(
             channel_id=turn.channel_id, city_id=place.city.id if place.city else None,
             tag_id=place.tag.id if place.tag else None, kind=value["kind"], first_type=value["first_type"],
             first_day=date.fromisoformat(value["day"]), at_time=value["time"], timezone=value["timezone"],
             interval_weeks=value["interval"], nudges=value["nudges"], custom_text=value["text"],
             created_by=turn.sender.name or turn.sender.user_id, source_key=f"remind|{key}",
-            created_at=turn.now(), updated_at=turn.now(),
+            at=turn.now(),
         )  # fmt: skip
-        turn.session.add(row)
-        await turn.session.flush()
+        row = await reminder_store.add(turn.session, draft)
         await finished.record(turn.session, key, row.id)
         await turn.commit()
         turn.services.nudge_scheduler()
@@ -523,7 +509,7 @@ class SeriesRef(Payload):
 
     async def scope(self, turn: Turn) -> Scope | str:
         series = await reminder_store.get(turn.session, self.series_id)
-        channel = await turn.session.get(Channel, series.channel_id) if series else None
+        channel = await channel_store.get_by_id(turn.session, series.channel_id) if series else None
         if series is None or channel is None:
             return f"I don't know series #{self.series_id}."
         self.series = series
@@ -565,7 +551,7 @@ async def remind_command(turn: Turn, args: str) -> None:
         return
     row = found.series
     if sub == "delete":
-        await turn.session.delete(row)
+        await reminder_store.delete(turn.session, row)
         message = f"Series #{row.id} deleted; no more reminders from it."
     elif sub == "pause":
         row.paused, row.updated_at = True, turn.now()
