@@ -91,6 +91,16 @@ def overdue(
     ]
 
 
+def overdue_by_owner(
+    items: Iterable[Item], now: datetime, zone_of: Mapping[str, ZoneInfo], default: ZoneInfo
+) -> list[tuple[str, list[Item]]]:
+    """The overdue items by owner, owners in alphabetical order (the weekly digest)."""
+    grouped: dict[str, list[Item]] = {}
+    for item in overdue(items, now, zone_of, default):
+        grouped.setdefault(item.owner_name or "No owner", []).append(item)
+    return sorted(grouped.items(), key=lambda pair: pair[0])
+
+
 @dataclass(frozen=True)
 class Owner:
     type: OwnerType

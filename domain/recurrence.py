@@ -5,6 +5,7 @@ alternation of ecosystem calls, and when each nudge of an occurrence falls (DOMA
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -202,3 +203,44 @@ def next_nudge_after(series: Series, nudge: Nudge, moment: datetime) -> datetime
         index -= 1
         due = nudge_time(series, index, nudge)
     return due
+
+
+def last_monday_digest(now: datetime, zone: ZoneInfo) -> datetime:
+    """The most recent Monday-morning overdue digest at or before `now`."""
+    local = now.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    moment = local_moment(monday, OVERDUE_DIGEST, zone)
+    return (
+        moment if moment <= now else local_moment(monday - timedelta(days=7), OVERDUE_DIGEST, zone)
+    )
+
+
+def last_nudge(series: Series, nudge: Nudge, now: datetime) -> tuple[int, datetime] | None:
+    """When `nudge` last fell due at or before `now`, and about which occurrence; the weekly
+    overdue digest is about none (index -1)."""
+    if nudge is Nudge.OVERDUE_WEEKLY:
+        due_at = last_monday_digest(now, series.zone)
+        return (-1, due_at) if due_at <= now else None
+    return last_due(series, nudge, now)
+
+
+def due_within(
+    series: Series, nudges: Iterable[Nudge], now: datetime, grace: timedelta
+) -> list[Nudge]:
+    """The nudges that fell due within the grace period before `now`."""
+    due = []
+    for nudge in nudges:
+        found = last_nudge(series, nudge, now)
+        if found is not None and timedelta(0) <= now - found[1] <= grace:
+            due.append(nudge)
+    return due
+
+
+def rhythm(series: Series, at_time: str) -> str:
+    """How often and when a series meets, e.g. "every 2 weeks at 10:00 (Europe/Brussels)"."""
+    every = (
+        "monthly"
+        if series.monthly
+        else f"every {series.interval_weeks} week{'s' if series.interval_weeks != 1 else ''}"
+    )
+    return f"{every} at {at_time} ({series.timezone})"

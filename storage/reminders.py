@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Row, select, update
@@ -10,7 +11,67 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ReminderDelivery, ReminderSeries, utcnow
+from domain.minutes import MeetingType
+from domain.recurrence import Series, SeriesKind
+from storage.models import Minutes, ReminderDelivery, ReminderSeries, utcnow
+
+
+@dataclass(frozen=True)
+class SeriesDraft:
+    """A new series as the setup card gave it: the meetings' rhythm, its nudges, who set it up."""
+
+    channel_id: int
+    city_id: int | None
+    tag_id: int | None
+    kind: str
+    first_type: str
+    first_day: date
+    at_time: str  # HH:MM, wall clock in `timezone`
+    timezone: str
+    interval_weeks: int | None  # None: monthly
+    nudges: list[str]
+    custom_text: str | None
+    created_by: str
+    source_key: str
+    at: datetime
+
+
+async def add(session: AsyncSession, draft: SeriesDraft) -> ReminderSeries:
+    """Write a new series (flushed, so it has its id)."""
+    row = ReminderSeries(
+        channel_id=draft.channel_id, city_id=draft.city_id, tag_id=draft.tag_id, kind=draft.kind,
+        first_type=draft.first_type, first_day=draft.first_day, at_time=draft.at_time,
+        timezone=draft.timezone, interval_weeks=draft.interval_weeks, nudges=draft.nudges,
+        custom_text=draft.custom_text, created_by=draft.created_by, source_key=draft.source_key,
+        created_at=draft.at, updated_at=draft.at,
+    )  # fmt: skip
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def delete(session: AsyncSession, row: ReminderSeries) -> None:
+    await session.delete(row)
+
+
+def series_of(row: ReminderSeries | Row[Any]) -> Series:
+    """A stored series (a model or one of `active_rows`) as the domain's plain data."""
+    return Series(
+        kind=SeriesKind(row.kind),
+        first_day=row.first_day,
+        at=time.fromisoformat(row.at_time),
+        timezone=row.timezone,
+        interval_weeks=row.interval_weeks,
+        first_type=MeetingType(row.first_type),
+    )
+
+
+async def minutes_recorded(session: AsyncSession, city_id: int, day: date) -> bool:
+    """Whether the city recorded minutes of a meeting on `day` (the "minutes missing" nudge)."""
+    found = await session.scalar(
+        select(Minutes.id).where(Minutes.city_id == city_id, Minutes.meeting_date == day).limit(1)
+    )
+    return found is not None
 
 
 async def active(session: AsyncSession) -> list[ReminderSeries]:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from dialogs.remind import catch_up, deliver_due
+from dialogs.remind.jobs import catch_up
+from dialogs.remind.service import deliver_due
 from domain.recurrence import Nudge
 from storage.models import ActionItem, Channel, OutboxMessage, ReminderDelivery, ReminderSeries
 from tests.harness import teams

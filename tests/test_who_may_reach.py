@@ -22,7 +22,7 @@ from app import create_app
 from bot.outbound import DeliveryRefused, Outbound, Target
 from bot.service_urls import ServiceUrlCheck
 from config import DEFAULT_SERVICE_URL_HOSTS, Settings, load_settings
-from dialogs.remind import deliver_due
+from dialogs.remind.service import deliver_due
 from domain.recurrence import Nudge
 from storage.models import Channel, ReminderDelivery
 from tests.harness import teams

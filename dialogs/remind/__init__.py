@@ -1,0 +1,3 @@
+from dialogs.remind.commands import router
+
+__all__ = ["router"]
