@@ -197,12 +197,3 @@ async def out_of_sync(session: AsyncSession) -> list[int]:
         )
     )
     return list(result.all())
-
-
-async def latest_summary(session: AsyncSession, tag_id: int) -> TagSummary | None:
-    return await session.scalar(
-        select(TagSummary)
-        .where(TagSummary.tag_id == tag_id)
-        .order_by(TagSummary.id.desc())
-        .limit(1)
-    )

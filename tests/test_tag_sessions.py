@@ -247,7 +247,7 @@ async def test_attendance_counts_update_in_place_and_a_duplicate_counts_once(
         "agenda.rsvp", {"agenda_id": agenda.id, "attending": False}, conversation=TAG, who=teams.BOB
     )
     assert "Can't attend: 1" in card_text(reply.body["value"])
-    from dialogs.agenda import card_sync
+    from dialogs.agenda.service import card_sync
 
     await card_sync(bot.services).coalescer.wait_idle()
     await bot.services.require_outbox().wait_empty()
