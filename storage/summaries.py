@@ -1,11 +1,11 @@
-"""TAG summaries: saving one, finding it again, finding the latest of a TAG."""
+"""TAG summaries: saving one, finding the latest, and keeping the posted card in step."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import TagSummary
@@ -51,3 +51,28 @@ async def latest(session: AsyncSession, tag_id: int) -> TagSummary | None:
         .order_by(TagSummary.id.desc())
         .limit(1)
     )
+
+
+def bump(summary: TagSummary) -> None:
+    """The summary changed: its posted card is one version behind until card sync updates it
+    (an increment in SQL, so that two edits at once both count)."""
+    summary.card_version = TagSummary.card_version + 1
+
+
+async def mark_synced(session: AsyncSession, summary_id: int, version: int) -> None:
+    await session.execute(
+        update(TagSummary)
+        .where(TagSummary.id == summary_id, TagSummary.synced_version < version)
+        .values(synced_version=version),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def out_of_sync(session: AsyncSession) -> list[int]:
+    result = await session.scalars(
+        select(TagSummary.id).where(
+            TagSummary.activity_id.is_not(None),
+            TagSummary.synced_version < TagSummary.card_version,
+        )
+    )
+    return list(result.all())

@@ -3,7 +3,7 @@
 Key points, the top 3 takeaways, the commitments each city makes until the next session,
 support requested and the next session. Posted to the TAG channel; the commitments land in
 the action tracker (owner: the city) and become the recap of the next agenda.
-`summary edit <id>` changes the texts and updates the posted card in place.
+`summary edit <id>` changes the texts; card sync updates the posted card in place.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from storage.models import Tag, TagSummary
 
 router = Router()
 router.add_dialog(SummaryDialog())
-router.on_startup(service.on_startup)
+router.card_sync(service.build_card_sync)
 
 
 @dataclass

@@ -1,19 +1,19 @@
 """The summary's use cases: what the form starts from, saving and posting a summary with its
-commitments, and saving an edit, which updates the posted card in place."""
+commitments, and saving an edit, which card sync then shows on the posted card."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.card_sync import card_message
+from bot.card_sync import CardState, CardSync
 from bot.cards import Card
-from bot.outbound import DeliveryError, Target
-from bot.outbox import Outcome
+from bot.outbound import Target
 from bot.publishing import Published, Wording, publish
 from bot.services import Services
 from bot.turn import Turn
@@ -128,6 +128,8 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
 
 
 async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
+    """Save the changed texts; the posted card follows through card sync, which retries while
+    Teams refuses and catches up after a restart (the change is committed first)."""
     summary = await summary_store.get(turn.session, values["summary_id"])
     if summary is None:
         await turn.reply("That summary no longer exists.")
@@ -138,33 +140,9 @@ async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
     summary.support_requested = values["support"]
     summary.next_session = _date(values["next_session"])
     summary.updated_at = turn.now()
-    card = await _card_of(turn.session, summary)
-    tenant = (
-        await channel_store.tenant_of(turn.session, summary.conversation_id)
-        if summary.conversation_id
-        else None
-    )
+    summary_store.bump(summary)
     await turn.commit()
-    if summary.activity_id and summary.conversation_id and summary.service_url:
-        try:
-            updated = await turn.update_card(
-                Target(summary.service_url, summary.conversation_id, tenant),
-                summary.activity_id,
-                card_message(card),
-                card_key=f"summary:{summary.id}",
-            )
-        except DeliveryError as error:
-            log.warning("summary %s card could not be updated: %s", summary.id, error)
-            await turn.reply(
-                "I saved your changes but could not update the posted card. Here it is:", card
-            )
-            return
-        if not updated:
-            await turn.reply(
-                f"Summary #{summary.id} updated. Teams is not taking messages right now; the "
-                "posted card will show the changes as soon as Teams does."
-            )
-            return
+    card_sync(turn.services).request(summary.id)
     await turn.reply(f"Summary #{summary.id} updated; its card shows the changes.")
 
 
@@ -188,16 +166,37 @@ async def _card_of(session: AsyncSession, summary: TagSummary) -> Card:
     return summary_card(await view_of(session, summary))
 
 
-# --- a queued post ------------------------------------------------------------------------------
+# --- the card, kept up to date ------------------------------------------------------------------
 
 
-async def on_startup(services: Services) -> None:
-    """A summary card whose post was queued records its activity id once Teams takes it."""
+async def _card_state(session: AsyncSession, summary_id: int) -> CardState | None:
+    summary = await summary_store.get(session, summary_id)
+    if summary is None or not (
+        summary.activity_id and summary.conversation_id and summary.service_url
+    ):
+        return None
+    return CardState(
+        Target(
+            summary.service_url,
+            summary.conversation_id,
+            await channel_store.tenant_of(session, summary.conversation_id),
+        ),
+        summary.activity_id,
+        await _card_of(session, summary),
+        summary.card_version,
+    )
 
-    async def posted(session: AsyncSession, argument: str, outcome: Outcome) -> None:
-        if outcome.status == "sent" and argument.isdigit():
-            await outbox_store.record_posted(
-                session, int(argument), outcome.activity_id, model=TagSummary
-            )
 
-    services.require_outbox().on("summary-posted", posted)
+def build_card_sync(services: Services) -> CardSync:
+    return CardSync(
+        services,
+        CARD,
+        _card_state,
+        summary_store.mark_synced,
+        summary_store.out_of_sync,
+        partial(outbox_store.record_posted, model=TagSummary),
+    )
+
+
+def card_sync(services: Services) -> CardSync:
+    return services.card_sync(CARD)
