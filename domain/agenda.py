@@ -1,10 +1,13 @@
 """TAG working sessions as plain data: the agenda template, its arithmetic, session numbering,
-the guiding questions by stage, the preparation checklist (DOMAIN.md §2.1, §3.1, §4.1, §4.2)."""
+the guiding questions by stage, the preparation checklist (DOMAIN.md §2.1, §3.1, §4.1, §4.2);
+and what the agenda and summary cards show of a session (the views)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
 
 from domain.numbers import MAX_ID, parse_int
 from domain.text import quote
@@ -79,6 +82,12 @@ LATER_FOCUS = (
 def session_number(previous_sessions: int) -> int:
     """The number of the next working session (n of 10), counting those already held."""
     return previous_sessions + 1
+
+
+def session_to_summarise(held: int, last_summarised: int | None) -> int:
+    """The last session with an agenda, unless it is already summarised (then the next)."""
+    summarised = last_summarised is not None and last_summarised >= held
+    return held + 1 if summarised or held == 0 else held
 
 
 def phase_of(session: int) -> str:
@@ -201,3 +210,86 @@ def _order(raw: object, default: int) -> int:
     if position is None:
         raise AgendaError("Positions must be numbers (1 is first).")
     return position
+
+
+# --- as stored (JSON) ---------------------------------------------------------------------------
+
+
+def items_from(raw: Sequence[Mapping[str, Any]]) -> tuple[AgendaItem, ...]:
+    return tuple(AgendaItem(item["title"], int(item["minutes"]), item.get("role")) for item in raw)
+
+
+def items_to_raw(items: Sequence[AgendaItem]) -> list[dict[str, Any]]:
+    return [{"title": i.title, "minutes": i.minutes, "role": i.role} for i in items]
+
+
+@dataclass(frozen=True)
+class RecapLine:
+    """A commitment still open from an earlier session, listed under the recap item."""
+
+    city: str
+    text: str
+    due: date | None
+
+
+def recap_from(raw: Sequence[Mapping[str, Any]]) -> list[RecapLine]:
+    return [
+        RecapLine(r["city"], r["text"], date.fromisoformat(r["due"]) if r.get("due") else None)
+        for r in raw
+    ]
+
+
+def recap_to_raw(recap: Sequence[RecapLine]) -> list[dict[str, Any]]:
+    return [
+        {"city": r.city, "text": r.text, "due": r.due.isoformat() if r.due else None} for r in recap
+    ]
+
+
+# --- what the cards show ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: int
+    title: str
+    minutes: int
+    by: str
+
+
+@dataclass(frozen=True)
+class AgendaView:
+    id: int
+    tag: str
+    session: int
+    starts_at: datetime
+    timezone: str
+    length: int
+    items: tuple[AgendaItem, ...]
+    recap: tuple[RecapLine, ...]
+    owner: str
+    attending: tuple[str, ...] = ()
+    declining: tuple[str, ...] = ()
+    pending: tuple[Proposal, ...] = ()
+    accepted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommitmentLine:
+    city: str
+    text: str
+    due: date | None
+    status: str = "open"
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    id: int
+    tag: str
+    session: int
+    author: str
+    key_points: str
+    takeaways: tuple[str, ...]
+    commitments: tuple[CommitmentLine, ...]
+    support: str
+    next_session: date | None
+    edited: bool = False

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.actions import Kind, OwnerType, Status
 from storage.models import ActionEvent, ActionItem, City, utcnow
 
 OPEN_STATUSES = ("open", "in_progress", "blocked")
@@ -178,3 +179,41 @@ async def city_names(session: AsyncSession, city_ids: Sequence[int]) -> dict[int
 
 def due_label(due: date | None) -> str:
     return f"{due:%d %b %Y}" if due else "no due date"
+
+
+# --- commitments from TAG summaries -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitmentDraft:
+    """A city's commitment until the next TAG session, as a summary records it."""
+
+    text: str
+    city_name: str
+    city_id: int | None
+    tag_id: int
+    summary_id: int
+    due_date: date | None
+    support_needed: str | None
+    created_at: datetime
+
+
+async def add_commitment(session: AsyncSession, draft: CommitmentDraft) -> None:
+    session.add(
+        ActionItem(
+            kind=Kind.COMMITMENT, text=draft.text, status=Status.OPEN, owner_type=OwnerType.CITY,
+            owner_name=draft.city_name, owner_city_id=draft.city_id, city_id=draft.city_id,
+            tag_id=draft.tag_id, source_type="summary", source_id=draft.summary_id,
+            due_date=draft.due_date, support_needed=draft.support_needed,
+            created_at=draft.created_at, updated_at=draft.created_at,
+        )
+    )  # fmt: skip
+
+
+async def of_summary(session: AsyncSession, summary_id: int) -> list[ActionItem]:
+    result = await session.scalars(
+        select(ActionItem)
+        .where(ActionItem.source_type == "summary", ActionItem.source_id == summary_id)
+        .order_by(ActionItem.id)
+    )
+    return list(result.all())

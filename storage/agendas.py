@@ -1,8 +1,10 @@
-"""TAG agendas, their templates, attendance answers, proposals; and TAG summaries."""
+"""TAG agendas, their templates, attendance answers, proposals, and the TAG's sessions so far."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,8 +17,40 @@ from storage.models import (
     AgendaProposal,
     AgendaResponse,
     AgendaTemplate,
+    City,
+    TagMembership,
     TagSummary,
 )
+
+
+@dataclass(frozen=True)
+class AgendaDraft:
+    """An agenda as the dialog built it; `source_key` makes saving it twice save it once."""
+
+    source_key: str
+    tag_id: int
+    session_number: int
+    starts_at: datetime
+    timezone: str
+    length_minutes: int
+    items: list[dict[str, Any]]
+    recap: list[dict[str, Any]]
+    owner_user_id: str
+    owner_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProposalDraft:
+    """An item proposed from the posted card; `source_key` is the click's (re-delivered: once)."""
+
+    agenda_id: int
+    title: str
+    minutes: int
+    by_user_id: str
+    by_name: str
+    source_key: str
+    created_at: datetime
 
 
 async def template_for(session: AsyncSession, tag_id: int) -> AgendaTemplate | None:
@@ -53,8 +87,52 @@ async def open_commitments(session: AsyncSession, tag_id: int) -> list[ActionIte
     return list(result.all())
 
 
+async def tag_city_names(session: AsyncSession, tag_id: int) -> list[str]:
+    """The names of the TAG's member cities, in order."""
+    result = await session.scalars(
+        select(City.name)
+        .join(TagMembership, TagMembership.city_id == City.id)
+        .where(TagMembership.tag_id == tag_id)
+        .order_by(City.name)
+    )
+    return list(result.all())
+
+
+async def add(session: AsyncSession, draft: AgendaDraft) -> Agenda:
+    agenda = Agenda(
+        source_key=draft.source_key, tag_id=draft.tag_id, session_number=draft.session_number,
+        starts_at=draft.starts_at, timezone=draft.timezone, length_minutes=draft.length_minutes,
+        items=draft.items, recap=draft.recap, owner_user_id=draft.owner_user_id,
+        owner_name=draft.owner_name, created_at=draft.created_at,
+    )  # fmt: skip
+    session.add(agenda)
+    await session.flush()
+    return agenda
+
+
 async def get(session: AsyncSession, agenda_id: int) -> Agenda | None:
     return await session.get(Agenda, agenda_id)
+
+
+async def propose(session: AsyncSession, draft: ProposalDraft) -> None:
+    """Record a proposal, unless the same click was recorded already."""
+    existing = await session.scalar(
+        select(AgendaProposal.id).where(AgendaProposal.source_key == draft.source_key)
+    )
+    if existing is not None:
+        return
+    session.add(
+        AgendaProposal(
+            agenda_id=draft.agenda_id, title=draft.title, minutes=draft.minutes,
+            by_user_id=draft.by_user_id, by_name=draft.by_name, source_key=draft.source_key,
+            created_at=draft.created_at,
+        )
+    )  # fmt: skip
+    await session.flush()
+
+
+async def proposal(session: AsyncSession, proposal_id: int) -> AgendaProposal | None:
+    return await session.get(AgendaProposal, proposal_id)
 
 
 async def respond(
@@ -119,12 +197,3 @@ async def out_of_sync(session: AsyncSession) -> list[int]:
         )
     )
     return list(result.all())
-
-
-async def latest_summary(session: AsyncSession, tag_id: int) -> TagSummary | None:
-    return await session.scalar(
-        select(TagSummary)
-        .where(TagSummary.tag_id == tag_id)
-        .order_by(TagSummary.id.desc())
-        .limit(1)
-    )

@@ -382,6 +382,9 @@ class TagSummary(Base):
     service_url: Mapped[str | None] = mapped_column(String(400))
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
+    # Edits bump `card_version`; `synced_version` is what the posted card shows (card sync).
+    card_version: Mapped[int] = mapped_column(Integer, default=1)
+    synced_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

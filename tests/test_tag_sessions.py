@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from dialogs.summary.service import card_sync as summary_card_sync
 from storage.models import ActionItem, Agenda, TagSummary
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
@@ -247,7 +248,7 @@ async def test_attendance_counts_update_in_place_and_a_duplicate_counts_once(
         "agenda.rsvp", {"agenda_id": agenda.id, "attending": False}, conversation=TAG, who=teams.BOB
     )
     assert "Can't attend: 1" in card_text(reply.body["value"])
-    from dialogs.agenda import card_sync
+    from dialogs.agenda.service import card_sync
 
     await card_sync(bot.services).coalescer.wait_idle()
     await bot.services.require_outbox().wait_empty()
@@ -333,7 +334,67 @@ async def test_editing_a_summary_updates_its_card_in_place(rostered_bot: BotUnde
     }
     reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
     assert "updated" in reply.text
+    await summary_card_sync(bot.services).coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
     (update,) = bot.connector.updates()
     assert update.activity_id == summary.activity_id
     assert "heat maps" in card_text(update.card)
     assert "edited" in card_text(update.card)
+
+
+async def test_an_edited_summary_reaches_its_card_after_teams_refused_the_update(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await post_summary(bot, "none")
+    async with bot.services.database.unit_of_work() as session:
+        summary = (await session.scalars(select(TagSummary))).one()
+    reply = await bot.say(f"summary edit {summary.id}", conversation=TAG, who=teams.MARTA)
+    assert reply.cards, reply.text
+    bot.connector.clear()
+    bot.connector.down = True  # Teams refuses every send and update
+    form = {
+        "verb": "dialog",
+        "step": "summary",
+        "session": 1,
+        "key_points": "Retrofit financing and heat maps",
+        "takeaway0": "Pool the tenders",
+    }
+    await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    await summary_card_sync(bot.services).coalescer.wait_idle()
+    refused = [c for c in bot.connector.calls if c.kind == "update"]
+    assert refused
+    assert all(c.status >= 500 for c in refused)
+    assert bot.connector.updates() == []
+    bot.connector.down = False
+    bot.services.require_outbox().wake()
+    await bot.connector.wait_for(lambda c: c.updates(), within=40)
+    await bot.services.require_outbox().wait_empty()
+    final = bot.connector.updates()[-1]
+    assert final.activity_id == summary.activity_id
+    assert "heat maps" in card_text(final.card)
+    assert "edited" in card_text(final.card)
+    async with bot.services.database.unit_of_work() as session:
+        row = await session.get(TagSummary, summary.id)
+        assert row is not None
+        assert row.synced_version == row.card_version == 2  # nothing left to catch up
+
+
+async def test_a_summary_edit_whose_card_update_was_never_sent_is_caught_up(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await post_summary(bot, "none")
+    # The edit was committed, then the process died before the card update was queued.
+    async with bot.services.database.unit_of_work() as session:
+        summary = (await session.scalars(select(TagSummary))).one()
+        summary.key_points = "Retrofit financing and heat maps"
+        summary.updated_at = summary.created_at + timedelta(minutes=5)
+        summary.card_version = 2
+    bot.connector.clear()
+    assert await summary_card_sync(bot.services).catch_up() == 1
+    await summary_card_sync(bot.services).coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
+    (update,) = bot.connector.updates()
+    assert update.activity_id == summary.activity_id
+    assert "heat maps" in card_text(update.card)

@@ -1,0 +1,246 @@
+"""The agenda's use cases: what a new agenda starts from, posting it, and the answers on the
+posted card (attendance, proposals, the owner's decisions), kept in step by card sync."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.card_sync import CardState, CardSync
+from bot.cards import Card
+from bot.outbound import Target
+from bot.publishing import Published, Wording, publish
+from bot.services import Services
+from bot.turn import Turn
+from dialogs import once
+from dialogs.agenda.cards import agenda_card
+from domain.agenda import (
+    DEFAULT_LENGTH,
+    DEFAULT_TEMPLATE,
+    AgendaError,
+    AgendaItem,
+    AgendaView,
+    Proposal,
+    RecapLine,
+    add_item,
+    guiding_questions,
+    items_from,
+    items_to_raw,
+    recap_from,
+)
+from domain.text import escape_markdown as md
+from domain.text import quote
+from storage import agendas as agenda_store
+from storage import channels as channel_store
+from storage import finished, people
+from storage import outbox as outbox_store
+from storage.models import Agenda
+
+log = logging.getLogger(__name__)
+
+# The card sync's name: its outbox handlers are "agenda-card" and "agenda-posted".
+CARD = "agenda"
+
+
+# --- building one -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a new agenda of the TAG starts from."""
+
+    tag_id: int
+    tag: str
+    timezone: str
+    held: int  # sessions on record so far
+    items: tuple[AgendaItem, ...]
+    length: int
+    recap: list[RecapLine]
+
+
+async def start(session: AsyncSession, tag_id: int) -> Start:
+    tag = await people.tag(session, tag_id)
+    assert tag is not None
+    template = await agenda_store.template_for(session, tag.id)
+    return Start(
+        tag_id=tag.id,
+        tag=tag.name,
+        timezone=tag.timezone,
+        held=await agenda_store.sessions_held(session, tag.id),
+        items=items_from(template.items) if template is not None else DEFAULT_TEMPLATE,
+        length=template.length_minutes if template is not None else DEFAULT_LENGTH,
+        recap=await recap_lines(session, tag.id),
+    )
+
+
+async def recap_lines(session: AsyncSession, tag_id: int) -> list[RecapLine]:
+    lines = []
+    for item in await agenda_store.open_commitments(session, tag_id):
+        city = await people.city(session, item.city_id) if item.city_id else None
+        lines.append(
+            RecapLine(city.name if city else item.owner_name or "?", item.text, item.due_date)
+        )
+    return lines
+
+
+async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
+    session = turn.session
+    key = once.key_of(turn, values)
+    already = await once.finish(turn, key, "agenda")
+    if already is not None:
+        await turn.reply(already)
+        return
+    who = turn.sender
+    agenda = await agenda_store.add(
+        session,
+        agenda_store.AgendaDraft(
+            source_key=f"agenda|{key}", tag_id=values["tag_id"], session_number=values["session"],
+            starts_at=datetime.fromisoformat(values["starts_at"]), timezone=values["timezone"],
+            length_minutes=values["length"], items=values["items"], recap=values["recap"],
+            owner_user_id=who.user_id, owner_name=who.name or "someone", created_at=turn.now(),
+        ),
+    )  # fmt: skip
+    await finished.record(session, key, agenda.id)
+    card = await _card_of(session, agenda)
+    channel = await channel_store.linked_to(session, tag_id=agenda.tag_id)
+    await turn.commit()
+
+    def remember(posted: Published) -> None:
+        agenda.service_url, agenda.conversation_id = posted.service_url, posted.conversation_id
+        agenda.activity_id = posted.activity_id
+
+    number = agenda.session_number
+    await publish(
+        turn, channel, card, record=f"agenda-posted:{agenda.id}", remember=remember,
+        what=f"agenda {agenda.id}",
+        wording=Wording(
+            here=None,
+            posted=f"The agenda of session {number} is posted in {{where}}.",
+            queued=f"The agenda of session {number} is saved. Teams is not taking messages "
+            "right now; it will appear in {where} as soon as Teams does.",
+            failed="I saved the agenda but could not post it to the TAG channel. Here it is:",
+            somewhere="the TAG channel",
+        ),
+    )  # fmt: skip
+
+
+async def view_of(session: AsyncSession, agenda: Agenda) -> AgendaView:
+    tag = await people.tag(session, agenda.tag_id)
+    answers = await agenda_store.responses(session, agenda.id)
+    proposals = await agenda_store.proposals(session, agenda.id)
+    return AgendaView(
+        id=agenda.id, tag=tag.name if tag else "?", session=agenda.session_number, starts_at=agenda.starts_at,
+        timezone=agenda.timezone, length=agenda.length_minutes, items=items_from(agenda.items),
+        recap=tuple(recap_from(agenda.recap)),
+        owner=agenda.owner_name,
+        attending=tuple(a.name for a in answers if a.attending),
+        declining=tuple(a.name for a in answers if not a.attending),
+        pending=tuple(Proposal(p.id, p.title, p.minutes, p.by_name) for p in proposals if p.status == "pending"),
+    )  # fmt: skip
+
+
+async def _card_of(session: AsyncSession, agenda: Agenda) -> Card:
+    return agenda_card(await view_of(session, agenda), guiding_questions(agenda.session_number))
+
+
+# --- the card, kept up to date ------------------------------------------------------------------
+
+
+async def _card_state(session: AsyncSession, agenda_id: int) -> CardState | None:
+    agenda = await agenda_store.get(session, agenda_id)
+    if agenda is None or not (agenda.activity_id and agenda.conversation_id and agenda.service_url):
+        return None
+    return CardState(
+        Target(
+            agenda.service_url,
+            agenda.conversation_id,
+            await channel_store.tenant_of(session, agenda.conversation_id),
+        ),
+        agenda.activity_id,
+        await _card_of(session, agenda),
+        agenda.card_version,
+    )
+
+
+def build_card_sync(services: Services) -> CardSync:
+    return CardSync(
+        services,
+        CARD,
+        _card_state,
+        agenda_store.mark_synced,
+        agenda_store.out_of_sync,
+        partial(outbox_store.record_posted, model=Agenda),
+    )
+
+
+def card_sync(services: Services) -> CardSync:
+    return services.card_sync(CARD)
+
+
+# --- answers on the posted card -----------------------------------------------------------------
+
+
+async def rsvp(turn: Turn, agenda: Agenda, attending: bool) -> Card:
+    """Record the clicker's answer (the latest counts); the card as it now reads."""
+    who = turn.sender
+    await agenda_store.respond(
+        turn.session, agenda.id, who.user_id, who.name or who.user_id, attending, turn.now()
+    )
+    await turn.session.refresh(agenda)
+    card = await _card_of(turn.session, agenda)
+    await turn.commit()
+    card_sync(turn.services).request(agenda.id)
+    return card
+
+
+async def propose(turn: Turn, agenda: Agenda, item: AgendaItem) -> Card:
+    """Record a proposed item (a re-delivered click: once) for the owner to decide."""
+    who = turn.sender
+    await agenda_store.propose(
+        turn.session,
+        agenda_store.ProposalDraft(
+            agenda_id=agenda.id, title=item.title, minutes=item.minutes, by_user_id=who.user_id,
+            by_name=who.name or who.user_id, source_key=f"proposal|{turn.activity_key}",
+            created_at=turn.now(),
+        ),
+    )  # fmt: skip
+    return await _refreshed(turn, agenda)
+
+
+async def decide(turn: Turn, agenda: Agenda, proposal_id: int, accept: bool) -> tuple[str, Card]:
+    """The owner accepts (the item joins the agenda) or declines a proposal; what to say and
+    the card. Raises AgendaError (its message is the refusal) when that cannot be done."""
+    if agenda.owner_user_id != turn.sender.user_id:
+        raise AgendaError(
+            f"Sorry, only {md(agenda.owner_name)}, who owns this agenda, can accept or decline proposals."
+        )
+    proposal = await agenda_store.proposal(turn.session, proposal_id)
+    if proposal is None or proposal.agenda_id != agenda.id:
+        raise AgendaError("That proposal is not on this agenda.")
+    if proposal.status != "pending":
+        raise AgendaError(f"{quote(proposal.title)} was already {proposal.status}.")
+    # A full agenda refuses the item before anything changes.
+    items = (
+        add_item(items_from(agenda.items), AgendaItem(proposal.title, proposal.minutes))
+        if accept
+        else None
+    )
+    proposal.status = "accepted" if accept else "declined"
+    if items is not None:
+        agenda.items = items_to_raw(items)
+    card = await _refreshed(turn, agenda)
+    return f"{quote(proposal.title)} {'added to' if accept else 'declined for'} the agenda.", card
+
+
+async def _refreshed(turn: Turn, agenda: Agenda) -> Card:
+    await agenda_store.bump(turn.session, agenda.id)
+    await turn.session.refresh(agenda)
+    card = await _card_of(turn.session, agenda)
+    await turn.commit()
+    card_sync(turn.services).request(agenda.id)
+    return card
