@@ -9,7 +9,7 @@ from bot.turn import Turn
 
 
 def build_router() -> Router:
-    from dialogs import actions, agenda, link, minutes, poll, profile, remind, summary
+    from dialogs import actions, agenda, link, minutes, poll, remind, summary, timezone
 
     router = Router()
 
@@ -17,6 +17,6 @@ def build_router() -> Router:
     async def show_help(turn: Turn, _args: str) -> None:
         await turn.reply(card=help_card(router.help_entries()))
 
-    for feature in (poll, minutes, actions, agenda, summary, remind, link, profile):
+    for feature in (poll, minutes, actions, agenda, summary, remind, link, timezone):
         router.include(feature.router)
     return router
