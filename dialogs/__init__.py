@@ -3,20 +3,14 @@ scheduled jobs and start-up work, merged into the app's router."""
 
 from __future__ import annotations
 
-from bot.cards import help_card
 from bot.router import Router
-from bot.turn import Turn
 
 
 def build_router() -> Router:
-    from dialogs import actions, agenda, minutes, poll, profile, remind, setup, summary
+    from dialogs import actions, agenda, help, link, minutes, poll, remind, summary, timezone
 
     router = Router()
-
-    @router.command("help", "help", "Show this list of commands.")
-    async def show_help(turn: Turn, _args: str) -> None:
-        await turn.reply(card=help_card(router.help_entries()))
-
-    for feature in (poll, minutes, actions, agenda, summary, remind, setup, profile):
+    router.include(help.router_for(router))  # first in the list; it lists the merged router
+    for feature in (poll, minutes, actions, agenda, summary, remind, link, timezone):
         router.include(feature.router)
     return router

@@ -1,4 +1,4 @@
-"""`timezone`: a person's own time zone, used to show and read dates and times for them."""
+"""The time-zone dialog: asks for a zone until it is one we know, then saves it."""
 
 from __future__ import annotations
 
@@ -11,27 +11,12 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 
-from bot.router import Router
 from bot.turn import Turn
-from domain.text import quote
+from dialogs.timezone import service
 from domain.timezones import resolve_zone
-from storage import people
-
-router = Router()
 
 DIALOG_ID = "timezone"
 PROMPT_ID = "timezone.zone"
-
-
-async def save_timezone(turn: Turn, zone: str) -> None:
-    # turn.person() first: someone the roster knows by e-mail only gets their roster entry
-    # (ids learnt from Teams), not a row of their own.
-    person = await turn.person()
-    if person is None:
-        who = turn.sender
-        person = await people.ensure_person(turn.session, who.user_id, who.aad_object_id, who.name)
-    person.timezone = zone
-    await turn.commit()
 
 
 class TimezoneDialog(ComponentDialog):  # type: ignore[misc]
@@ -70,29 +55,6 @@ class TimezoneDialog(ComponentDialog):  # type: ignore[misc]
         zone = resolve_zone(str(step.result))
         assert zone is not None  # the prompt's validator accepted it
         turn = Turn.of(step.context)
-        await save_timezone(turn, zone)
-        await step.context.send_activity(f"Done: I'll show times to you in {zone}.")
+        await service.save_timezone(turn, zone)
+        await step.context.send_activity(service.saved(zone))
         return await step.end_dialog(zone)
-
-
-router.add_dialog(TimezoneDialog())
-
-
-@router.command(
-    "timezone",
-    "timezone [<Area/City>]",
-    "Set the time zone I use to show you dates and read the times you type.",
-    starts="timezone",
-)
-async def timezone_command(turn: Turn, args: str) -> None:
-    if not args:
-        await turn.begin_dialog(DIALOG_ID)
-        return
-    zone = resolve_zone(args)
-    if zone is None:
-        await turn.reply(
-            f"I don't know the time zone {quote(args)}. Try a name like Europe/Rome or a city like Lisbon."
-        )
-        return
-    await save_timezone(turn, zone)
-    await turn.reply(f"Done: I'll show times to you in {zone}.")

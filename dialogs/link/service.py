@@ -1,6 +1,4 @@
-"""`link`: tie a channel to a city or a TAG, so commands there know what they are about.
-
-    link city <name> | link tag <name> | link        (shows the current link)
+"""Linking a channel to a city or a TAG: who may, and what a re-link stops.
 
 A city may be linked by its city reps and lead expert, a TAG by its mentor and experts;
 admins may link anything. A channel already linked is re-linked only by someone with that
@@ -9,71 +7,34 @@ role in what it is linked to now (or an admin), so nobody takes over another cit
 
 from __future__ import annotations
 
-from bot.router import Router
+from typing import Literal
+
 from bot.turn import Turn
-from dialogs.context import (
-    TAG_ROLES,
-    Place,
-    can_write_city,
-    channel_of,
-    has_tag_role,
-    linked_place,
-)
+from dialogs.context import TAG_ROLES, Place, can_write_city, has_tag_role, linked_place
 from domain.text import escape_markdown as md
 from domain.text import quote
 from storage import channels, people
 from storage import reminders as reminder_store
+from storage.models import Channel
 
-router = Router()
-USAGE = "link city <name> | link tag <name>"
+Kind = Literal["city", "tag"]
 
 
-@router.command(
-    "link",
-    "link city <name> | link tag <name>",
-    "Tie this channel to a city or a TAG (reps, mentors, experts, admins).",
-)
-async def link_command(turn: Turn, args: str) -> None:
-    kind, _, name = args.strip().partition(" ")
-    kind, name = kind.lower(), name.strip()
-    channel = await channel_of(turn)
-    if channel is None or not turn.is_channel:
-        # A chat's members are whoever was added to it: a city's minutes or a TAG's
-        # commitments are shown only in a team channel (or to one person, in 1:1).
-        await turn.reply("Only a team channel can be linked to a city or a TAG.")
-        return
-    if not kind:
-        place = await linked_place(turn)
-        linked = (
-            f"the city {md(place.city.name)}"
-            if place.city
-            else f"the TAG {md(place.tag.name)}"
-            if place.tag
-            else None
-        )
-        await turn.reply(
-            f"This channel is linked to {linked}."
-            if linked
-            else f"This channel is not linked yet. Usage: `{USAGE}`"
-        )
-        return
-    if kind not in ("city", "tag") or not name:
-        await turn.reply(f"Usage: `{USAGE}`")
-        return
+async def link(turn: Turn, channel: Channel, kind: Kind, name: str) -> str:
+    """Link the channel to the city or TAG called `name`, committed; the reply to give (a
+    refusal when the sender may not, or nothing changed)."""
     roles = await turn.roles()
     current = await linked_place(turn)
     if current.city is not None and not can_write_city(roles, current.city.id):
-        await turn.reply(
+        return (
             f"This channel is linked to the city {md(current.city.name)}. Only {md(current.city.name)}'s "
             "city representatives, its lead expert or an admin can link it to something else."
         )
-        return
     if current.tag is not None and not has_tag_role(roles, current.tag.id, TAG_ROLES):
-        await turn.reply(
+        return (
             f"This channel is linked to the TAG {md(current.tag.name)}. Only its mentor and experts, "
             "or an admin, can link it to something else."
         )
-        return
     was = (
         f" (it was linked to the city {md(current.city.name)})"
         if current.city
@@ -84,41 +45,28 @@ async def link_command(turn: Turn, args: str) -> None:
     if kind == "city":
         city = await people.city_by_name(turn.session, name)
         if city is None:
-            await turn.reply(f"I don't know a city called {quote(name)} in the roster.")
-            return
+            return f"I don't know a city called {quote(name)} in the roster."
         if not can_write_city(roles, city.id):
-            await turn.reply(
-                f"Only {md(city.name)}'s city representatives, its lead expert or an admin can link a channel to it."
-            )
-            return
+            return f"Only {md(city.name)}'s city representatives, its lead expert or an admin can link a channel to it."
         if current.city is not None and current.city.id == city.id:
-            await turn.reply(f"This channel is already {md(city.name)}'s.")
-            return
+            return f"This channel is already {md(city.name)}'s."
         await channels.link(turn.session, channel, city_id=city.id, tag_id=None)
         was += await _retire_series(turn, channel.id, current)
         await turn.commit()
-        await turn.reply(
-            f"This channel is now {md(city.name)}'s{was}: `minutes`, `actions` and reminders here are about {md(city.name)}."
-        )
-        return
+        return f"This channel is now {md(city.name)}'s{was}: `minutes`, `actions` and reminders here are about {md(city.name)}."
     tag = await people.tag_by_name(turn.session, name)
     if tag is None:
-        await turn.reply(f"I don't know a TAG called {quote(name)} in the roster.")
-        return
+        return f"I don't know a TAG called {quote(name)} in the roster."
     if not has_tag_role(roles, tag.id, TAG_ROLES):
-        await turn.reply(
+        return (
             f"Only the mentor and experts of {md(tag.name)}, or an admin, can link a channel to it."
         )
-        return
     if current.tag is not None and current.tag.id == tag.id:
-        await turn.reply(f"This channel is already the TAG channel of {md(tag.name)}.")
-        return
+        return f"This channel is already the TAG channel of {md(tag.name)}."
     await channels.link(turn.session, channel, city_id=None, tag_id=tag.id)
     was += await _retire_series(turn, channel.id, current)
     await turn.commit()
-    await turn.reply(
-        f"This channel is now the TAG channel of {md(tag.name)}{was}: `agenda` and `summary` here are about it."
-    )
+    return f"This channel is now the TAG channel of {md(tag.name)}{was}: `agenda` and `summary` here are about it."
 
 
 async def _retire_series(turn: Turn, channel_id: int, before: Place) -> str:

@@ -1,0 +1,3 @@
+from dialogs.actions.commands import router
+
+__all__ = ["router"]

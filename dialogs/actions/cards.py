@@ -1,0 +1,67 @@
+"""The action tracker's card: one list of items, each with Done / Blocked / Dropped buttons."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from bot import cards
+from bot.cards import Card, Element
+from domain.actions import STATUS_LABELS, Item, Status
+
+SET = "actions.set"
+# The list a card shows; its buttons carry it, so a click redraws the same list.
+View = Literal["open", "mine", "overdue"]
+VIEWS: tuple[str, ...] = get_args(View)
+
+
+def actions_card(
+    title: str, view: str, items: list[Item], today_of: dict[int, bool], total: int
+) -> Card:
+    body: list[Element] = [cards.text(title, size="Medium", weight="Bolder")]
+    if not items:
+        body.append(cards.text("Nothing here. 🎉", subtle=True))
+    for item in items:
+        overdue = today_of.get(item.id, False)
+        due = f"due {item.due:%d %b %Y}" if item.due else "no due date"
+        meta = " · ".join(
+            part
+            for part in (
+                cards.escape(item.owner_name) if item.owner_name else None,
+                cards.escape(item.city_name) if item.city_name else None,
+                f"**overdue** ({due})" if overdue else due,
+                STATUS_LABELS[item.status],
+            )
+            if part
+        )
+        body.append(
+            cards.container(
+                [
+                    cards.text(
+                        f"#{item.id} {cards.escape(item.text)}",
+                        weight="Bolder" if overdue else None,
+                        color="Attention" if overdue else None,
+                    ),
+                    cards.text(meta, subtle=True, spacing="None"),
+                    {
+                        "type": "ActionSet",
+                        "actions": [
+                            cards.execute(
+                                label,
+                                SET,
+                                {"action_id": item.id, "status": status.value, "view": view},
+                            )
+                            for label, status in (
+                                ("Done", Status.DONE),
+                                ("Blocked", Status.BLOCKED),
+                                ("Dropped", Status.DROPPED),
+                            )
+                            if item.status != status
+                        ],
+                    },
+                ],
+                separator=True,
+            )
+        )
+    if total > len(items):
+        body.append(cards.text(f"… and {total - len(items)} more.", subtle=True))
+    return cards.card(body)

@@ -1,0 +1,84 @@
+"""`actions`: the action tracker over minutes and TAG summaries.
+
+    actions | actions open | actions mine | actions overdue
+
+A card per list; an item's owner (or a city rep / lead expert of its city, or for a TAG
+commitment the TAG's mentor and experts) marks it done, blocked or dropped from the card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.payloads import Payload, Scope
+from bot.router import ActionResult, Router
+from bot.turn import Turn
+from dialogs.actions import service
+from dialogs.actions.cards import SET, VIEWS, View
+from dialogs.context import CITY_WRITERS
+from domain.actions import STATUS_LABELS, Status
+from storage import actions as action_store
+from storage.models import ActionItem
+
+router = Router()
+
+USAGE = "actions [open | mine | overdue]"
+
+
+@router.command(
+    "actions",
+    USAGE,
+    "List open, your or overdue actions; mark them done from the card.",
+    starts="actions",
+)
+async def actions_command(turn: Turn, args: str) -> None:
+    view = args.strip().lower() or "open"
+    if view not in VIEWS:
+        await turn.reply(f"Usage: `{USAGE}`")
+        return
+    result = await service.build_view(turn, view)
+    if isinstance(result, str):
+        await turn.reply(result)
+    else:
+        await turn.reply(card=result)
+
+
+@dataclass
+class SetStatus(Payload):
+    """Done / Blocked / Dropped on an action card: the item, its new status, the list shown."""
+
+    action_id: int
+    status: Status
+    view: View = "open"
+    item: ActionItem = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        item = await action_store.get(turn.session, self.action_id)
+        if item is None:
+            return f"Action #{self.action_id} no longer exists."
+        self.item = item
+        return Scope(
+            f"Action #{item.id}",
+            city_id=item.city_id,
+            tag_id=item.tag_id,
+            city_roles=CITY_WRITERS,
+            owner_person_id=item.owner_person_id,
+        )
+
+
+@router.action(SET, SetStatus)
+async def set_action(turn: Turn, click: SetStatus) -> ActionResult:
+    item, status, view = click.item, click.status, click.view
+    if not await service.may_update(turn, item):
+        return ActionResult.refuse(
+            f"Sorry, only the owner of action #{item.id} or a representative of its city can change it."
+        )
+    changed = await service.set_status(turn, item, status)
+    label = STATUS_LABELS[status]
+    message = (
+        f"Action #{item.id} is now {label}."
+        if changed
+        else f"Action #{item.id} was already {label}."
+    )
+    card = await service.build_view(turn, view)
+    return ActionResult(message=message, card=card if not isinstance(card, str) else None)

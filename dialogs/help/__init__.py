@@ -1,0 +1,3 @@
+from dialogs.help.commands import router_for
+
+__all__ = ["router_for"]

@@ -1,0 +1,3 @@
+from dialogs.link.commands import router
+
+__all__ = ["router"]

@@ -1,0 +1,3 @@
+from dialogs.timezone.commands import router
+
+__all__ = ["router"]
