@@ -13,12 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import create_app
-from config import Settings, load_settings
+from config import Settings
 from tests.harness import roster, teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.card_parser import CardParser
 from tests.harness.connector import FakeConnector
 from tests.harness.identity import BotFrameworkIdentity
+from tests.harness.settings import settings_for
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -54,9 +55,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return load_settings(
-        {}, database_url=database_url, run_scheduler=False, secret_key="test-secret"
-    )
+    return settings_for(database_url)
 
 
 @pytest.fixture

@@ -85,7 +85,10 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
             (
                 create_app(
                     load_settings(
-                        {}, database_url=f"sqlite+aiosqlite:///{database}", run_scheduler=False
+                        {},
+                        database_url=f"sqlite+aiosqlite:///{database}",
+                        run_scheduler=False,
+                        pacing="off",
                     )
                 ),
                 port,
