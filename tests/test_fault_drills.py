@@ -14,15 +14,15 @@ from app import create_app
 from bot.adapter import APOLOGY
 from config import Settings
 from storage.models import Poll, PollBallot
-from tests.conftest import POSTGRES_URL, reset_postgres
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
+from tests.harness.database import POSTGRES_URL, reset_postgres
+from tests.harness.minutes import run_minutes
+from tests.harness.polls import ONE_LINER, create, settle
 from tests.harness.settings import settings_for
 from tests.harness.tcp_proxy import TcpProxy
-from tests.test_commands import card_text
-from tests.test_minutes import run_minutes
-from tests.test_polls import ONE_LINER, create, settle
 
 
 @pytest.mark.skipif(

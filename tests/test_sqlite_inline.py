@@ -19,8 +19,8 @@ from storage.models import Poll, PollBallot
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
+from tests.harness.polls import ONE_LINER, create, settle
 from tests.harness.settings import settings_for
-from tests.test_polls import ONE_LINER, create, settle
 
 
 async def start_bot(

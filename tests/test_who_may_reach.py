@@ -34,7 +34,7 @@ from tests.harness.identity import (
     BotFrameworkIdentity,
     KnownTokenCredentialsFactory,
 )
-from tests.test_reminders import at, first_meeting, set_up
+from tests.harness.remind import at, first_meeting, set_up
 
 OTHER_TENANT = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
 OWN_TENANT = "0d3b6a3e-1f4c-4e8a-9b2d-5c6f7a8b9c0d"
