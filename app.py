@@ -100,6 +100,7 @@ async def _outbound_ctx(app: web.Application) -> AsyncIterator[None]:
             AdapterTokens(auth, services.settings.app_id),
             timeout=services.settings.connector_timeout_seconds,
             allowed=service_url_check(services.settings),
+            paced=services.settings.pacing == "teams",
         )
         services.outbox = Outbox(
             services.database,

@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import URL, make_url
@@ -29,6 +29,9 @@ DEFAULT_SERVICE_URL_HOSTS = (
 )
 # App types whose tokens come from one tenant: that tenant may always use the bot.
 SINGLE_TENANT_TYPES = ("SingleTenant", "UserAssignedMSI")
+# How the sender paces its calls: by Teams' rate limits, or not at all (tests, a fake connector).
+Pacing = Literal["teams", "off"]
+PACINGS: tuple[Pacing, ...] = get_args(Pacing)
 MIN_SECRET_KEY_LENGTH = 32
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HOST_PATTERN = re.compile(
@@ -78,6 +81,11 @@ class Settings:
     outbox_reply_max_age_seconds: int = 24 * 3600
     # The longest wait between two tries of a queued message (capped exponential backoff).
     outbox_max_backoff_seconds: float = 30.0
+    # "teams": every call waits for Teams' per-conversation and per-tenant windows
+    # (domain/ratelimit.py); "off": none waits (the windows are still counted). Only for a
+    # fake connector: the tests set it so a dialog's replies do not wait out the real seconds,
+    # and test the pacing itself on a clock they move.
+    pacing: Pacing = "teams"
 
     @property
     def authenticated(self) -> bool:
@@ -267,6 +275,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                 "ICC_OUTBOX_MAX_BACKOFF_SECONDS", get("ICC_OUTBOX_MAX_BACKOFF_SECONDS"), 1, 3600
             )
         )
+    if get("ICC_PACING"):
+        pacing = get("ICC_PACING").lower()
+        if pacing not in PACINGS:
+            raise ConfigError(f"ICC_PACING must be {' or '.join(PACINGS)}, got {pacing!r}")
+        values["pacing"] = pacing
     if get("ICC_RUN_SCHEDULER"):
         values["run_scheduler"] = _parse_bool("ICC_RUN_SCHEDULER", get("ICC_RUN_SCHEDULER"))
     if get("ICC_SECRET_KEY"):

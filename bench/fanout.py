@@ -34,7 +34,7 @@ TENANT_BUDGET = PER_TENANT[0][0] / PER_TENANT[0][1]
 
 async def reset(url: str) -> None:
     if url.startswith("postgresql"):
-        from tests.conftest import reset_postgres
+        from tests.harness.database import reset_postgres
 
         await reset_postgres(url)
 

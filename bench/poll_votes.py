@@ -181,7 +181,7 @@ async def burst(bot_url: str, connector_url: str, votes: int = 40) -> str:
 
 
 async def reset_postgres(url: str) -> None:
-    from tests.conftest import reset_postgres as reset
+    from tests.harness.database import reset_postgres as reset
 
     await reset(url)
 

@@ -140,9 +140,14 @@ class Outbound:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         allowed: Callable[[str], bool] | None = None,
+        paced: bool = True,
     ) -> None:
         """`allowed` says which service URLs may be posted to (the app passes its allow-list,
-        bot.service_urls); a stored or computed target outside it is never called."""
+        bot.service_urls); a stored or computed target outside it is never called.
+
+        `paced=False` (the setting ICC_PACING=off, for tests against a fake connector) sends
+        without waiting for Teams' windows; sends are still counted in them, and still leave
+        one conversation in order."""
         self._http = http
         self._allowed = allowed
         self._tokens = tokens or NoTokens()
@@ -151,6 +156,7 @@ class Outbound:
         self.timeout_seconds = timeout
         self._clock = clock
         self._sleep = sleep
+        self._paced = paced
         self.conversations = SlidingWindows(PER_CONVERSATION)
         self.tenants = SlidingWindows(PER_TENANT)
         # Sends queue per conversation, then per tenant (a tenant over its budget does not hold
@@ -222,10 +228,10 @@ class Outbound:
         key = target.pacing_key
         tenant = target.tenant_id or "-"
         async with self._conversation_locks.hold(key):
-            while (wait := self.conversations.wait_time(key, self._clock())) > 0:
+            while self._paced and (wait := self.conversations.wait_time(key, self._clock())) > 0:
                 await self._sleep(wait)
             async with self._tenant_locks.hold(tenant):
-                while (wait := self.tenants.wait_time(tenant, self._clock())) > 0:
+                while self._paced and (wait := self.tenants.wait_time(tenant, self._clock())) > 0:
                     await self._sleep(wait)
                 self.tenants.record(tenant, self._clock())
             self.conversations.record(key, self._clock())

@@ -1,49 +1,27 @@
 """Fixtures: a database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
-the fake Bot Connector, and the app under test."""
+the fake Bot Connector, and the app under test. What they wrap lives in tests/harness."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import create_app
-from config import Settings, load_settings
-from tests.harness import roster, teams
+from bot.web import SERVICES
+from config import Settings
+from tests.harness import clock, roster, teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.card_parser import CardParser
 from tests.harness.connector import FakeConnector
+from tests.harness.database import POSTGRES_URL, backends, reset_postgres
 from tests.harness.identity import BotFrameworkIdentity
-
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
-
-
-def _backends() -> list[Any]:
-    postgres = pytest.param(
-        "postgres",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL tests opt-in)"
-        ),
-    )
-    return ["sqlite", postgres]
+from tests.harness.settings import settings_for
 
 
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
@@ -54,9 +32,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return load_settings(
-        {}, database_url=database_url, run_scheduler=False, secret_key="test-secret"
-    )
+    return settings_for(database_url)
 
 
 @pytest.fixture
@@ -97,7 +73,9 @@ async def connector(aiohttp_server: Any, card_parser: CardParser) -> AsyncIterat
 
 @pytest.fixture
 async def bot(aiohttp_client: Any, settings: Settings, connector: FakeConnector) -> BotUnderTest:
-    client = await aiohttp_client(create_app(settings))
+    app = create_app(settings)
+    app[SERVICES].clock = clock.now  # the clock the tests date their forms by
+    client = await aiohttp_client(app)
     return BotUnderTest(client, connector)
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
 from storage.models import ActionItem
-from tests.harness import teams
+from tests.harness import clock, teams
 from tests.harness.bot import BotUnderTest
-from tests.test_commands import card_text
-from tests.test_minutes import LISBON, later, run_minutes, setup_value
+from tests.harness.cards import card_text
+from tests.harness.minutes import LISBON, later, run_minutes, setup_value
 
 
 async def item_status(bot: BotUnderTest, item_id: int) -> str:
@@ -103,7 +103,7 @@ async def test_bad_action_buttons_change_nothing(rostered_bot: BotUnderTest) -> 
 async def test_overdue_uses_the_citys_calendar(rostered_bot: BotUnderTest) -> None:
     bot = rostered_bot
     await run_minutes(bot)
-    copenhagen_today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Copenhagen")).date()
+    copenhagen_today = clock.today(ZoneInfo("Europe/Copenhagen"))
     async with bot.services.database.unit_of_work() as session:
         await session.execute(
             update(ActionItem)

@@ -16,6 +16,7 @@ from storage.models import Channel
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
+from tests.harness.hostile import nested_body
 from tests.harness.identity import (
     APP_ID,
     APP_PASSWORD,
@@ -23,7 +24,6 @@ from tests.harness.identity import (
     BotFrameworkIdentity,
     KnownTokenCredentialsFactory,
 )
-from tests.test_http import nested_body
 
 
 @pytest.fixture

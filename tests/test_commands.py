@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
-
-
-def card_text(card: dict[str, Any]) -> str:
-    """Every string in a card, for asserting that a fact is shown."""
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("text", "title", "value") and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(found)
+from tests.harness.cards import card_text
 
 
 async def test_help_in_a_channel_answers_with_the_command_card(bot: BotUnderTest) -> None:

@@ -44,6 +44,12 @@ def test_explicit_arguments_beat_the_environment() -> None:
     assert settings.port == 9000
 
 
+def test_sends_are_paced_by_teams_limits_unless_pacing_is_off() -> None:
+    assert load_settings({}).pacing == "teams"
+    assert load_settings({"ICC_PACING": "off"}).pacing == "off"
+    assert load_settings({"ICC_PACING": "Teams"}).pacing == "teams"
+
+
 def test_full_credentials_turn_authentication_on() -> None:
     settings = load_settings({**CREDENTIALS, "ICC_ALLOWED_TENANTS": TENANT_A})
     assert settings.authenticated
@@ -175,6 +181,7 @@ def test_a_key_file_without_a_key_is_one_clear_line(tmp_path: Path) -> None:
         ({"ICC_SERVICE_URL_HOSTS": "smba.trafficmanager.net,"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_SERVICE_URL_HOSTS": "*"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_SERVICE_URL_HOSTS": "*.com"}, "ICC_SERVICE_URL_HOSTS"),
+        ({"ICC_PACING": "fast"}, "ICC_PACING must be teams or off, got 'fast'"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:

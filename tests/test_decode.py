@@ -14,7 +14,7 @@ from msrest.serialization import Model
 
 from bot.decode import activity_from_json
 from tests.harness import teams
-from tests.test_fuzz import json_values
+from tests.harness.hostile import json_values
 
 URL = "https://smba.trafficmanager.net/emea/"
 

@@ -12,16 +12,17 @@ from sqlalchemy import func, select
 
 from app import create_app
 from bot.adapter import APOLOGY
-from config import Settings, load_settings
+from config import Settings
 from storage.models import Poll, PollBallot
-from tests.conftest import POSTGRES_URL, reset_postgres
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
+from tests.harness.database import POSTGRES_URL, reset_postgres
+from tests.harness.minutes import run_minutes
+from tests.harness.polls import ONE_LINER, create, settle
+from tests.harness.settings import settings_for
 from tests.harness.tcp_proxy import TcpProxy
-from tests.test_commands import card_text
-from tests.test_minutes import run_minutes
-from tests.test_polls import ONE_LINER, create, settle
 
 
 @pytest.mark.skipif(
@@ -102,7 +103,7 @@ async def test_postgresql_restarted_ten_times_during_300_votes_keeps_the_tally_e
     proxy = TcpProxy("127.0.0.1", 5432)
     await proxy.start()
     url = POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    settings = load_settings({}, database_url=url, run_scheduler=False, secret_key="test-secret")
+    settings = settings_for(url)
     bot = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
     poll_id, _ = await create(bot)
     voters = [teams.user(f"Voter {n}") for n in range(300)]
@@ -162,7 +163,7 @@ async def test_healthz_answers_within_a_second_when_postgresql_stops_answering(
     proxy = TcpProxy("127.0.0.1", 5432)
     await proxy.start()
     url = POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    settings = load_settings({}, database_url=url, run_scheduler=False, secret_key="test-secret")
+    settings = settings_for(url)
     bot = BotUnderTest(await aiohttp_client(create_app(settings)), connector)
     assert (await bot.client.get("/healthz")).status == 200
 

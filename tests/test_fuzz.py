@@ -28,7 +28,8 @@ from app import create_app
 from config import load_settings
 from tests.harness import teams
 from tests.harness.connector import FakeConnector
-from tests.test_process import free_port
+from tests.harness.hostile import json_values
+from tests.harness.process import free_port
 
 VERBS = ["poll.vote", "poll.close", "poll.voters", "minutes.export", "actions.set", "agenda.rsvp",
          "agenda.propose", "agenda.decide", "command", "dialog", "no.such.verb"]  # fmt: skip
@@ -85,7 +86,10 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
             (
                 create_app(
                     load_settings(
-                        {}, database_url=f"sqlite+aiosqlite:///{database}", run_scheduler=False
+                        {},
+                        database_url=f"sqlite+aiosqlite:///{database}",
+                        run_scheduler=False,
+                        pacing="off",
                     )
                 ),
                 port,
@@ -116,19 +120,6 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**40), 2**40)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=50),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=12,
-)
 
 
 @st.composite

@@ -8,6 +8,7 @@ import json
 from storage.db import Database
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.hostile import nested_body
 
 
 async def assert_still_serving(bot: BotUnderTest) -> None:
@@ -93,11 +94,6 @@ async def test_wrongly_typed_fields_are_a_4xx_not_a_crash(bot: BotUnderTest) -> 
     reply = await bot.post(activity)
     assert reply.status < 500
     await assert_still_serving(bot)
-
-
-def nested_body(activity: dict[str, object], depth: int) -> bytes:
-    """The activity with a `value` of `depth` arrays inside each other, as raw JSON."""
-    return (json.dumps(activity)[:-1] + ', "value": ' + "[" * depth + "]" * depth + "}").encode()
 
 
 async def test_a_body_nested_a_hundred_thousand_deep_is_a_400_not_a_500(bot: BotUnderTest) -> None:

@@ -17,9 +17,9 @@ from storage.models import ActionItem, Person
 from storage.roster import import_roster
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
-from tests.test_commands import card_text
-from tests.test_minutes import items, later, run_minutes, setup_value, ticked
+from tests.harness.minutes import items, later, run_minutes, setup_value, ticked
 
 # Someone in Teams who calls themselves what a rep of Aarhus is called (in another case).
 IMPOSTOR = teams.User(

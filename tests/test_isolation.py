@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 
 from storage.models import ActionItem, AgendaProposal, AgendaResponse, PollBallot
 from tests.harness import teams
+from tests.harness.agenda import build_agenda
 from tests.harness.bot import BotUnderTest, Reply
-from tests.test_commands import card_text
-from tests.test_minutes import run_minutes
-from tests.test_reminders import series_row, set_up
-from tests.test_tag_sessions import build_agenda
+from tests.harness.cards import card_text
+from tests.harness.minutes import run_minutes
+from tests.harness.remind import series_row, set_up
 
 GREEN = teams.GREEN_TAG
 TOURISM = teams.TOURISM_TAG
@@ -224,7 +224,7 @@ async def test_a_summary_of_another_tag_cannot_be_edited_from_here(
     reply = await bot.say("summary", conversation=GREEN, who=teams.MARTA)
     assert reply.cards
     await bot.say("cancel", conversation=GREEN, who=teams.MARTA)
-    from tests.test_tag_sessions import post_summary
+    from tests.harness.agenda import post_summary
 
     await post_summary(bot, "Aarhus | Pool the tenders | 2027-01-15", who=teams.MARTA)
     reply = await bot.say("summary edit 1", conversation=TOURISM, who=teams.PAULO)

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from storage.models import ActionItem, Agenda, Minutes, Poll, ReminderSeries, TagSummary
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
-from tests.test_commands import card_text
-from tests.test_minutes import today
+from tests.harness.cards import card_text
+from tests.harness.minutes import today
 
 AARHUS = teams.AARHUS_GENERAL
 GREEN = teams.GREEN_TAG

@@ -16,8 +16,8 @@ from bot.outbound import Outbound, Target
 from domain.ratelimit import PER_CONVERSATION, SlidingWindows
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
+from tests.harness.polls import create, settle, vote
 from tests.harness.teams import TENANT
-from tests.test_polls import create, settle, vote
 
 START = 1000.0
 T = TypeVar("T")

@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 from bot.outbound import Target
 from bot.outbox import Backoff, Message, Outbox, Outcome
 from storage.models import OutboxMessage
-from tests.conftest import POSTGRES_URL
 from tests.harness.bot import BotUnderTest
+from tests.harness.database import POSTGRES_URL
 from tests.harness.teams import TENANT
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,12 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import OutboxMessage, Poll, ReminderDelivery
-from tests.conftest import POSTGRES_URL, reset_postgres
-from tests.harness import teams
+from tests.harness import clock, teams
 from tests.harness.connector import Call, FakeConnector
+from tests.harness.database import POSTGRES_URL, reset_postgres
+from tests.harness.polls import tally_in
+from tests.harness.process import bot_process, wait_healthy
 from tests.harness.reminders import seed_due_reminders
-from tests.test_polls import tally_in
-from tests.test_process import wait_healthy
-from tests.test_reminder_processes import bot_process
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +125,7 @@ async def test_teams_down_for_a_minute_loses_and_repeats_nothing(
     # Fell due a few minutes ago: the bot fans them out as it starts, into the outage.
     await seed_due_reminders(
         url, connector.url, CHANNELS,
-        due=datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=3),
+        due=clock.now().replace(second=0, microsecond=0) - timedelta(minutes=3),
     )  # fmt: skip
     outage_began = time.monotonic()
     logs: list[str] = []
@@ -227,7 +226,7 @@ async def test_seventy_percent_throttled_for_a_minute_loses_nothing_and_keeps_th
     connector.throttled = 0.7
     await seed_due_reminders(
         url, connector.url, CHANNELS,
-        due=datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=3),
+        due=clock.now().replace(second=0, microsecond=0) - timedelta(minutes=3),
     )  # fmt: skip
     began = time.monotonic()
     voters = [teams.user(f"Voter {n}") for n in range(VOTERS)]

@@ -7,32 +7,21 @@ import base64
 import csv
 import io
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from app import create_app
-from bot.services import system_clock
 from config import Settings
 from storage.db import Database
-from storage.models import Poll, PollBallot
-from tests.harness import teams
-from tests.harness.bot import BotUnderTest, Reply
+from storage.models import Poll
+from tests.harness import clock, teams
+from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
-from tests.test_commands import card_text
-
-ONE_LINER = "Which topic first? | Retrofitting | Charging points | Heat pumps"
-
-
-async def create(bot: BotUnderTest, text: str = ONE_LINER, **kwargs: Any) -> tuple[int, str]:
-    reply = await bot.say(f"poll {text}", **kwargs)
-    assert reply.status in (200, 201), reply.body
-    assert len(reply.cards) == 1, reply.texts
-    card_call = next(call for call in reply.calls if call.cards)
-    poll_id = int(card_text(card_call.card).split("Poll #", 1)[1].split(" ", 1)[0])
-    return poll_id, str(card_call.returned_id)
+from tests.harness.polls import ONE_LINER, ballots, create, settle, tally_in, vote
 
 
 async def poll_row(bot: BotUnderTest, poll_id: int) -> Poll:
@@ -40,32 +29,6 @@ async def poll_row(bot: BotUnderTest, poll_id: int) -> Poll:
         poll = await session.get(Poll, poll_id)
         assert poll is not None
         return poll
-
-
-async def ballots(bot: BotUnderTest, poll_id: int) -> list[PollBallot]:
-    async with bot.services.database.unit_of_work() as session:
-        return list(
-            (await session.scalars(select(PollBallot).where(PollBallot.poll_id == poll_id))).all()
-        )
-
-
-async def vote(
-    bot: BotUnderTest, poll_id: int, choice: str, who: teams.User = teams.ALICE, **kwargs: Any
-) -> Reply:
-    return await bot.execute("poll.vote", {"poll_id": poll_id, "choice": choice}, who=who, **kwargs)
-
-
-async def settle(bot: BotUnderTest) -> None:
-    """Wait until the coalesced card updates have all been sent (queued ones included)."""
-    from dialogs.poll.service import card_sync
-
-    await card_sync(bot.services).coalescer.wait_idle()
-    await bot.services.require_outbox().wait_empty()
-
-
-def tally_in(card: dict[str, Any]) -> list[str]:
-    """The "count · percent%" cells of a poll card, in option order."""
-    return [line for line in card_text(card).splitlines() if " · " in line and line.endswith("%")]
 
 
 # --- creating ---------------------------------------------------------------------------
@@ -391,13 +354,9 @@ async def test_a_poll_past_its_deadline_refuses_votes_even_before_the_job_ran(
     bot: BotUnderTest,
 ) -> None:
     poll_id, _ = await create(bot, ONE_LINER + " --closes in 2 hours")
-    bot.services.clock = lambda: _real_now() + timedelta(hours=3)
+    bot.services.clock = lambda: clock.now() + timedelta(hours=3)
     reply = await vote(bot, poll_id, "0")
     assert "closed" in reply.body["value"]
-
-
-def _real_now() -> datetime:
-    return system_clock()
 
 
 async def test_the_poll_closes_by_itself_after_a_restart_past_its_deadline(
@@ -412,7 +371,7 @@ async def test_the_poll_closes_by_itself_after_a_restart_past_its_deadline(
     database = Database(settings.database_url)
     try:
         async with database.unit_of_work() as session:
-            past = _real_now() - timedelta(minutes=5)
+            past = clock.now() - timedelta(minutes=5)
             await session.execute(update(Poll).where(Poll.id == poll_id).values(closes_at=past))
     finally:
         await database.dispose()
@@ -441,7 +400,7 @@ async def test_a_poll_closes_at_its_deadline_while_running(
         await session.execute(
             update(Poll)
             .where(Poll.id == poll_id)
-            .values(closes_at=_real_now() + timedelta(seconds=1))
+            .values(closes_at=clock.now() + timedelta(seconds=1))
         )
     bot.services.nudge_scheduler()
     await connector.wait_for(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,27 +14,7 @@ import pytest
 
 from tests.harness import teams
 from tests.harness.connector import FakeConnector
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_until_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`python app.py` with `env`, for a start-up expected to stop by itself."""
-    return subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.harness.process import ROOT, free_port, start_until_exit, wait_healthy
 
 
 @pytest.fixture
@@ -57,23 +35,6 @@ def bot_process(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-async def wait_healthy(url: str, process: subprocess.Popen[str]) -> dict[str, str]:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"app.py exited: {process.stdout.read() if process.stdout else ''}"
-                )
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return dict(await response.json())
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("app.py never became healthy")
 
 
 @pytest.mark.slow

@@ -6,12 +6,8 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,48 +15,11 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import ReminderDelivery
-from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.harness import clock
 from tests.harness.connector import Call, FakeConnector
+from tests.harness.database import POSTGRES_URL, reset_postgres
+from tests.harness.process import bot_process, wait_healthy
 from tests.harness.reminders import seed_due_reminders
-from tests.test_process import free_port, wait_healthy
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@contextmanager
-def bot_process(
-    database_url: str, *, env_extra: dict[str, str] | None = None, log: list[str] | None = None
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`python app.py` as a real process; its log goes to a file (a pipe nobody reads fills up),
-    whose text is appended to `log` when the process has ended."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-    env.update(PORT=str(port), DATABASE_URL=database_url, LOG_LEVEL="INFO", **(env_extra or {}))
-    # Replicas share one key; without it each would make data/secret.key in the repository.
-    env.setdefault("ICC_SECRET_KEY", "reminder-processes-test-key-" + "0" * 32)
-    log_path = Path(tempfile.mkstemp(prefix="icc-bot-", suffix=".log")[1])
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=ROOT,
-            env=env,
-            text=True,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield f"http://127.0.0.1:{port}", process
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-    if log is not None:
-        log.append(log_path.read_text(errors="replace"))
-    log_path.unlink(missing_ok=True)
 
 
 def posts_per_channel(connector: FakeConnector) -> Counter[str]:
@@ -88,7 +47,7 @@ async def test_a_sigkill_in_the_middle_of_a_fan_out_loses_and_repeats_nothing(
         url,
         connector.url,
         channels,
-        due=datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10),
+        due=clock.now().replace(second=0, microsecond=0) - timedelta(minutes=10),
     )
     killed = asyncio.Event()
     with bot_process(url) as (_first_url, first):
@@ -130,7 +89,7 @@ async def test_when_the_leader_dies_another_replica_delivers_and_nothing_is_dupl
     connector: FakeConnector,
 ) -> None:
     await reset_postgres(POSTGRES_URL)
-    now = datetime.now(UTC)
+    now = clock.now()
     # The nudge falls due at the start of the next minute but one (so both replicas are up).
     due = now.replace(second=0, microsecond=0) + timedelta(minutes=2 if now.second > 40 else 1)
     await seed_due_reminders(POSTGRES_URL, connector.url, 3, due=due)
@@ -141,10 +100,10 @@ async def test_when_the_leader_dies_another_replica_delivers_and_nothing_is_dupl
         leader, other = await which_leads(a, b)
         leader.send_signal(signal.SIGKILL)
         leader.wait(timeout=10)
-        assert datetime.now(UTC) < due, "the test machine is too slow for this timing"
+        assert clock.now() < due, "the test machine is too slow for this timing"
         await connector.wait_for(
             lambda c: len(posts_per_channel(c)) == 3,
-            within=(due - datetime.now(UTC)).total_seconds() + 30,
+            within=(due - clock.now()).total_seconds() + 30,
         )
         await asyncio.sleep(2.0)
         assert other.poll() is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,52 +13,14 @@ from dialogs.remind.jobs import catch_up
 from dialogs.remind.service import deliver_due
 from domain.recurrence import Nudge
 from storage.models import ActionItem, Channel, OutboxMessage, ReminderDelivery, ReminderSeries
-from tests.harness import teams
+from tests.harness import clock, teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.connector import Call, FakeConnector
-from tests.test_commands import card_text
-from tests.test_minutes import run_minutes
+from tests.harness.minutes import run_minutes
+from tests.harness.remind import COPENHAGEN, at, first_meeting, series_row, set_up, setup_form
 
 AARHUS = teams.AARHUS_GENERAL
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-
-
-def first_meeting() -> date:
-    return datetime.now(UTC).astimezone(COPENHAGEN).date() + timedelta(days=7)
-
-
-def setup_form(**overrides: Any) -> dict[str, Any]:
-    form = {
-        "verb": "dialog", "step": "remind", "kind": "ecosystem", "first_type": "complete_ecosystem",
-        "day": first_meeting().isoformat(), "time": "10:00", "timezone": "Europe/Copenhagen",
-        "interval": "2", "nudges": "day_before,morning_of,minutes_missing,overdue_weekly",
-    }  # fmt: skip
-    form.update(overrides)
-    return form
-
-
-async def set_up(
-    bot: BotUnderTest,
-    conversation: teams.Conversation = AARHUS,
-    who: teams.User = teams.ALICE,
-    **overrides: Any,
-) -> int:
-    reply = await bot.say("remind setup", conversation=conversation, who=who)
-    assert reply.cards, reply.text
-    reply = await bot.submit(setup_form(**overrides), conversation=conversation, who=who)
-    assert "saved" in reply.text, reply.text
-    return int(reply.text.split("Series #", 1)[1].split(" ", 1)[0])
-
-
-def at(day: date, clock: time, zone: ZoneInfo = COPENHAGEN) -> datetime:
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-
-
-async def series_row(bot: BotUnderTest, series_id: int) -> ReminderSeries:
-    async with bot.services.database.unit_of_work() as session:
-        row = await session.get(ReminderSeries, series_id)
-        assert row is not None
-        return row
 
 
 async def test_setup_in_a_city_channel_lists_the_alternating_meetings(
@@ -234,7 +196,7 @@ async def test_the_weekly_overdue_nudge_groups_by_owner_and_stays_quiet_when_not
 ) -> None:
     bot = rostered_bot
     series_id = await set_up(bot)
-    monday = datetime.now(UTC).astimezone(COPENHAGEN).date()
+    monday = clock.today(COPENHAGEN)
     monday = monday - timedelta(days=monday.weekday())
     moment = at(monday, time(9, 0, 5))
     assert (
@@ -370,7 +332,7 @@ async def test_catch_up_delivers_what_fell_due_while_no_scheduler_ran(
 ) -> None:
     bot = rostered_bot
     series_id = await set_up(bot)
-    due = datetime.now(UTC) - timedelta(minutes=20)
+    due = clock.now() - timedelta(minutes=20)
     # Move the series so that a "day before" nudge fell due 20 minutes ago.
     local = due.astimezone(COPENHAGEN)
     async with bot.services.database.unit_of_work() as session:

@@ -17,8 +17,8 @@ from domain.polls import anonymous_voter_key
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
-from tests.test_polls import ONE_LINER, ballots, create, settle, vote
-from tests.test_process import free_port, start_until_exit
+from tests.harness.polls import ONE_LINER, ballots, create, settle, vote
+from tests.harness.process import free_port, start_until_exit
 
 
 def keyed_by_file(settings: Settings, tmp_path: Path) -> Settings:

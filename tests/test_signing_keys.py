@@ -19,7 +19,6 @@ from app import create_app
 from bot.adapter import authentication
 from bot.signing_keys import KeyTimes, SigningKeySets
 from bot.web import ADAPTER
-from config import load_settings
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
 from tests.harness.connector import FakeConnector
@@ -30,6 +29,7 @@ from tests.harness.identity import (
     KnownTokenCredentialsFactory,
     new_key,
 )
+from tests.harness.settings import settings_for
 
 FETCH_TIMEOUT = 1.0
 TIMES = KeyTimes(
@@ -68,12 +68,7 @@ async def secured_bot(
     clock: Clock,
 ) -> BotUnderTest:
     # The database plays no part here: SQLite only.
-    settings = load_settings(
-        {},
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
-        run_scheduler=False,
-        secret_key="test-secret",
-    ).with_overrides(
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}").with_overrides(
         app_id=APP_ID,
         app_password=APP_PASSWORD,
         openid_metadata_url=identity.metadata_url,

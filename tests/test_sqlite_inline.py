@@ -14,24 +14,19 @@ from sqlalchemy import func, select
 
 from app import create_app
 from bot.web import BACKGROUND
-from config import load_settings
 from storage import inline_sqlite
 from storage.models import Poll, PollBallot
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.connector import FakeConnector
-from tests.test_polls import ONE_LINER, create, settle
+from tests.harness.polls import ONE_LINER, create, settle
+from tests.harness.settings import settings_for
 
 
 async def start_bot(
     aiohttp_client: Any, tmp_path: Path, connector: FakeConnector, **overrides: Any
 ) -> BotUnderTest:
-    settings = load_settings(
-        {},
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
-        run_scheduler=False,
-        secret_key="test-secret",
-    ).with_overrides(**overrides)
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", **overrides)
     return BotUnderTest(await aiohttp_client(create_app(settings)), connector)
 
 

@@ -2,83 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from dialogs.summary.service import card_sync as summary_card_sync
 from storage.models import ActionItem, Agenda, TagSummary
-from tests.harness import teams
-from tests.harness.bot import BotUnderTest, Reply
-from tests.test_commands import card_text
-
-TAG = teams.GREEN_TAG
-BRUSSELS = ZoneInfo("Europe/Brussels")
-
-
-def next_week() -> str:
-    return (datetime.now(UTC).astimezone(BRUSSELS).date() + timedelta(days=7)).isoformat()
-
-
-def when(**overrides: Any) -> dict[str, Any]:
-    value = {
-        "verb": "dialog",
-        "step": "when",
-        "session": 1,
-        "day": next_week(),
-        "time": "10:00",
-        "timezone": "Europe/Brussels",
-        "length": 60,
-    }
-    value.update(overrides)
-    return value
-
-
-def unchanged(items: int) -> dict[str, Any]:
-    return {"verb": "dialog", "step": "edit", **{f"order{i}": i + 1 for i in range(items)}}
-
-
-async def build_agenda(
-    bot: BotUnderTest,
-    *,
-    who: teams.User = teams.MARTA,
-    conversation: teams.Conversation = TAG,
-    edits: dict[str, Any] | None = None,
-) -> Reply:
-    reply = await bot.say("agenda", conversation=conversation, who=who)
-    assert reply.cards, reply.text
-    reply = await bot.submit(when(), conversation=conversation, who=who)
-    assert "Build the agenda" in card_text(reply.cards[0]), reply.text
-    form = {**unchanged(6), **(edits or {}), "do": "post"}
-    return await bot.submit(form, conversation=conversation, who=who)
-
-
-async def post_summary(
-    bot: BotUnderTest,
-    commitments: str,
-    *,
-    who: teams.User = teams.MARTA,
-    conversation: teams.Conversation = TAG,
-) -> Reply:
-    reply = await bot.say("summary", conversation=conversation, who=who)
-    assert reply.cards, reply.text
-    form = {
-        "verb": "dialog",
-        "step": "summary",
-        "session": 1,
-        "key_points": "Retrofit financing",
-        "takeaway0": "Pool the tenders",
-        "takeaway1": "Share energy data",
-    }
-    reply = await bot.submit(form, conversation=conversation, who=who)
-    assert "Commitments" in reply.text, reply.text
-    return await bot.say(commitments, conversation=conversation, who=who)
+from tests.harness import clock, teams
+from tests.harness.agenda import (
+    BRUSSELS,
+    TAG,
+    build_agenda,
+    post_summary,
+    unchanged,
+    when,
+)
+from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 
 
 def in_days(days: int) -> str:
-    return (datetime.now(UTC).astimezone(BRUSSELS).date() + timedelta(days=days)).isoformat()
+    return clock.in_days(days, BRUSSELS)
 
 
 async def agenda_row(bot: BotUnderTest) -> Agenda:
@@ -188,7 +132,7 @@ async def test_commitments_must_name_a_city_of_the_tag(rostered_bot: BotUnderTes
     reply = await post_summary(bot, "Lisbon | Something")
     assert "not a city of this TAG" in reply.text
     reply = await bot.say(
-        f"Aarhus | Something | {(datetime.now(UTC).astimezone(BRUSSELS).date() - timedelta(days=3)).isoformat()}",
+        f"Aarhus | Something | {in_days(-3)}",
         conversation=TAG,
         who=teams.MARTA,
     )

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from tests.harness import teams
+from tests.harness.agenda import TAG, unchanged, when
 from tests.harness.bot import BotUnderTest, Reply
-from tests.test_minutes import later, run_minutes, setup_value
-from tests.test_reminders import setup_form
-from tests.test_tag_sessions import TAG, unchanged, when
+from tests.harness.minutes import later, run_minutes, setup_value
+from tests.harness.remind import setup_form
 
 # As a person types them in Teams (the client sends `<` as an entity) and as a card submits them.
 TYPED = "# h [x](http://evil.example) **b** &lt;at&gt;Eve&lt;/at&gt;"

@@ -16,6 +16,7 @@ from bot.web import ADAPTER
 from config import Settings
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
 from tests.harness.identity import (
     APP_ID,
@@ -24,8 +25,7 @@ from tests.harness.identity import (
     BotFrameworkIdentity,
     KnownTokenCredentialsFactory,
 )
-from tests.test_commands import card_text
-from tests.test_polls import ONE_LINER, create, settle, tally_in, vote
+from tests.harness.polls import ONE_LINER, create, settle, tally_in, vote
 
 
 def most_in_any_second(times: list[float]) -> int:

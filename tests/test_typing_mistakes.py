@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from storage.models import Agenda, Minutes, Poll, ReminderSeries, TagSummary
 from tests.harness import teams
+from tests.harness.agenda import TAG, unchanged, when
 from tests.harness.bot import BotUnderTest, Reply
-from tests.test_minutes import later, setup_value, ticked
-from tests.test_reminders import setup_form
-from tests.test_tag_sessions import TAG, unchanged, when
+from tests.harness.minutes import later, setup_value, ticked
+from tests.harness.remind import setup_form
 
 APOLOGY = "something went wrong"
 NOT_NUMBERS = ["²", "٣", "inf", "1e309", "nan", "-inf", "99999999999999999999"]
