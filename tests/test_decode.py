@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from msrest.serialization import Model
 
-from bot.decode import activity_from_json
+from bot.sdk.decode import activity_from_json
 from tests.harness import teams
 from tests.test_fuzz import json_values
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from bot.adapter import APOLOGY
+from bot.sdk.adapter import APOLOGY
 from config import Settings, load_settings
 from storage.models import Poll, PollBallot
 from tests.conftest import POSTGRES_URL, reset_postgres

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from botbuilder.core import StoreItem
 
-from bot.state import SqlStorage
+from bot.sdk.state import SqlStorage
 from storage.db import Database
 from storage.migrate import migrate
 
