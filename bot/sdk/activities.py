@@ -14,8 +14,8 @@ from bot.activities import MalformedActivity, Sender, clean
 from domain.text import base_conversation_id
 from storage.channels import ConversationInfo
 
-# The edges reach these as activities.<name>.
-__all__ = ["MalformedActivity", "Sender", "base_conversation_id", "clean"]
+# The edges reach it as activities.base_conversation_id.
+__all__ = ["base_conversation_id"]
 
 _TAGS = re.compile(r"<[^>]+>")
 _BREAKS = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
