@@ -13,17 +13,23 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.adapter import AdapterTokens, IccAdapter, authentication, create_adapter
-from bot.handler import IccBot
 from bot.members import directory_for
 from bot.outbound import Outbound
 from bot.outbox import Backoff, Outbox
 from bot.router import Router
+from bot.sdk.adapter import (
+    AdapterTokens,
+    CredentialsFactory,
+    IccAdapter,
+    authentication,
+    create_adapter,
+)
+from bot.sdk.handler import IccBot
+from bot.sdk.web import ADAPTER, BOT, add_routes
 from bot.service_urls import service_url_check
 from bot.services import Services
-from bot.web import ADAPTER, BOT, SERVICES, add_routes, background_ctx
+from bot.web import SERVICES, background_ctx
 from config import ConfigError, Settings, load_or_create_secret_key, load_settings
 from dialogs import build_router
 from scheduler.engine import Engine
@@ -43,7 +49,7 @@ def create_app(
     settings: Settings,
     *,
     router: Router | None = None,
-    credentials_factory: ServiceClientCredentialsFactory | None = None,
+    credentials_factory: CredentialsFactory | None = None,
 ) -> web.Application:
     """Build the application; nothing starts until the app's startup runs its cleanup_ctx.
 

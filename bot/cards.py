@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botbuilder.core import CardFactory
-from botbuilder.schema import Attachment
-
 from domain.text import escape_markdown
 
 CARD_VERSION = "1.5"
@@ -148,10 +145,6 @@ def message_card(title: str, lines: Sequence[str] = (), *, color: str | None = N
     body = [text(title, weight="Bolder", color=color)]
     body.extend(text(line) for line in lines)
     return card(body)
-
-
-def attachment(content: Card) -> Attachment:
-    return CardFactory.adaptive_card(content)
 
 
 def choice_set(

@@ -66,13 +66,9 @@ async def publish(
     the confirmation is sent; `what` names the item in the log ("minutes 12")."""
     if channel is None or channel.conversation_id == turn.conversation_id:
         # Where it goes is known before it is sent: a queued reply records its id there.
-        remember(Published(turn.activity.service_url, turn.activity.conversation.id, None))
-        response = await turn.reply(wording.here, card, on_sent=record)
-        here = Published(
-            turn.activity.service_url,
-            turn.activity.conversation.id,
-            (response.id or None) if response is not None else None,
-        )
+        remember(Published(turn.service_url, turn.reply_conversation_id, None))
+        reply = await turn.reply(wording.here, card, on_sent=record)
+        here = Published(turn.service_url, turn.reply_conversation_id, reply.id)
         remember(here)
         await turn.commit()
         return here

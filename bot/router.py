@@ -12,9 +12,8 @@ from bot.cards import Card, CommandHelp
 from bot.payloads import Payload
 
 if TYPE_CHECKING:
-    from botbuilder.dialogs import Dialog
-
     from bot.card_sync import CardSync
+    from bot.sdk.prompts import Dialog
     from bot.services import Services
     from bot.turn import Turn
     from scheduler.engine import JobSource

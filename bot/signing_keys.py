@@ -13,7 +13,7 @@ whole bot. Here, per OpenID metadata URL:
 - an unknown key id ("kid") refreshes the keys at most once per interval; past that, or still
   unknown after it, the token is refused (`UnknownSigningKey`, 401).
 
-Which keys to trust and every claim check stay botbuilder's (bot.connector routes its key
+Which keys to trust and every claim check stay botbuilder's (bot.sdk.connector routes its key
 lookups here); this module only decides when to fetch.
 """
 

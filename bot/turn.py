@@ -1,69 +1,151 @@
-"""One inbound turn as the features see it: who spoke, where, the turn's unit of work, replies."""
+"""One inbound turn as the features see it: who spoke, where, the turn's unit of work, replies.
+
+SDK-free: the SDK's side of a turn (the incoming activity, sending, dialogs) sits behind
+`TurnIO`, which bot/sdk/turn.py implements on botbuilder's TurnContext.
+"""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ResourceResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import activities, members
-from bot.adapter import ON_SENT, TICKET, outgoing
-from bot.cards import Card, attachment, split_card
+from bot import members
+from bot.activities import Sender
+from bot.cards import Card, split_card
 from bot.files import File
 from bot.outbound import Target
-from bot.outbox import Message
+from bot.outbox import Message, Ticket
+from domain.text import base_conversation_id
 from storage import people
 from storage.models import Person, RoleAssignment
 
 if TYPE_CHECKING:
-    from botbuilder.dialogs import DialogContext
-
     from bot.services import Services
 
 TURN_KEY = "icc.turn"
-# An asyncio.Event the endpoint may leave in turn_state: set once the turn's writes so far are
-# committed, so answering 202 before the turn ends promises nothing that could still roll back.
-COMMITTED_KEY = "icc.committed"
+
+
+class TurnIO(Protocol):
+    """The SDK's side of one turn: what arrived, and how to answer it."""
+
+    @property
+    def activity_id(self) -> str | None: ...
+
+    @property
+    def conversation_id(self) -> str:
+        """As the activity names it: a channel thread's id includes the thread."""
+        ...
+
+    @property
+    def service_url(self) -> str: ...
+
+    @property
+    def sender(self) -> Sender: ...
+
+    @property
+    def conversation_type(self) -> str:
+        """ "personal", "channel" or "groupChat"."""
+        ...
+
+    @property
+    def client_timezone(self) -> str | None: ...
+
+    @property
+    def sdk_context(self) -> Any:
+        """The SDK's own turn object, for the dialog.py files only (they may use the SDK)."""
+        ...
+
+    async def send(
+        self, text: str | None, card: Card | None, *, files: list[File], on_sent: str | None
+    ) -> str | None:
+        """Send one message here; the new activity's id, or None while it waits in the outbox."""
+        ...
+
+    def mark_committed(self) -> None:
+        """Tell the endpoint that what the turn wrote so far is durable."""
+        ...
+
+    async def begin_dialog(self, dialog_id: str, options: Any) -> None: ...
+
+
+class HasTurnState(Protocol):
+    """The SDK's turn object as far as Turn.of needs it (a botbuilder TurnContext)."""
+
+    turn_state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What became of a reply: the new activity's id, or None while it waits in the outbox."""
+
+    id: str | None
 
 
 @dataclass
 class Turn:
-    context: TurnContext
+    io: TurnIO
     session: AsyncSession
     services: Services
     channel_id: int | None = None
-    dialog_context: DialogContext | None = None
     _person: Person | None = field(default=None, init=False)
     _person_loaded: bool = field(default=False, init=False)
     _roles: list[RoleAssignment] | None = field(default=None, init=False)
 
     @classmethod
-    def of(cls, context: TurnContext) -> Turn:
+    def of(cls, context: HasTurnState) -> Turn:
+        """The Turn of the SDK's turn object (a dialog step's `step_context.context`)."""
         turn = context.turn_state.get(TURN_KEY)
         if not isinstance(turn, Turn):
             raise RuntimeError("no Turn on this TurnContext")
         return turn
 
     @property
-    def activity(self) -> Activity:
-        return self.context.activity
+    def sdk_context(self) -> Any:
+        """botbuilder's TurnContext: for the dialog.py files only, which may use the SDK."""
+        return self.io.sdk_context
 
     @property
-    def sender(self) -> activities.Sender:
-        return activities.sender(self.activity)
+    def sdk_activity(self) -> Any:
+        """botbuilder's incoming Activity: for the dialog.py files only."""
+        return self.io.sdk_context.activity
+
+    # The SDK's objects under their old names, until the feature folders land (issue 18):
+    # features use the SDK-free properties below (activity_id, service_url, reply_conversation_id).
+    @property
+    def context(self) -> Any:
+        return self.sdk_context
+
+    @property
+    def activity(self) -> Any:
+        return self.sdk_activity
+
+    @property
+    def activity_id(self) -> str | None:
+        return self.io.activity_id
+
+    @property
+    def service_url(self) -> str:
+        return self.io.service_url
+
+    @property
+    def reply_conversation_id(self) -> str:
+        """The conversation as the activity names it (a channel thread included): where a
+        reply to this turn goes."""
+        return self.io.conversation_id
+
+    @property
+    def sender(self) -> Sender:
+        return self.io.sender
 
     @property
     def activity_key(self) -> str:
         """A key that is the same when Teams re-delivers this activity."""
-        conversation = activities.base_conversation_id(self.activity.conversation.id)
-        return f"{conversation}|{self.activity.id or ''}"
+        return f"{self.conversation_id}|{self.io.activity_id or ''}"
 
     @property
     def now(self) -> Callable[[], datetime]:
@@ -72,15 +154,15 @@ class Turn:
     @property
     def conversation_id(self) -> str:
         """The conversation (channel or chat) without the thread part."""
-        return activities.base_conversation_id(self.activity.conversation.id)
+        return base_conversation_id(self.io.conversation_id)
 
     @property
     def is_personal(self) -> bool:
-        return activities.conversation_type(self.activity) == "personal"
+        return self.io.conversation_type == "personal"
 
     @property
     def is_channel(self) -> bool:
-        return activities.conversation_type(self.activity) == "channel"
+        return self.io.conversation_type == "channel"
 
     async def person(self) -> Person | None:
         """The roster entry of whoever sent this activity, if the roster knows them.
@@ -99,7 +181,7 @@ class Turn:
                 claimed = await members.recognise(
                     self.session,
                     members.directory(self.services),
-                    service_url=self.activity.service_url or "",
+                    service_url=self.service_url,
                     conversation_id=self.conversation_id,
                     sender=who,
                     found=person,
@@ -120,7 +202,7 @@ class Turn:
         person = await self.person()
         candidates = [
             person.timezone if person else None,
-            activities.client_timezone(self.activity),
+            self.io.client_timezone,
         ]
         for name in candidates:
             if name:
@@ -139,34 +221,29 @@ class Turn:
     async def commit(self) -> None:
         """Make this turn's writes durable now (before a reply confirms them)."""
         await self.session.commit()
-        self._committed()
+        self.io.mark_committed()
 
-    async def commit_before_sending(
-        self, context: TurnContext, payload: Any, send: Callable[[], Awaitable[Any]]
-    ) -> Any:
-        """A TurnContext send/update hook: each message becomes an outbox row in the turn's
-        transaction, which commits first; then the messages go (bot/adapter.py)."""
+    async def commit_with(self, messages: list[Message]) -> list[Ticket]:
+        """Stage the turn's outgoing messages as outbox rows in its transaction, then commit:
+        what the turn wrote and the messages confirming it become durable together, and go
+        afterwards (bot/sdk/turn.py calls this just before the SDK sends)."""
         outbox = self.services.outbox
-        staged = []
-        if outbox is not None and isinstance(payload, list):
-            max_age = timedelta(seconds=self.services.settings.outbox_reply_max_age_seconds)
-            for activity in payload:
-                if activity.type in (None, ActivityTypes.message):
-                    message = outgoing(context, activity, max_age=max_age)
-                    staged.append(
-                        (activity, outbox.stage(self.session, message, claim=True), message)
-                    )
+        rows = (
+            [outbox.stage(self.session, m, claim=True) for m in messages]
+            if outbox is not None
+            else []
+        )
         if self.session.in_transaction():
             await self.session.commit()
-        self._committed()
-        for activity, row, message in staged:
-            setattr(activity, TICKET, outbox.ticket_of(row, message))  # type: ignore[union-attr]
-        return await send()
+        self.io.mark_committed()
+        if outbox is None:
+            return []
+        return [outbox.ticket_of(row, m) for row, m in zip(rows, messages, strict=True)]
 
-    def _committed(self) -> None:
-        signal = self.context.turn_state.get(COMMITTED_KEY)
-        if signal is not None:
-            signal.set()
+    @property
+    def reply_max_age(self) -> timedelta:
+        """How long a reply may wait in the outbox before it is no longer worth sending."""
+        return timedelta(seconds=self.services.settings.outbox_reply_max_age_seconds)
 
     async def reply(
         self,
@@ -175,26 +252,18 @@ class Turn:
         *,
         files: list[File] | None = None,
         on_sent: str | None = None,
-    ) -> ResourceResponse | None:
-        """Send a message here. It is queued if Teams refuses it now: the response's id is then
-        empty, and `on_sent` ("<handler>:<argument>", bot/outbox.py) is told the id once the
-        queued message is delivered."""
+    ) -> Sent:
+        """Send a message here. It is queued if Teams refuses it now: its id is then None, and
+        `on_sent` ("<handler>:<argument>", bot/outbox.py) is told the id once the queued
+        message is delivered."""
         if card is not None:
-            *first_parts, last = split_card(card)
+            *first_parts, card = split_card(card)
             for part in first_parts:  # a card over Teams' message size goes out in parts
-                await self.context.send_activity(
-                    MessageFactory.attachment(attachment(part), text=text)
-                )
+                await self.io.send(text, part, files=[], on_sent=None)
                 text = None
-            message = MessageFactory.attachment(attachment(last), text=text)
         else:
-            message = MessageFactory.text(text or "")
-        if files:
-            message.attachments = (message.attachments or []) + [_attachment_of(f) for f in files]
-        if on_sent:
-            setattr(message, ON_SENT, on_sent)
-        result: ResourceResponse | None = await self.context.send_activity(message)
-        return result
+            text = text or ""
+        return Sent(await self.io.send(text, card, files=files or [], on_sent=on_sent))
 
     async def post(
         self, target: Target, activity: dict[str, Any], *, on_sent: str | None = None
@@ -204,10 +273,9 @@ class Turn:
         or None when Teams refused it for now and it stays queued (`on_sent` is told the id
         when it is delivered). ConversationGone/DeliveryFailed: refused for good."""
         outbox = self.services.require_outbox()
-        max_age = timedelta(seconds=self.services.settings.outbox_reply_max_age_seconds)
         message = Message(
             kind="send", target=target, body=activity, on_sent=on_sent,
-            expires_at=self.now() + max_age,
+            expires_at=self.now() + self.reply_max_age,
         )  # fmt: skip
         row = outbox.stage(self.session, message, claim=True)
         await self.commit()
@@ -228,17 +296,4 @@ class Turn:
         return await outbox.try_now(ticket) is not None
 
     async def begin_dialog(self, dialog_id: str, options: Any = None) -> None:
-        if self.dialog_context is None:
-            raise RuntimeError("dialogs are not available in this turn")
-        await self.dialog_context.begin_dialog(dialog_id, options)
-
-
-def _attachment_of(file: File) -> Attachment:
-    """Sent inline as a data: URI (what the Teams emulator shows; real Teams accepts it only for
-    images — issue 20 moves files to the consent flow)."""
-    encoded = base64.b64encode(file.content).decode("ascii")
-    return Attachment(
-        content_type=file.content_type,
-        content_url=f"data:{file.content_type};base64,{encoded}",
-        name=file.name,
-    )
+        await self.io.begin_dialog(dialog_id, options)

@@ -1,10 +1,6 @@
-"""HTTP endpoints: `/api/messages` (the Bot Framework protocol) and `/healthz`.
-
-We call the adapter's `process_activity` ourselves instead of `CloudAdapter.process`:
-botbuilder 4.17.1's `process` serialises an invoke response body that `ActivityHandler` has
-already turned into a dict, and answers every Action.Execute with HTTP 500. It also lets us
-answer malformed requests with a 4xx, failed authentication with 401 before any handler runs,
-and an unreachable database, or signing keys we cannot fetch, with 503 so Teams retries.
+"""The HTTP side of the endpoints, SDK-free: `/healthz`, and what `/api/messages`
+(bot/sdk/web.py) checks before and after the SDK has a turn: the body's shape, the tenant and
+serviceUrl policy, the acknowledgement deadline.
 """
 
 from __future__ import annotations
@@ -12,33 +8,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import Bot, TurnContext, serializer_helper
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
 
-from bot.activities import MalformedActivity, check_addressable, tenant_id
-from bot.decode import activity_from_json
 from bot.service_urls import service_url_check
 from bot.services import Services
-from bot.signing_keys import SigningKeysUnavailable
-from bot.turn import COMMITTED_KEY
-from storage.db import DatabaseUnavailable, is_unavailable_error
 
 log = logging.getLogger(__name__)
 
-ADAPTER = web.AppKey("adapter", CloudAdapter)
-BOT = web.AppKey("bot", Bot)
 SERVICES = web.AppKey("services", Services)
 
 RETRY_AFTER_SECONDS = "5"
 
 
-def _problem(status: int, message: str, **headers: str) -> web.Response:
+def problem(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
@@ -66,52 +51,13 @@ def _too_deep() -> web.HTTPBadRequest:
     )
 
 
-def _parse_activity(body: bytes) -> Activity:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise web.HTTPBadRequest(
-            text='{"error": "body is not JSON"}', content_type="application/json"
-        ) from None
-    except RecursionError:  # json's C scanner gives up near the interpreter's recursion limit
-        raise _too_deep() from None
-    if nesting_exceeds(document):
-        raise _too_deep()
-    if not isinstance(document, dict):
-        raise web.HTTPBadRequest(
-            text='{"error": "body is not a JSON object"}', content_type="application/json"
-        )
-    wrong = wrongly_typed(document)
-    if wrong:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"{wrong} has the wrong type"}),
-            content_type="application/json",
-        )
-    try:
-        activity = activity_from_json(document)
-    except Exception as error:  # msrest raises several kinds on wrongly-typed fields
-        log.info("undecodable activity: %s", error)
-        raise web.HTTPBadRequest(
-            text='{"error": "body is not a Bot Framework activity"}',
-            content_type="application/json",
-        ) from None
-    if not activity.type:
-        raise web.HTTPBadRequest(
-            text='{"error": "activity has no type"}', content_type="application/json"
-        )
-    try:
-        check_addressable(activity)
-    except MalformedActivity as error:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": str(error)}), content_type="application/json"
-        ) from None
-    return activity
-
-
 BACKGROUND: web.AppKey[set[asyncio.Future[Any]]] = web.AppKey("background_turns")
 
 
-def _keep_running(app: web.Application, turn: asyncio.Future[Any], activity: Activity) -> None:
+def keep_running(
+    app: web.Application, turn: asyncio.Future[Any], kind: str, activity_id: str | None
+) -> None:
+    """Let a turn answered at the deadline finish in the background (and log how it ends)."""
     turns: set[asyncio.Future[Any]] = app[BACKGROUND]
     turns.add(turn)
 
@@ -120,8 +66,8 @@ def _keep_running(app: web.Application, turn: asyncio.Future[Any], activity: Act
         if not future.cancelled() and future.exception() is not None:
             log.error(
                 "turn %s %s failed after its acknowledgement: %s",
-                activity.type,
-                activity.id,
+                kind,
+                activity_id,
                 future.exception(),
             )
 
@@ -133,21 +79,21 @@ def _keep_running(app: web.Application, turn: asyncio.Future[Any], activity: Act
 ROLLBACK_SECONDS = 2.0
 
 
-async def _withdraw(
-    app: web.Application, turn: asyncio.Future[Any], activity: Activity
+async def withdraw(
+    app: web.Application, turn: asyncio.Future[Any], kind: str, activity_id: str | None
 ) -> web.Response:
     """Cancel a turn that committed nothing by the deadline (waiting for a database lock, say)
     and ask Teams to send the activity again: a 202 would promise work that may never happen."""
     turn.cancel()
     await asyncio.wait({turn}, timeout=ROLLBACK_SECONDS)
     if not turn.done():
-        _keep_running(app, turn, activity)
+        keep_running(app, turn, kind, activity_id)
     log.warning(
         "turn %s %s had committed nothing at the acknowledgement deadline: cancelled, 503",
-        activity.type,
-        activity.id,
+        kind,
+        activity_id,
     )
-    return _problem(503, "turn did not finish in time", **{"Retry-After": RETRY_AFTER_SECONDS})
+    return problem(503, "turn did not finish in time", **{"Retry-After": RETRY_AFTER_SECONDS})
 
 
 # The fields the bot relies on, and the JSON types the Bot Framework schema gives them.
@@ -192,7 +138,35 @@ def wrongly_typed(document: dict[str, Any]) -> str | None:
     return None
 
 
-def _refusal(services: Services, activity: Activity) -> web.Response | None:
+def parse_document(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object whose fields have the types the bot relies on; a 400
+    (raised) for anything else."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise web.HTTPBadRequest(
+            text='{"error": "body is not JSON"}', content_type="application/json"
+        ) from None
+    except RecursionError:  # json's C scanner gives up near the interpreter's recursion limit
+        raise _too_deep() from None
+    if nesting_exceeds(document):
+        raise _too_deep()
+    if not isinstance(document, dict):
+        raise web.HTTPBadRequest(
+            text='{"error": "body is not a JSON object"}', content_type="application/json"
+        )
+    wrong = wrongly_typed(document)
+    if wrong:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"{wrong} has the wrong type"}),
+            content_type="application/json",
+        )
+    return document
+
+
+def refusal(
+    services: Services, *, kind: str, activity_id: str | None, tenant: str | None, service_url: str
+) -> web.Response | None:
     """403 for an activity from a tenant the bot does not serve, or naming a serviceUrl the
     bot will not post to; checked before any state is read or written, so such an activity
     records no conversation and cannot replace a channel's stored address.
@@ -201,112 +175,24 @@ def _refusal(services: Services, activity: Activity) -> web.Response | None:
     Bot Framework: the token's serviceurl claim matched); the bot declines it by policy, and
     Teams does not retry a 4xx."""
     settings = services.settings
-    tenant = tenant_id(activity)
     if not settings.allows_tenant(tenant):
         log.warning(
             "refused %s %s from tenant %r: not in ICC_ALLOWED_TENANTS",
-            activity.type,
-            activity.id,
+            kind,
+            activity_id,
             tenant,
         )
-        return _problem(403, "tenant not allowed")
-    if not service_url_check(settings)(activity.service_url):
+        return problem(403, "tenant not allowed")
+    if not service_url_check(settings)(service_url):
         log.warning(
             "refused %s %s from tenant %r: serviceUrl %r is not an allowed Teams service",
-            activity.type,
-            activity.id,
+            kind,
+            activity_id,
             tenant,
-            activity.service_url[:200],
+            service_url[:200],
         )
-        return _problem(403, "serviceUrl not allowed")
+        return problem(403, "serviceUrl not allowed")
     return None
-
-
-def _invoke_json(body: Any) -> Any:
-    if body is None or isinstance(body, dict | list | str | int | float | bool):
-        return body
-    return serializer_helper(body)
-
-
-async def messages(request: web.Request) -> web.StreamResponse:
-    if "application/json" not in request.headers.get("Content-Type", ""):
-        return _problem(415, "Content-Type must be application/json")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _problem(413, "request body too large")
-    activity = _parse_activity(body)
-    adapter = request.app[ADAPTER]
-    bot = request.app[BOT]
-    auth_header = request.headers.get("Authorization", "")
-    try:
-        authentication = await adapter.bot_framework_authentication.authenticate_request(
-            activity, auth_header
-        )
-    except PermissionError as error:  # botbuilder's "not authorized" (an OSError subclass)
-        log.warning("rejected unauthenticated request for %s: %s", activity.type, error)
-        return _problem(401, "unauthorized")
-    except SigningKeysUnavailable as error:
-        # Microsoft's signing keys cannot be had now: our problem, not the caller's. Answered at
-        # once (never held while the key endpoint is slow); Teams re-sends after Retry-After.
-        log.warning("cannot authenticate %s %s yet: %s", activity.type, activity.id, error)
-        retry_after = str(math.ceil(error.retry_after))
-        return _problem(503, "authentication unavailable", **{"Retry-After": retry_after})
-    except OSError as error:
-        log.error("could not authenticate request: %s", error)
-        return _problem(503, "authentication unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
-    except Exception as error:
-        # botbuilder signals a bad token with PermissionError, jwt errors, IndexError (unknown
-        # key id) or a bare Exception (endorsements): all of them mean "not authenticated".
-        log.warning(
-            "rejected unauthenticated request for %s: %s", activity.type, type(error).__name__
-        )
-        return _problem(401, "unauthorized")
-    refusal = _refusal(request.app[SERVICES], activity)
-    if refusal is not None:
-        return refusal
-    # Teams re-sends an activity it got no answer to within about 15 seconds. A turn still busy
-    # at the deadline is answered now: 202 if its work is committed (it is only sending), else
-    # it is cancelled (its transaction rolls back) and answered 503 so that Teams re-sends it.
-    committed = asyncio.Event()
-
-    async def logic(context: TurnContext) -> None:
-        context.turn_state[COMMITTED_KEY] = committed
-        await bot.on_turn(context)
-
-    turn = asyncio.ensure_future(adapter.process_activity(authentication, activity, logic))
-    done, _ = await asyncio.wait({turn}, timeout=request.app[SERVICES].settings.ack_seconds)
-    if not done and not committed.is_set():
-        return await _withdraw(request.app, turn, activity)
-    if not done:
-        _keep_running(request.app, turn, activity)
-        log.warning(
-            "turn %s %s committed, still sending at the acknowledgement deadline; answered now",
-            activity.type,
-            activity.id,
-        )
-        if activity.type == "invoke":
-            return web.json_response(
-                {
-                    "statusCode": 200,
-                    "type": "application/vnd.microsoft.activity.message",
-                    "value": "Working on it…",
-                }
-            )
-        return web.Response(status=202)
-    try:
-        invoke_response = turn.result()
-    except DatabaseUnavailable:
-        return _problem(503, "database unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
-    except Exception as error:
-        if is_unavailable_error(error):
-            return _problem(503, "service unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
-        raise
-    if invoke_response is not None:
-        return web.json_response(
-            _invoke_json(invoke_response.body), status=int(invoke_response.status)
-        )
-    return web.Response(status=201)
 
 
 # How long /healthz waits for the database before saying what it is doing instead.
@@ -353,8 +239,3 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     pending: set[asyncio.Future[Any]] = app[BACKGROUND]
     if pending:
         await asyncio.wait(pending, timeout=30)
-
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_post("/api/messages", messages)
-    app.router.add_get("/healthz", healthz)

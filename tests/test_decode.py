@@ -1,4 +1,4 @@
-"""bot/decode.activity_from_json gives what msrest's Activity().deserialize gives, on Teams'
+"""bot/sdk/decode.activity_from_json gives what msrest's Activity().deserialize gives, on Teams'
 activities and on anything else a caller may post."""
 
 from __future__ import annotations
@@ -7,14 +7,13 @@ import copy
 from typing import Any
 
 import pytest
-from botbuilder.schema import Activity
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from msrest.serialization import Model
 
-from bot.decode import activity_from_json
+from bot.sdk.decode import activity_from_json
 from tests.harness import teams
 from tests.harness.hostile import json_values
+from tests.harness.sdk import Activity, Model
 
 URL = "https://smba.trafficmanager.net/emea/"
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from bot.adapter import APOLOGY
+from bot.sdk.adapter import APOLOGY
 from config import Settings
 from storage.models import Poll, PollBallot
 from tests.harness import teams

@@ -6,9 +6,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot import activities
-from bot.decode import activity_from_json
-from bot.references import ReferenceCache
+from bot.sdk import activities
+from bot.sdk.decode import activity_from_json
+from bot.sdk.references import ReferenceCache
 from storage import channels
 from storage.db import Database
 from storage.models import Channel

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from app import create_app
-from bot.adapter import authentication
+from bot.sdk.adapter import authentication
+from bot.sdk.web import ADAPTER
 from bot.signing_keys import KeyTimes, SigningKeySets
-from bot.web import ADAPTER
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest, Reply
 from tests.harness.connector import FakeConnector

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from botbuilder.core import StoreItem
 
-from bot.state import SqlStorage
+from bot.sdk.state import SqlStorage
 from storage.db import Database
 from storage.migrate import migrate
+from tests.harness.sdk import StoreItem
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event
 
 from app import create_app
-from bot.adapter import authentication
-from bot.web import ADAPTER
+from bot.sdk.adapter import authentication
+from bot.sdk.web import ADAPTER
 from config import Settings
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import activities
+from bot.sdk import activities
 from domain.ratelimit import Every
 from storage import channels
 

@@ -6,17 +6,17 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeAlias
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
-from bot import activities as activity_fields
-from bot.connector import IccAuthentication, credential_token
 from bot.outbound import Outbound, Target
 from bot.outbox import Message, Outbox, Ticket
+from bot.sdk import activities as activity_fields
+from bot.sdk.connector import IccAuthentication, credential_token
 from config import Settings
 from storage.db import DatabaseUnavailable, is_unavailable_error
 from storage.models import utcnow
@@ -110,7 +110,7 @@ class IccAdapter(CloudAdapter):  # type: ignore[misc]
     the card as plain JSON and posted by the app's rate-limited sender (the same aiohttp
     session, credentials, per-conversation limits and retries as proactive messages); invoke
     responses, traces and delays stay with botbuilder. A message the turn staged in the outbox
-    (Turn.commit_before_sending) is tried now and, if Teams refuses it, left queued: its
+    (bot/sdk/turn.py, before the turn's commit) is tried now and, if Teams refuses it, left queued: its
     ResourceResponse then has an empty id.
     """
 
@@ -175,10 +175,15 @@ def activity_json(activity: Activity) -> dict[str, Any]:
     return body
 
 
+# What create_app may be handed to issue known tokens (tests do); named here so that app.py
+# need not import the SDK.
+CredentialsFactory: TypeAlias = ServiceClientCredentialsFactory
+
+
 def create_adapter(
-    settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
+    settings: Settings, credentials_factory: CredentialsFactory | None = None
 ) -> CloudAdapter:
-    """A CloudAdapter on our authentication seam (reused connector clients, see bot.connector)."""
+    """A CloudAdapter on our authentication seam (reused connector clients, see bot.sdk.connector)."""
     adapter = IccAdapter(IccAuthentication(_configuration(settings), credentials_factory))
     adapter.on_turn_error = on_turn_error
     return adapter
