@@ -70,6 +70,10 @@ class TurnIO(Protocol):
         """Tell the endpoint that what the turn wrote so far is durable."""
         ...
 
+    def mark_dialog_finished(self) -> None:
+        """Tell the activity handler that this turn's dialog saved (or refused) its result."""
+        ...
+
     async def begin_dialog(self, dialog_id: str, options: Any) -> None: ...
 
 
@@ -113,16 +117,6 @@ class Turn:
     def sdk_activity(self) -> Any:
         """botbuilder's incoming Activity: for the dialog.py files only."""
         return self.io.sdk_context.activity
-
-    # The SDK's objects under their old names, until the feature folders land (issue 18):
-    # features use the SDK-free properties below (activity_id, service_url, reply_conversation_id).
-    @property
-    def context(self) -> Any:
-        return self.sdk_context
-
-    @property
-    def activity(self) -> Any:
-        return self.sdk_activity
 
     @property
     def activity_id(self) -> str | None:
@@ -294,6 +288,9 @@ class Turn:
         ticket = await outbox.stage_card(self.session, message)
         await self.commit()
         return await outbox.try_now(ticket) is not None
+
+    def mark_dialog_finished(self) -> None:
+        self.io.mark_dialog_finished()
 
     async def begin_dialog(self, dialog_id: str, options: Any = None) -> None:
         await self.io.begin_dialog(dialog_id, options)

@@ -13,10 +13,9 @@ from typing import Any
 from uuid import uuid4
 
 from bot.cards import Card
-from bot.handler import DIALOG_FINISHED
+from bot.handler import DIALOG_VERB
 from bot.handler import INSTANCE as INSTANCE  # its name in step values and card data
 from bot.turn import Turn
-from dialogs.common import DIALOG_VERB
 from storage import finished
 
 log = logging.getLogger(__name__)
@@ -53,9 +52,9 @@ def key_of(turn: Turn, values: dict[str, Any]) -> str:
 
 async def finish(turn: Turn, key: str, kind: str) -> str | None:
     """Claim `key` for this turn's save: None if this turn saves, else the answer to give."""
-    turn.context.turn_state[DIALOG_FINISHED] = True
+    turn.mark_dialog_finished()
     if await finished.claim(turn.session, key, kind, turn.activity_key, turn.now()):
         return None
     done = await finished.get(turn.session, key)
-    log.info("%s %s finished again (activity %s); nothing saved", kind, key, turn.activity.id)
+    log.info("%s %s finished again (activity %s); nothing saved", kind, key, turn.activity_id)
     return finished.already_saved(done) if done is not None else f"That {kind} is already saved."

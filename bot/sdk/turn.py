@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.activities import Sender
 from bot.cards import Card
 from bot.files import File
+from bot.handler import DIALOG_FINISHED
 from bot.sdk import activities
 from bot.sdk.adapter import ON_SENT, TICKET, outgoing
 from bot.sdk.attachments import attachment, file_attachment
@@ -87,6 +88,9 @@ class ContextIO:
         signal = self.context.turn_state.get(COMMITTED_KEY)
         if signal is not None:
             signal.set()
+
+    def mark_dialog_finished(self) -> None:
+        self.context.turn_state[DIALOG_FINISHED] = True
 
     async def begin_dialog(self, dialog_id: str, options: Any) -> None:
         if self.dialog_context is None:

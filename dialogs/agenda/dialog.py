@@ -20,11 +20,11 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext
 
+from bot.sdk.prompts import CardPrompt, ask_card
 from bot.turn import Turn
 from dialogs import once
 from dialogs.agenda import service
 from dialogs.agenda.cards import edit_card, when_card
-from dialogs.common import CardPrompt, ask_card
 from domain.agenda import (
     DEFAULT_LENGTH,
     AgendaError,

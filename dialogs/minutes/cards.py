@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import cards
 from bot.cards import Card, Element
-from dialogs.common import DIALOG_VERB
+from bot.handler import DIALOG_VERB
 from domain.actions import STATUS_LABELS, Status
 from domain.minutes import MEETING_LABELS, MeetingType, MinutesDoc
 from domain.text import one_line

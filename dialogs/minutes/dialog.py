@@ -21,9 +21,9 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 
+from bot.sdk.prompts import CardPrompt, ask, ask_card
 from bot.turn import Turn
 from dialogs import once
-from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.context import city_for_writing
 from dialogs.minutes import service
 from dialogs.minutes.cards import closing_card, recap_card, setup_card, tour_card

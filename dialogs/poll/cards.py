@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot import cards
 from bot.cards import Card, Element, card_time
-from dialogs.common import DIALOG_VERB
+from bot.handler import DIALOG_VERB
 from domain.polls import PollView
 
 VOTE = "poll.vote"

@@ -15,9 +15,9 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 
+from bot.sdk.prompts import CardPrompt, ask, ask_card
 from bot.turn import Turn
 from dialogs import once
-from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.poll.cards import settings_card
 from dialogs.poll.service import create_poll
 from domain.polls import PollError, PollSpec, split_options, validate_options, validate_question

@@ -113,8 +113,8 @@ async def create_poll(turn: Turn, spec: PollSpec, key: str | None = None) -> Pol
         poll_store.PollDraft(
             source_key=key,
             channel_id=turn.channel_id,
-            conversation_id=turn.activity.conversation.id,
-            service_url=turn.activity.service_url,
+            conversation_id=turn.reply_conversation_id,
+            service_url=turn.service_url,
             question=spec.question,
             options=spec.options,
             multi=spec.multi,

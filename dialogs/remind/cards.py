@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from bot import cards
 from bot.cards import Card, Element, card_time
-from dialogs.common import DIALOG_VERB
+from bot.handler import DIALOG_VERB
 from domain.agenda import PREPARATION
 from domain.minutes import MEETING_LABELS, MeetingType
 from domain.recurrence import DEFAULT_NUDGES, KIND_LABELS, NUDGE_LABELS, Nudge, SeriesKind

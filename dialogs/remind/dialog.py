@@ -12,9 +12,9 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext
 
+from bot.sdk.prompts import CardPrompt, ask_card
 from bot.turn import Turn
 from dialogs import once
-from dialogs.common import CardPrompt, ask_card
 from dialogs.remind import service
 
 DIALOG_ID = "remind"

@@ -7,7 +7,7 @@ from datetime import date
 
 from bot import cards
 from bot.cards import Card, Element
-from dialogs.common import DIALOG_VERB
+from bot.handler import DIALOG_VERB
 from domain.agenda import SummaryView
 
 

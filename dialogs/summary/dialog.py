@@ -16,9 +16,9 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 
+from bot.sdk.prompts import CardPrompt, ask, ask_card
 from bot.turn import Turn
 from dialogs import once
-from dialogs.common import CardPrompt, ask, ask_card
 from dialogs.summary import service
 from dialogs.summary.cards import summary_form
 from domain.actions import ActionError, local_today, parse_commitment_lines
