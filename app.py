@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.members import directory_for
+from bot.members import MemberDirectory
 from bot.outbound import Outbound
 from bot.outbox import Backoff, Outbox
 from bot.router import Router
@@ -57,7 +57,7 @@ def create_app(
     app = web.Application(client_max_size=settings.max_request_bytes)
     database = Database(settings.database_url)
     services = Services(settings=settings, database=database)
-    services.members = directory_for(services)
+    services.members = _member_directory(services)
     adapter = create_adapter(settings, credentials_factory)
     router = router or build_router()
     bot = IccBot(services, router)
@@ -75,6 +75,15 @@ def create_app(
     # Last in, first out: turns answered at the deadline finish before anything closes.
     app.cleanup_ctx.append(background_ctx)
     return app
+
+
+def _member_directory(services: Services) -> MemberDirectory:
+    """Who a Teams id is; it asks through the running sender (its aiohttp session and tokens)."""
+
+    async def fetch(service_url: str, conversation_id: str, user_id: str) -> Any:
+        return await services.require_outbound().get_member(service_url, conversation_id, user_id)
+
+    return MemberDirectory(fetch)
 
 
 async def _secret_key_ctx(app: web.Application) -> AsyncIterator[None]:

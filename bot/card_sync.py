@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import cards
 from bot.coalesce import Coalescer
 from bot.outbound import ConversationGone, DeliveryFailed, Target
-from bot.outbox import Message, Outcome
-from bot.services import Services
+from bot.outbox import Message, Outbox, Outcome
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ def card_message(card: cards.Card) -> dict[str, Any]:
 class CardSync:
     def __init__(
         self,
-        services: Services,
+        outbox: Outbox,
+        database: Database,
         name: str,
         load: Callable[[AsyncSession, int], Awaitable[CardState | None]],
         mark_synced: Callable[[AsyncSession, int, int], Awaitable[None]],
@@ -57,14 +58,14 @@ class CardSync:
         """`record_posted` stores the activity id of a card whose first post was queued
         (`on_sent="<name>-posted:<id>"`); the card is then brought up to date, since it was
         drawn when it was queued."""
-        self.services = services
+        self.outbox = outbox
+        self.database = database
         self.name = name
         self._load = load
         self._mark_synced = mark_synced
         self._out_of_sync = out_of_sync
         self.coalescer = Coalescer(self._refresh, name=f"{name} card update")
         self._record_posted = record_posted
-        outbox = services.require_outbox()
         outbox.on(self._handler_name, self._delivered)
         outbox.on(f"{name}-posted", self._posted)
 
@@ -77,8 +78,8 @@ class CardSync:
 
     async def _refresh(self, key: Hashable) -> None:
         item_id = int(str(key))
-        outbox = self.services.require_outbox()
-        async with self.services.database.unit_of_work() as session:
+        outbox = self.outbox
+        async with self.database.unit_of_work() as session:
             state = await self._load(session, item_id)
             if state is None:
                 return
@@ -108,7 +109,7 @@ class CardSync:
         else:
             if delivered is None:
                 return  # queued: the drain loop marks it synced once Teams takes it
-        async with self.services.database.unit_of_work() as session:
+        async with self.database.unit_of_work() as session:
             await self._mark_synced(session, item_id, state.version)
 
     async def _delivered(self, session: AsyncSession, argument: str, outcome: Outcome) -> None:
@@ -130,7 +131,7 @@ class CardSync:
             )
 
     async def catch_up(self) -> int:
-        async with self.services.database.unit_of_work() as session:
+        async with self.database.unit_of_work() as session:
             stale = await self._out_of_sync(session)
         for item_id in stale:
             self.request(item_id)

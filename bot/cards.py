@@ -10,6 +10,13 @@ from typing import Any
 
 from domain.text import escape_markdown
 
+# The verb of a card button that just types a command for the user ("Start a poll").
+COMMAND_VERB = "command"
+# The verb of cards that answer the question a dialog is asking.
+DIALOG_VERB = "dialog"
+# The dialog instance id on a dialog's cards (dialogs/once.py stamps it).
+INSTANCE = "instance"
+
 CARD_VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"

@@ -17,14 +17,8 @@ from storage import finished
 CANCEL_WORDS = {"cancel", "stop", "quit", "exit", "abort"}
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
-# The verb of a card button that just types a command for the user ("Start a poll").
-COMMAND_VERB = "command"
-# The verb of cards that answer the question a dialog is asking.
-DIALOG_VERB = "dialog"
 # Set in turn_state by a turn that finished a dialog instance (or found it finished).
 DIALOG_FINISHED = "icc.dialog_finished"
-# The dialog instance id on a dialog's cards (dialogs/once.py stamps it).
-INSTANCE = "instance"
 
 
 def invoke_body(result: ActionResult) -> dict[str, Any]:

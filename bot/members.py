@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activities import Sender
 from bot.outbound import DeliveryError
-from bot.services import Services
 from storage import people
 from storage.models import Person
 
@@ -138,21 +137,6 @@ class MemberDirectory:
         self._known.move_to_end(user_id)
         while len(self._known) > self._max_entries:
             self._known.popitem(last=False)
-
-
-def directory_for(services: Services) -> MemberDirectory:
-    """The app's one directory (built by create_app); it asks through the running sender (its
-    aiohttp session and tokens)."""
-
-    async def fetch(service_url: str, conversation_id: str, user_id: str) -> Any:
-        outbound = services.require_outbound()
-        return await outbound.get_member(service_url, conversation_id, user_id)
-
-    return MemberDirectory(fetch)
-
-
-def directory(services: Services) -> MemberDirectory:
-    return services.require_members()
 
 
 async def recognise(

@@ -174,7 +174,7 @@ class Turn:
             if person is None or (person.email is None and not await self._roles_of(person)):
                 claimed = await members.recognise(
                     self.session,
-                    members.directory(self.services),
+                    self.services.require_members(),
                     service_url=self.service_url,
                     conversation_id=self.conversation_id,
                     sender=who,

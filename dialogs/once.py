@@ -12,9 +12,8 @@ import logging
 from typing import Any
 from uuid import uuid4
 
-from bot.cards import Card
-from bot.handler import DIALOG_VERB
-from bot.handler import INSTANCE as INSTANCE  # its name in step values and card data
+from bot.cards import DIALOG_VERB, Card
+from bot.cards import INSTANCE as INSTANCE  # its name in step values and card data
 from bot.turn import Turn
 from storage import finished
 

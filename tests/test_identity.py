@@ -11,7 +11,6 @@ import logging
 import pytest
 from sqlalchemy import select, update
 
-from bot import members
 from domain.roster import parse_yaml
 from storage.models import ActionItem, Person
 from storage.roster import import_roster
@@ -137,7 +136,7 @@ async def test_someone_teams_does_not_know_is_asked_about_once_in_the_hour(
         reply = await bot.say("actions mine", who=teams.OSCAR)
         assert "roster" in reply.text  # no role, and the turn still answers
     assert [lookup.status for lookup in bot.connector.member_lookups] == [404]
-    later_on = members.directory(bot.services)
+    later_on = bot.services.require_members()
     now = later_on.clock()
     later_on.clock = lambda: now + 3601
     await bot.say("actions mine", who=teams.OSCAR)
@@ -176,7 +175,7 @@ async def test_when_teams_cannot_answer_the_turn_goes_on_without_a_role_and_says
     # Meanwhile he set his time zone, which made a row of his own; once Teams answers, his
     # roster entry takes over his ids and keeps the zone.
     await bot.say("timezone Europe/Athens", conversation=teams.personal(KOSTAS), who=KOSTAS)
-    directory = members.directory(bot.services)
+    directory = bot.services.require_members()
     now = directory.clock()
     directory.clock = lambda: now + 61
     reply = await bot.say("minutes", conversation=teams.personal(KOSTAS), who=KOSTAS)

@@ -16,13 +16,10 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes
 
-from bot.cards import help_card
+from bot.cards import COMMAND_VERB, DIALOG_VERB, INSTANCE, help_card
 from bot.handler import (
     CANCEL_WORDS,
-    COMMAND_VERB,
     DIALOG_FINISHED,
-    DIALOG_VERB,
-    INSTANCE,
     deliver_submit_result,
     invoke_body,
     run_command,

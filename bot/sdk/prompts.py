@@ -9,8 +9,7 @@ from botbuilder.dialogs import Dialog
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 from botbuilder.schema import Activity
 
-from bot.cards import Card
-from bot.handler import DIALOG_VERB
+from bot.cards import DIALOG_VERB, Card
 from bot.sdk.attachments import attachment
 
 # Dialog is what the router collects (bot/router.py names it only for type checking).

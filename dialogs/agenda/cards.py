@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot import cards
-from bot.cards import Card, Element, card_time
-from bot.handler import DIALOG_VERB
+from bot.cards import DIALOG_VERB, Card, Element, card_time
 from domain.agenda import (
     PREPARATION,
     SESSIONS,

@@ -169,7 +169,8 @@ async def _card_state(session: AsyncSession, agenda_id: int) -> CardState | None
 
 def build_card_sync(services: Services) -> CardSync:
     return CardSync(
-        services,
+        services.require_outbox(),
+        services.database,
         CARD,
         _card_state,
         agenda_store.mark_synced,

@@ -7,8 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot import cards
-from bot.cards import Card, Element
-from bot.handler import DIALOG_VERB
+from bot.cards import DIALOG_VERB, Card, Element
 from domain.actions import STATUS_LABELS, Status
 from domain.minutes import MEETING_LABELS, MeetingType, MinutesDoc
 from domain.text import one_line

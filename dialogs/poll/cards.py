@@ -4,8 +4,7 @@ everyone votes on, who voted for what, and the settings card of the `poll` dialo
 from __future__ import annotations
 
 from bot import cards
-from bot.cards import Card, Element, card_time
-from bot.handler import DIALOG_VERB
+from bot.cards import DIALOG_VERB, Card, Element, card_time
 from domain.polls import PollView
 
 VOTE = "poll.vote"

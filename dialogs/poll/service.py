@@ -81,7 +81,8 @@ async def _card_state(session: AsyncSession, poll_id: int, now: datetime) -> Car
 
 def build_card_sync(services: Services) -> CardSync:
     return CardSync(
-        services,
+        services.require_outbox(),
+        services.database,
         CARD,
         lambda session, poll_id: _card_state(session, poll_id, services.clock()),
         poll_store.mark_synced,

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import cards
-from bot.cards import Card, Element, card_time
-from bot.handler import DIALOG_VERB
+from bot.cards import DIALOG_VERB, Card, Element, card_time
 from domain.agenda import PREPARATION
 from domain.minutes import MEETING_LABELS, MeetingType
 from domain.recurrence import DEFAULT_NUDGES, KIND_LABELS, NUDGE_LABELS, Nudge, SeriesKind

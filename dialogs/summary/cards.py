@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot import cards
-from bot.cards import Card, Element
-from bot.handler import DIALOG_VERB
+from bot.cards import DIALOG_VERB, Card, Element
 from domain.agenda import SummaryView
 
 

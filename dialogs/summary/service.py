@@ -189,7 +189,8 @@ async def _card_state(session: AsyncSession, summary_id: int) -> CardState | Non
 
 def build_card_sync(services: Services) -> CardSync:
     return CardSync(
-        services,
+        services.require_outbox(),
+        services.database,
         CARD,
         _card_state,
         summary_store.mark_synced,
