@@ -327,6 +327,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
             "ICC_SECRET_KEY must be set when authentication is on (MicrosoftAppId): "
             "it keys anonymous ballots"
         )
+    if settings.authenticated and settings.pacing == "off":
+        # Real Teams throttles a bot that ignores its limits: pacing off is for the test suite.
+        raise ConfigError("ICC_PACING=off is for tests only: not with authentication on")
     if "host" not in values and settings.authenticated:
         settings = replace(settings, host="0.0.0.0")  # where Azure's ingress reaches it
     if not settings.secret_key_file:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,13 +34,6 @@ class CardState:
     activity_id: str
     card: cards.Card
     version: int
-
-
-def card_message(card: cards.Card) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "attachments": [{"contentType": cards.CONTENT_TYPE, "content": card}],
-    }
 
 
 class CardSync:
@@ -88,7 +80,7 @@ class CardSync:
                 Message(
                     kind="update",
                     target=state.target,
-                    body=card_message(state.card),
+                    body=cards.card_message(state.card),
                     activity_id=state.activity_id,
                     on_sent=f"{self._handler_name}:{item_id}:{state.version}",
                     card_key=f"{self.name}:{item_id}",

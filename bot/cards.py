@@ -285,3 +285,8 @@ def card_time(moment: datetime) -> str:
     """A time every reader sees in their own zone (Adaptive Cards' DATE/TIME functions)."""
     iso = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}"
+
+
+def card_message(card: Card) -> dict[str, Any]:
+    """A message that carries `card`, as the Bot Connector takes it (an outbox row's body)."""
+    return {"type": "message", "attachments": [{"contentType": CONTENT_TYPE, "content": card}]}

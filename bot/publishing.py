@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.card_sync import card_message
 from bot.cards import Card, split_card
 from bot.outbound import DeliveryError, Target
 from bot.turn import Turn
@@ -79,9 +78,7 @@ async def publish(
     queued = False
     try:
         for number, part in enumerate(split_card(card)):
-            sent = await turn.post(
-                target, card_message(part), on_sent=record if number == 0 else None
-            )
+            sent = await turn.post(target, part, on_sent=record if number == 0 else None)
             activity_id = activity_id or sent
             queued = queued or sent is None
     except DeliveryError as error:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import members
 from bot.activities import Sender
-from bot.cards import Card, split_card
+from bot.cards import Card, card_message, split_card
 from bot.files import File
 from bot.outbound import Target
 from bot.outbox import Message, Ticket
@@ -54,11 +54,6 @@ class TurnIO(Protocol):
 
     @property
     def client_timezone(self) -> str | None: ...
-
-    @property
-    def sdk_context(self) -> Any:
-        """The SDK's own turn object, for the dialog.py files only (they may use the SDK)."""
-        ...
 
     async def send(
         self, text: str | None, card: Card | None, *, files: list[File], on_sent: str | None
@@ -107,16 +102,6 @@ class Turn:
         if not isinstance(turn, Turn):
             raise RuntimeError("no Turn on this TurnContext")
         return turn
-
-    @property
-    def sdk_context(self) -> Any:
-        """botbuilder's TurnContext: for the dialog.py files only, which may use the SDK."""
-        return self.io.sdk_context
-
-    @property
-    def sdk_activity(self) -> Any:
-        """botbuilder's incoming Activity: for the dialog.py files only."""
-        return self.io.sdk_context.activity
 
     @property
     def activity_id(self) -> str | None:
@@ -259,35 +244,19 @@ class Turn:
             text = text or ""
         return Sent(await self.io.send(text, card, files=files or [], on_sent=on_sent))
 
-    async def post(
-        self, target: Target, activity: dict[str, Any], *, on_sent: str | None = None
-    ) -> str | None:
-        """Post a message to another conversation (e.g. the channel linked to a city): an
+    async def post(self, target: Target, card: Card, *, on_sent: str | None = None) -> str | None:
+        """Post a card to another conversation (e.g. the channel linked to a city): an
         outbox row in this turn's transaction, sent after its commit. Returns the activity id,
         or None when Teams refused it for now and it stays queued (`on_sent` is told the id
         when it is delivered). ConversationGone/DeliveryFailed: refused for good."""
         outbox = self.services.require_outbox()
         message = Message(
-            kind="send", target=target, body=activity, on_sent=on_sent,
+            kind="send", target=target, body=card_message(card), on_sent=on_sent,
             expires_at=self.now() + self.reply_max_age,
         )  # fmt: skip
         row = outbox.stage(self.session, message, claim=True)
         await self.commit()
         return await outbox.try_now(outbox.ticket_of(row, message))
-
-    async def update_card(
-        self, target: Target, activity_id: str, activity: dict[str, Any], *, card_key: str
-    ) -> bool:
-        """Replace a posted card, through the outbox (one queued state per `card_key`, the
-        latest). False when Teams refused it for now and it stays queued."""
-        outbox = self.services.require_outbox()
-        message = Message(
-            kind="update", target=target, body=activity, activity_id=activity_id,
-            card_key=card_key,
-        )  # fmt: skip
-        ticket = await outbox.stage_card(self.session, message)
-        await self.commit()
-        return await outbox.try_now(ticket) is not None
 
     def mark_dialog_finished(self) -> None:
         self.io.mark_dialog_finished()

@@ -182,6 +182,10 @@ def test_a_key_file_without_a_key_is_one_clear_line(tmp_path: Path) -> None:
         ({"ICC_SERVICE_URL_HOSTS": "*"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_SERVICE_URL_HOSTS": "*.com"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_PACING": "fast"}, "ICC_PACING must be teams or off, got 'fast'"),
+        (
+            {**CREDENTIALS, "ICC_ALLOWED_TENANTS": TENANT_A, "ICC_PACING": "off"},
+            "ICC_PACING=off is for tests only",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:

@@ -22,8 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.card_sync import card_message
-from bot.cards import Card
+from bot.cards import Card, card_message
 from bot.outbound import ConversationGone, DeliveryFailed, Target
 from bot.outbox import Message, Outcome
 from bot.services import Services
