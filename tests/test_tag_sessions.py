@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dialogs.summary.service import card_sync as summary_card_sync
-from storage.models import ActionItem, Agenda, TagSummary
+from storage.models import ActionItem, Agenda, AgendaProposal, TagSummary
 from tests.harness import clock, teams
 from tests.harness.agenda import (
     BRUSSELS,
@@ -259,6 +259,38 @@ async def test_members_propose_items_and_the_owner_accepts_or_declines(
     assert "already declined" in reply.body["value"]
     agenda = await agenda_row(bot)
     assert [i["title"] for i in agenda.items][-1] == "Heat maps"
+
+
+async def test_accepting_a_proposal_on_a_full_agenda_is_refused_and_changes_nothing(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)
+    agenda = await agenda_row(bot)
+    async with bot.services.database.unit_of_work() as session:
+        row = await session.get(Agenda, agenda.id)
+        assert row is not None
+        first = row.items[0]
+        row.items = [{**first, "title": f"Item {n}"} for n in range(1, 16)]
+    await bot.execute(
+        "agenda.propose",
+        {"agenda_id": agenda.id, "title": "Heat maps", "minutes": 10},
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda.id, "proposal_id": 1, "accept": True},
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    assert reply.body["value"] == "An agenda holds at most 15 items."
+    async with bot.services.database.unit_of_work() as session:
+        proposal = (await session.scalars(select(AgendaProposal))).one()
+        row = await session.get(Agenda, agenda.id)
+    assert proposal.status == "pending"
+    assert row is not None
+    assert [item["title"] for item in row.items] == [f"Item {n}" for n in range(1, 16)]
 
 
 async def test_editing_a_summary_updates_its_card_in_place(rostered_bot: BotUnderTest) -> None:
