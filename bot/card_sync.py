@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from bot import cards
 from bot.coalesce import Coalescer
 from bot.outbound import ConversationGone, DeliveryFailed, Target
 from bot.outbox import Message, Outbox, Outcome
+from storage import channels
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,41 @@ class CardState:
     activity_id: str
     card: cards.Card
     version: int
+
+
+class PostedCard(Protocol):
+    """A row whose card was posted: where it is, and which version of it is current."""
+
+    @property
+    def service_url(self) -> str | None: ...
+    @property
+    def conversation_id(self) -> str | None: ...
+    @property
+    def activity_id(self) -> str | None: ...
+    @property
+    def card_version(self) -> int: ...
+
+
+Item = TypeVar("Item", bound=PostedCard)
+
+
+async def state_of(
+    session: AsyncSession, item: Item | None, draw: Callable[[Item], Awaitable[cards.Card]]
+) -> CardState | None:
+    """The card an item's posted message should show, or None while it has no posted message
+    (not yet delivered, or gone); `draw(item)` is called only then."""
+    if item is None or not (item.activity_id and item.conversation_id and item.service_url):
+        return None
+    return CardState(
+        Target(
+            item.service_url,
+            item.conversation_id,
+            await channels.tenant_of(session, item.conversation_id),
+        ),
+        item.activity_id,
+        await draw(item),
+        item.card_version,
+    )
 
 
 class CardSync:

@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.card_sync import CardState, CardSync
+from bot.card_sync import CardState, CardSync, state_of
 from bot.cards import Card
-from bot.outbound import Target
 from bot.publishing import Published, Wording, publish
 from bot.services import Services
 from bot.turn import Turn
@@ -153,18 +152,7 @@ async def _card_of(session: AsyncSession, agenda: Agenda) -> Card:
 
 async def _card_state(session: AsyncSession, agenda_id: int) -> CardState | None:
     agenda = await agenda_store.get(session, agenda_id)
-    if agenda is None or not (agenda.activity_id and agenda.conversation_id and agenda.service_url):
-        return None
-    return CardState(
-        Target(
-            agenda.service_url,
-            agenda.conversation_id,
-            await channel_store.tenant_of(session, agenda.conversation_id),
-        ),
-        agenda.activity_id,
-        await _card_of(session, agenda),
-        agenda.card_version,
-    )
+    return await state_of(session, agenda, partial(_card_of, session))
 
 
 def build_card_sync(services: Services) -> CardSync:

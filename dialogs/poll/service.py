@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.card_sync import CardState, CardSync
-from bot.outbound import Target
+from bot.card_sync import CardState, CardSync, state_of
+from bot.cards import Card
 from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
@@ -37,7 +37,6 @@ from domain.polls import (
     view_of,
 )
 from domain.text import escape_markdown as md
-from storage import channels as channel_store
 from storage import finished
 from storage import polls as poll_store
 from storage.models import Poll
@@ -65,18 +64,11 @@ async def recount(session: AsyncSession, poll: Poll) -> Tally:
 
 async def _card_state(session: AsyncSession, poll_id: int, now: datetime) -> CardState | None:
     poll = await poll_store.get(session, poll_id)
-    if poll is None or poll.activity_id is None:
-        return None
-    return CardState(
-        Target(
-            poll.service_url,
-            poll.conversation_id,
-            await channel_store.tenant_of(session, poll.conversation_id),
-        ),
-        poll.activity_id,
-        poll_card(view_of(poll, now)),
-        poll.card_version,
-    )
+
+    async def draw(posted: Poll) -> Card:
+        return poll_card(view_of(posted, now))
+
+    return await state_of(session, poll, draw)
 
 
 def build_card_sync(services: Services) -> CardSync:

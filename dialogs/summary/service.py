@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.card_sync import CardState, CardSync
+from bot.card_sync import CardState, CardSync, state_of
 from bot.cards import Card
-from bot.outbound import Target
 from bot.publishing import Published, Wording, publish
 from bot.services import Services
 from bot.turn import Turn
@@ -171,20 +170,7 @@ async def _card_of(session: AsyncSession, summary: TagSummary) -> Card:
 
 async def _card_state(session: AsyncSession, summary_id: int) -> CardState | None:
     summary = await summary_store.get(session, summary_id)
-    if summary is None or not (
-        summary.activity_id and summary.conversation_id and summary.service_url
-    ):
-        return None
-    return CardState(
-        Target(
-            summary.service_url,
-            summary.conversation_id,
-            await channel_store.tenant_of(session, summary.conversation_id),
-        ),
-        summary.activity_id,
-        await _card_of(session, summary),
-        summary.card_version,
-    )
+    return await state_of(session, summary, partial(_card_of, session))
 
 
 def build_card_sync(services: Services) -> CardSync:
