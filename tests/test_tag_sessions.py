@@ -13,6 +13,7 @@ from tests.harness.agenda import (
     BRUSSELS,
     TAG,
     build_agenda,
+    commitments_answer,
     post_summary,
     unchanged,
     when,
@@ -131,13 +132,11 @@ async def test_commitments_must_name_a_city_of_the_tag(rostered_bot: BotUnderTes
     bot = rostered_bot
     reply = await post_summary(bot, "Lisbon | Something")
     assert "not a city of this TAG" in reply.text
-    reply = await bot.say(
-        f"Aarhus | Something | {in_days(-3)}",
-        conversation=TAG,
-        who=teams.MARTA,
+    reply = await bot.submit(
+        commitments_answer(f"Aarhus | Something | {in_days(-3)}"), conversation=TAG, who=teams.MARTA
     )
     assert "in the past" in reply.text
-    reply = await bot.say("none", conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(commitments_answer("none"), conversation=TAG, who=teams.MARTA)
     assert "posted" in reply.text
 
 
@@ -374,3 +373,68 @@ async def test_a_summary_edit_whose_card_update_was_never_sent_is_caught_up(
     (update,) = bot.connector.updates()
     assert update.activity_id == summary.activity_id
     assert "heat maps" in card_text(update.card)
+
+
+# --- issue 19: dates as people write them; channels ask on cards; "edited" only after an edit ---
+
+
+async def test_commitment_due_dates_are_read_the_way_the_writers_locale_writes_them(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    # Day first, as Germans write them; days 3 and 12 of a month are not months 3 and 12.
+    soon, later = (clock.today(BRUSSELS) + timedelta(days=n) for n in (10, 40))
+    reply = await post_summary(
+        bot,
+        f"Aarhus | Publish the retrofit map | {soon.day}/{soon.month}\n"
+        f"Braga | Share the heat-pump tender | {later.day}.{later.month}.",
+        locale="de-DE",
+    )
+    assert "posted" in reply.text, reply.text
+    shown = card_text(reply.cards[0]) if reply.cards else ""
+    async with bot.services.database.unit_of_work() as session:
+        dues = {
+            c.text: c.due_date
+            for c in (
+                await session.scalars(select(ActionItem).where(ActionItem.kind == "commitment"))
+            ).all()
+        }
+    assert dues == {"Publish the retrofit map": soon, "Share the heat-pump tender": later}
+    assert "edited" not in shown
+
+
+async def test_an_unreadable_due_date_is_refused_on_the_card_and_nothing_is_saved(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await post_summary(bot, "Aarhus | Publish the retrofit map | 31/2")
+    assert "due date" in reply.text
+    assert "not a date" in reply.text
+    async with bot.services.database.unit_of_work() as session:
+        assert (await session.scalars(select(TagSummary))).all() == []
+
+
+async def test_in_a_channel_the_summary_asks_for_the_commitments_on_a_card(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await bot.say("summary", conversation=TAG, who=teams.MARTA)
+    form = {
+        "verb": "dialog", "step": "summary", "session": 1,
+        "key_points": "Retrofit financing", "takeaway0": "Pool the tenders",
+    }  # fmt: skip
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    (card,) = reply.cards
+    assert "Commitments until the next session" in card_text(card)
+    assert [a["title"] for a in card["actions"]] == ["Save", "No commitments"]
+    # A click reaches the bot without an @mention: the answer needs none.
+    reply = await bot.submit(commitments_answer("none"), conversation=TAG, who=teams.MARTA)
+    assert "posted" in reply.text
+
+
+async def test_a_new_summary_is_not_labelled_edited(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    reply = await post_summary(bot, "none")
+    shown = card_text(reply.cards[0])
+    assert "TAG summary #1" in shown
+    assert "edited" not in shown
