@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
+from dialogs.agenda.service import card_sync as agenda_card_sync
 from dialogs.summary.service import card_sync as summary_card_sync
+from domain.agenda import SESSION_INTERVAL_WEEKS
 from storage.models import ActionItem, Agenda, AgendaProposal, TagSummary
 from tests.harness import clock, teams
 from tests.harness.agenda import (
@@ -70,7 +73,13 @@ async def test_the_mentor_builds_and_posts_the_first_agenda(rostered_bot: BotUnd
     assert "Confirm attendance" in shown  # the preparation checklist
     assert "{{DATE(" in shown  # each reader sees their own time zone
     titles = [a["title"] for a in card["actions"]]
-    assert titles == ["I'll attend", "Can't attend", "Propose an item", "Guiding questions"]
+    assert titles == [
+        "I'll attend",
+        "Can't attend",
+        "Propose an item",
+        "Guiding questions",
+        "Edit agenda",
+    ]
     agenda = await agenda_row(bot)
     assert agenda.session_number == 1
     assert agenda.timezone == "Europe/Brussels"
@@ -241,7 +250,7 @@ async def test_members_propose_items_and_the_owner_accepts_or_declines(
         who=teams.MARTA,
     )
     shown = card_text(reply.body["value"])
-    assert "7. Heat maps" in shown
+    assert "6. Heat maps" in shown  # before the closing item (issue 19)
     reply = await bot.execute(
         "agenda.decide",
         {"agenda_id": agenda.id, "proposal_id": off, "accept": False},
@@ -257,7 +266,10 @@ async def test_members_propose_items_and_the_owner_accepts_or_declines(
     )
     assert "already declined" in reply.body["value"]
     agenda = await agenda_row(bot)
-    assert [i["title"] for i in agenda.items][-1] == "Heat maps"
+    assert [i["title"] for i in agenda.items][-2:] == [
+        "Heat maps",
+        "Shared commitments and next meeting",
+    ]
 
 
 async def test_accepting_a_proposal_on_a_full_agenda_is_refused_and_changes_nothing(
@@ -438,3 +450,114 @@ async def test_a_new_summary_is_not_labelled_edited(rostered_bot: BotUnderTest) 
     shown = card_text(reply.cards[0])
     assert "TAG summary #1" in shown
     assert "edited" not in shown
+
+
+def when_values(card: dict[str, Any]) -> dict[str, Any]:
+    return {
+        e["id"]: e.get("value")
+        for e in card["body"]
+        if isinstance(e, dict) and e.get("type", "").startswith("Input.")
+    }
+
+
+async def test_the_next_session_defaults_to_one_tag_interval_after_the_last(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)  # session 1: next week, 10:00 Brussels
+    first = await agenda_row(bot)
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    shown = when_values(reply.cards[0])
+    assert shown["session"] == 2
+    expected = first.starts_at.astimezone(BRUSSELS) + timedelta(weeks=SESSION_INTERVAL_WEEKS)
+    assert shown["day"] == expected.date().isoformat()  # not session 1's date
+    assert shown["time"] == "10:00"
+
+
+async def test_running_agenda_again_for_a_posted_session_corrects_its_card_in_place(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot, edits={"remove3": "true"})  # posted without item 4
+    posted = await agenda_row(bot)
+    await bot.execute(
+        "agenda.rsvp",
+        {"agenda_id": posted.id, "attending": True},
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    bot.connector.clear()
+    reply = await bot.submit(when(session=1), conversation=TAG, who=teams.MARTA)
+    editing = card_text(reply.cards[0])
+    assert "already posted" in editing
+    assert "New phase-specific topics" not in editing  # what was posted, not the template
+    assert "Update the posted agenda" in editing
+    form = {**unchanged(5), "title0": "Welcome and objectives", "do": "post"}
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    assert "session 1 is updated" in reply.text
+    await agenda_card_sync(bot.services).coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
+    assert not [c for c in bot.connector.calls if c.kind == "send"]  # no second card
+    final = bot.connector.updates()[-1]
+    assert final.activity_id == posted.activity_id
+    shown = card_text(final.card)
+    assert "1. Welcome and objectives" in shown
+    assert "updated" in shown
+    assert "Attending: 1" in shown  # the answers are kept
+    async with bot.services.database.unit_of_work() as session:
+        assert len((await session.scalars(select(Agenda))).all()) == 1
+
+
+async def test_the_edit_button_on_a_posted_agenda_opens_it_as_posted(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot, edits={"title0": "Welcome"})
+    posted = await agenda_row(bot)
+    (edit,) = [a for a in (await latest_agenda_card(bot))["actions"] if a["title"] == "Edit agenda"]
+    reply = await bot.submit(edit["data"], conversation=TAG, who=teams.MARTA)
+    shown = card_text(reply.cards[0])
+    assert "Session 1 of 10" in shown
+    assert "correcting the posted agenda" in shown
+    day = when_values(reply.cards[0])["day"]
+    assert day == posted.starts_at.astimezone(BRUSSELS).date().isoformat()
+    reply = await bot.submit(when(day=day), conversation=TAG, who=teams.MARTA)
+    assert "Welcome" in card_text(reply.cards[0])
+    # A city rep cannot.
+    reply = await bot.submit(edit["data"], conversation=TAG, who=teams.ALICE)
+    assert "Only the mentor and the experts" in reply.text
+
+
+async def test_an_accepted_proposal_goes_before_the_closing_item_and_an_overrun_is_flagged(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)
+    agenda = await agenda_row(bot)
+    await bot.execute(
+        "agenda.propose",
+        {"agenda_id": agenda.id, "title": "Heat maps", "minutes": 10},
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda.id, "proposal_id": 1, "accept": True},
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    shown = card_text(reply.body["value"])
+    assert shown.index("Heat maps") < shown.index("Shared commitments and next meeting")
+    assert "⚠ 70 of 60 min: 10 min over the session" in shown  # said, not hidden
+
+
+async def latest_agenda_card(bot: BotUnderTest) -> dict[str, Any]:
+    cards = [
+        card
+        for call in bot.connector.calls
+        if call.kind in ("send", "reply")
+        for card in call.cards
+        if "TAG working session" in card_text(card)
+    ]
+    return cards[-1]
