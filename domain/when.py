@@ -154,9 +154,19 @@ def _date(year: int, month: int, day: int) -> date:
         raise WhenError(f"{year}-{month:02d}-{day:02d} is not a date") from None
 
 
-def card_date(raw: object) -> date | None:
+def card_date(
+    raw: object,
+    *,
+    locale: str | None = None,
+    now: datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> date | None:
     """The day an Input.Date submits ("2026-12-15"); None when left empty. Anything else, a
-    year outside the dates we keep included, is a WhenError whose message is the reply."""
+    year outside the dates we keep included, is a WhenError whose message is the reply.
+
+    Given the writer's `locale`, `now` and `zone`, a day typed as people write it is read too
+    ("15/12", "15.12.", "next tuesday"): a client that draws the date input as a text box
+    submits what was typed."""
     text = str(raw).strip() if raw is not None else ""
     if not text:
         return None
@@ -164,6 +174,8 @@ def card_date(raw: object) -> date | None:
         text = text[:10]
     match = _CARD_DATE.fullmatch(text)
     if match is None:
+        if locale is not None and now is not None and zone is not None:
+            return parse_date(text, now, zone, locale=locale)
         raise WhenError(f"{quote(text, 20)} is not a date")
     return _date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
 

@@ -561,3 +561,26 @@ async def latest_agenda_card(bot: BotUnderTest) -> dict[str, Any]:
         if "TAG working session" in card_text(card)
     ]
     return cards[-1]
+
+
+async def test_an_agenda_date_typed_as_the_locale_writes_it_is_read(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """A client that draws the date input as a text box submits what was typed."""
+    bot = rostered_bot
+    day = clock.today(BRUSSELS) + timedelta(days=12)
+    await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(
+        when(day=f"{day.day}.{day.month}."), conversation=TAG, who=teams.MARTA, locale="de-DE"
+    )
+    assert "Build the agenda" in card_text(reply.cards[0]), reply.text
+    await bot.submit({**unchanged(6), "do": "post"}, conversation=TAG, who=teams.MARTA)
+    agenda = await agenda_row(bot)
+    assert agenda.starts_at.astimezone(BRUSSELS).date() == day
+    # Unreadable, it is refused with a reason and nothing is saved.
+    await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(when(day="31/2"), conversation=TAG, who=teams.MARTA)
+    assert "Please fix the card" in reply.text
+    assert "-02-31 is not a date" in reply.text
+    async with bot.services.database.unit_of_work() as session:
+        assert len((await session.scalars(select(Agenda))).all()) == 1

@@ -66,7 +66,10 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
         if zone_name is None:
             problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
         try:
-            day = card_date(value.get("day"))
+            day = card_date(
+                value.get("day"), locale=turn.locale, now=turn.now(),
+                zone=ZoneInfo(zone_name or "UTC"),
+            )  # fmt: skip
             clock = time.fromisoformat(str(value.get("time") or "")[:5])
             if day is None:
                 raise ValueError("no day")

@@ -56,7 +56,10 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
         if not takeaways[0]:
             problems.append("give at least the first takeaway")
         try:
-            next_session = card_date(value.get("next_session"))
+            next_session = card_date(
+                value.get("next_session"), locale=turn.locale, now=turn.now(),
+                zone=await turn.timezone(),
+            )  # fmt: skip
         except WhenError as error:
             next_session = None
             problems.append(f"the next session's date: {error}")
