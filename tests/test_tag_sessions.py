@@ -584,3 +584,20 @@ async def test_an_agenda_date_typed_as_the_locale_writes_it_is_read(
     assert "-02-31 is not a date" in reply.text
     async with bot.services.database.unit_of_work() as session:
         assert len((await session.scalars(select(Agenda))).all()) == 1
+
+
+async def test_a_session_posted_meanwhile_by_someone_else_is_not_posted_twice(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await bot.say("agenda", conversation=teams.personal(teams.MARTA), who=teams.MARTA)
+    reply = await bot.submit(when(), conversation=teams.personal(teams.MARTA), who=teams.MARTA)
+    assert "Build the agenda" in card_text(reply.cards[0])
+    await build_agenda(bot, who=teams.LENA)  # the lead expert posts session 1 meanwhile
+    reply = await bot.submit(
+        {**unchanged(6), "do": "post"}, conversation=teams.personal(teams.MARTA), who=teams.MARTA
+    )
+    assert "was posted meanwhile by" in reply.text
+    assert "agenda edit 1" in reply.text
+    async with bot.services.database.unit_of_work() as session:
+        assert len((await session.scalars(select(Agenda))).all()) == 1

@@ -138,6 +138,17 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
     if already is not None:
         await turn.reply(already)
         return
+    # Someone else posted this session's agenda while this one was being built: one card per
+    # session, so this one is not posted; theirs can be corrected.
+    other = await agenda_store.of_session(session, values["tag_id"], values["session"])
+    if other is not None:
+        await turn.commit()  # the dialog's claim stands: a second click gets the same answer
+        await turn.reply(
+            f"The agenda of session {other.session_number} was posted meanwhile by "
+            f"{md(other.owner_name)}; nothing was posted. To correct it, press Edit agenda on "
+            f"its card or send `agenda edit {other.id}`."
+        )
+        return
     who = turn.sender
     agenda = await agenda_store.add(
         session,
