@@ -601,3 +601,25 @@ async def test_a_session_posted_meanwhile_by_someone_else_is_not_posted_twice(
     assert "agenda edit 1" in reply.text
     async with bot.services.database.unit_of_work() as session:
         assert len((await session.scalars(select(Agenda))).all()) == 1
+
+
+async def test_a_summary_saved_unchanged_is_not_labelled_edited(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    await post_summary(bot, "none")
+    bot.connector.clear()
+    reply = await bot.say("summary edit 1", conversation=TAG, who=teams.MARTA)
+    assert reply.cards, reply.text
+    form = {
+        "verb": "dialog", "step": "summary", "session": 1,
+        "key_points": "Retrofit financing", "takeaway0": "Pool the tenders",
+        "takeaway1": "Share energy data",
+    }  # fmt: skip
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    assert "unchanged" in reply.text
+    await summary_card_sync(bot.services).coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
+    assert bot.connector.updates() == []
+    async with bot.services.database.unit_of_work() as session:
+        row = await session.get(TagSummary, 1)
+        assert row is not None
+        assert row.updated_at == row.created_at
