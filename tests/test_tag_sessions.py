@@ -486,9 +486,13 @@ async def test_running_agenda_again_for_a_posted_session_corrects_its_card_in_pl
         conversation=TAG,
         who=teams.ALICE,
     )
-    await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    shown = when_values(reply.cards[0])  # session 2's defaults
     bot.connector.clear()
-    reply = await bot.submit(when(session=1), conversation=TAG, who=teams.MARTA)
+    # The person asks for session 1 instead and leaves the rest as shown.
+    reply = await bot.submit(
+        when(session=1, day=shown["day"], time=shown["time"]), conversation=TAG, who=teams.MARTA
+    )
     editing = card_text(reply.cards[0])
     assert "already posted" in editing
     assert "New phase-specific topics" not in editing  # what was posted, not the template
@@ -506,7 +510,9 @@ async def test_running_agenda_again_for_a_posted_session_corrects_its_card_in_pl
     assert "updated" in shown
     assert "Attending: 1" in shown  # the answers are kept
     async with bot.services.database.unit_of_work() as session:
-        assert len((await session.scalars(select(Agenda))).all()) == 1
+        (row,) = (await session.scalars(select(Agenda))).all()
+    # The date the when card proposed was the next session's: left as shown, session 1 keeps its own.
+    assert row.starts_at == posted.starts_at
 
 
 async def test_the_edit_button_on_a_posted_agenda_opens_it_as_posted(

@@ -136,6 +136,7 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
         step.values.update(
             tag_id=start.tag_id, tag=start.tag, items=items_to_raw(start.items),
             length=start.length, recap=recap_to_raw(start.recap), agenda_id=start.agenda_id,
+            shown_start=start.starts_at.isoformat(), shown_length=start.length,
         )  # fmt: skip
         card = when_card(
             tag=start.tag, session=start.session, day=start.starts_at.date(),
@@ -164,6 +165,12 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
                 agenda_id=posted.agenda_id, items=items_to_raw(posted.items),
                 recap=recap_to_raw(posted.recap),
             )  # fmt: skip
+            # The when card showed the next session's defaults: what the person left as shown
+            # is the posted session's own, not the defaults.
+            if _same_moment(step.values["starts_at"], step.values.get("shown_start")):
+                step.values.update(starts_at=posted.starts_at.isoformat(), timezone=posted.timezone)
+            if step.values["length"] == step.values.get("shown_length"):
+                step.values["length"] = posted.length
         note = None
         if step.values.get("agenda_id") is not None:
             note = (
@@ -194,3 +201,7 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
         else:
             await service.post_agenda(Turn.of(step.context), dict(step.values))
         return await step.end_dialog()
+
+
+def _same_moment(one: str, other: object) -> bool:
+    return isinstance(other, str) and datetime.fromisoformat(one) == datetime.fromisoformat(other)
