@@ -23,6 +23,7 @@ from tests.harness.agenda import (
 )
 from tests.harness.bot import BotUnderTest
 from tests.harness.cards import card_text
+from tests.harness.remind import series_row, set_up
 
 
 def in_days(days: int) -> str:
@@ -629,3 +630,19 @@ async def test_a_summary_saved_unchanged_is_not_labelled_edited(rostered_bot: Bo
         row = await session.get(TagSummary, 1)
         assert row is not None
         assert row.updated_at == row.created_at
+
+
+async def test_the_next_session_follows_the_tags_working_session_reminder_series(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    series_id = await set_up(
+        bot, conversation=TAG, who=teams.MARTA, kind="tag_session", interval="4",
+        timezone="Europe/Brussels",
+    )  # fmt: skip
+    assert (await series_row(bot, series_id)).tag_id is not None
+    await build_agenda(bot)
+    first = await agenda_row(bot)
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    expected = first.starts_at.astimezone(BRUSSELS) + timedelta(weeks=4)
+    assert when_values(reply.cards[0])["day"] == expected.date().isoformat()
