@@ -506,10 +506,10 @@ async def test_running_agenda_again_for_a_posted_session_corrects_its_card_in_pl
     assert not [c for c in bot.connector.calls if c.kind == "send"]  # no second card
     final = bot.connector.updates()[-1]
     assert final.activity_id == posted.activity_id
-    shown = card_text(final.card)
-    assert "1. Welcome and objectives" in shown
-    assert "updated" in shown
-    assert "Attending: 1" in shown  # the answers are kept
+    now_shown = card_text(final.card)
+    assert "1. Welcome and objectives" in now_shown
+    assert "updated" in now_shown
+    assert "Attending: 1" in now_shown  # the answers are kept
     async with bot.services.database.unit_of_work() as session:
         (row,) = (await session.scalars(select(Agenda))).all()
     # The date the when card proposed was the next session's: left as shown, session 1 keeps its own.
