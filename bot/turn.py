@@ -21,6 +21,7 @@ from bot.files import File
 from bot.outbound import Target
 from bot.outbox import Message, Ticket
 from domain.text import base_conversation_id
+from domain.when import DEFAULT_LOCALE
 from storage import people
 from storage.models import Person, RoleAssignment
 
@@ -54,6 +55,11 @@ class TurnIO(Protocol):
 
     @property
     def client_timezone(self) -> str | None: ...
+
+    @property
+    def locale(self) -> str | None:
+        """The sender's Teams locale ("en-GB", "de-DE"), if the activity names one."""
+        ...
 
     async def send(
         self, text: str | None, card: Card | None, *, files: list[File], on_sent: str | None
@@ -142,6 +148,11 @@ class Turn:
     @property
     def is_channel(self) -> bool:
         return self.io.conversation_type == "channel"
+
+    @property
+    def locale(self) -> str:
+        """How the sender writes dates: their Teams client's locale, else the programme's."""
+        return self.io.locale or DEFAULT_LOCALE
 
     async def person(self) -> Person | None:
         """The roster entry of whoever sent this activity, if the roster knows them.

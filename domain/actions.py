@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from domain.text import escape_markdown, quote
-from domain.when import WhenError, parse_date
+from domain.when import DEFAULT_LOCALE, WhenError, parse_date
 
 
 class Status(enum.StrEnum):
@@ -198,9 +198,16 @@ class DraftCommitment:
 
 
 def parse_commitment_lines(
-    text: str, cities: Sequence[str], *, today: date, zone: ZoneInfo, now: datetime
+    text: str,
+    cities: Sequence[str],
+    *,
+    today: date,
+    zone: ZoneInfo,
+    now: datetime,
+    locale: str = DEFAULT_LOCALE,
 ) -> list[DraftCommitment]:
-    """`<city> | <commitment> [| <due>]` one per line, the city one of the TAG's; "none" for none."""
+    """`<city> | <commitment> [| <due>]` one per line, the city one of the TAG's; "none" for none.
+    Due dates are read as `locale` writes them ("15/12" is 15 December in en-GB)."""
     if " ".join(text.split()).casefold() in ("none", "no", "-", "nothing"):
         return []
     by_name = {city.casefold(): city for city in cities}
@@ -222,7 +229,7 @@ def parse_commitment_lines(
         due = None
         if len(parts) == 3:
             try:
-                due = parse_date(parts[2], now, zone)
+                due = parse_date(parts[2], now, zone, locale=locale)
             except WhenError as error:
                 raise ActionError(f"{where}: due date: {error}") from None
             if due < today:

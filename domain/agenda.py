@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.numbers import MAX_ID, parse_int
 from domain.text import quote
@@ -19,6 +20,10 @@ DEFAULT_LENGTH = 60
 MAX_ITEMS = 15
 MAX_TITLE = 150
 RECAP = "recap"
+# How far apart a TAG's working sessions are when the TAG has no reminder series for them:
+# about 10 sessions over Ambition & roadmap and Implementation (3 + 15 months, DOMAIN.md
+# §2.1, §5) is one every 8 weeks.
+SESSION_INTERVAL_WEEKS = 8
 
 
 class AgendaError(ValueError):
@@ -90,6 +95,28 @@ def session_to_summarise(held: int, last_summarised: int | None) -> int:
     return held + 1 if summarised or held == 0 else held
 
 
+def next_session_start(
+    previous: datetime, zone: ZoneInfo, interval_weeks: int | None, now: datetime
+) -> datetime:
+    """When the session after the one starting at `previous` starts: one TAG interval later
+    (weeks, or None: a month) at the same wall-clock time in `zone`, and after `now` (intervals
+    the TAG skipped are skipped)."""
+    local = previous.astimezone(zone).replace(tzinfo=None)
+    steps = 1
+    while True:
+        if interval_weeks is None:
+            month = local.month - 1 + steps
+            year = local.year + month // 12
+            day = min(local.day, 28)  # not every month has a 29th
+            candidate = local.replace(year=year, month=month % 12 + 1, day=day)
+        else:
+            candidate = local + timedelta(weeks=interval_weeks * steps)
+        moment = candidate.replace(tzinfo=zone)
+        if moment > now or steps >= 520:
+            return moment
+        steps += 1
+
+
 def phase_of(session: int) -> str:
     return "Ambition & roadmap" if session <= AMBITION_SESSIONS else "Implementation"
 
@@ -146,6 +173,12 @@ def add_item(
         raise AgendaError(f"An agenda holds at most {MAX_ITEMS} items.")
     at = len(items) if position is None else max(0, min(position, len(items)))
     return (*items[:at], item, *items[at:])
+
+
+def accept_item(items: Sequence[AgendaItem], item: AgendaItem) -> tuple[AgendaItem, ...]:
+    """An accepted proposal joins the agenda before its closing item (the last one: "Shared
+    commitments and next meeting" in the template), never after it."""
+    return add_item(items, item, position=len(items) - 1 if len(items) > 1 else None)
 
 
 def remove_item(items: Sequence[AgendaItem], index: int) -> tuple[AgendaItem, ...]:
@@ -271,6 +304,7 @@ class AgendaView:
     declining: tuple[str, ...] = ()
     pending: tuple[Proposal, ...] = ()
     accepted: tuple[str, ...] = ()
+    updated: bool = False  # changed after it was posted
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,35 @@
-"""Moments as people type them ("friday 17:00", "in 2 days", "2026-12-04"), read in their zone."""
+"""Moments as people type them ("friday 17:00", "in 2 days", "2026-12-04", "15/12", "15.12.",
+"mardi prochain"), read in their zone and the way their Teams locale writes dates.
+
+The forms below (ISO, "in 2 days", "4 dec", weekdays, a time alone) are read by hand, as they
+always were; what they do not read goes to Microsoft's recognizers (recognizers-text, the
+library botbuilder's prompts use) in the writer's language, then in English. Two gaps of the
+Python recognizers (1.0.2a2, the last release) are filled here: they have date models for
+English, French, Spanish and Chinese only (Portuguese is registered without a parser; German,
+Italian, Dutch... have none), and their English is American: "4/12" is always April 12. So
+dates written in digits ("15/12", "15.12.", "4/12/2026") are read here in the order of the
+locale (day first everywhere but en-US), and a locale without a model is read in English.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from recognizers_date_time import DateTimeRecognizer
+from recognizers_text import Culture
+
 from domain.text import quote
+
+# What a turn without a locale is read as: the programme is European.
+DEFAULT_LOCALE = "en-GB"
+# Locales that write the month first in "4/12" (Teams' en-US; the Philippines follow it).
+MONTH_FIRST = frozenset({"en-us", "en-ph"})
+# The recognizers' culture per language; any other language is read in English.
+_CULTURES = {"en": Culture.English, "fr": Culture.French, "es": Culture.Spanish}
 
 WEEKDAYS = {
     name: index
@@ -70,6 +93,12 @@ _MONTH_DAY = re.compile(
 )
 _NAMED_DAY = re.compile(r"^(?:next\s+)?(?P<day>[a-z]+)(?:\s+(?:at\s+)?" + _TIME + r")?$", re.ASCII)
 _TIME_ONLY = re.compile(r"^(?:at\s+)?" + _TIME + r"$", re.ASCII)
+# A date in digits: "15/12", "15.12.", "15-12-2026", "4/12/26", optionally with a time.
+_NUMERIC = re.compile(
+    r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?P<dot>\.)?"
+    r"(?:,?\s+(?:at\s+)?" + _TIME + r")?$",
+    re.ASCII,
+)
 _CARD_DATE = re.compile(r"(?P<y>[0-9]{4,})-(?P<mo>[0-9]{1,2})-(?P<d>[0-9]{1,2})")
 
 # The days we keep. Python's calendar (and PostgreSQL's) holds years 1 to 9999, but a moment
@@ -125,9 +154,19 @@ def _date(year: int, month: int, day: int) -> date:
         raise WhenError(f"{year}-{month:02d}-{day:02d} is not a date") from None
 
 
-def card_date(raw: object) -> date | None:
+def card_date(
+    raw: object,
+    *,
+    locale: str | None = None,
+    now: datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> date | None:
     """The day an Input.Date submits ("2026-12-15"); None when left empty. Anything else, a
-    year outside the dates we keep included, is a WhenError whose message is the reply."""
+    year outside the dates we keep included, is a WhenError whose message is the reply.
+
+    Given the writer's `locale`, `now` and `zone`, a day typed as people write it is read too
+    ("15/12", "15.12.", "next tuesday"): a client that draws the date input as a text box
+    submits what was typed."""
     text = str(raw).strip() if raw is not None else ""
     if not text:
         return None
@@ -135,17 +174,25 @@ def card_date(raw: object) -> date | None:
         text = text[:10]
     match = _CARD_DATE.fullmatch(text)
     if match is None:
+        if locale is not None and now is not None and zone is not None:
+            return parse_date(text, now, zone, locale=locale)
         raise WhenError(f"{quote(text, 20)} is not a date")
     return _date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
 
 
 def parse_when(
-    text: str, now: datetime, zone: ZoneInfo, *, default_time: time = time(17, 0)
+    text: str,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    default_time: time = time(17, 0),
+    locale: str = DEFAULT_LOCALE,
 ) -> datetime:
     """The moment `text` names, as aware UTC; it must lie after `now`.
 
     Dates without a time mean `default_time` in `zone`. A weekday means its next occurrence
-    (today, if the time is still ahead).
+    (today, if the time is still ahead). `locale` ("en-GB", "de-DE", the Teams client's) says
+    how dates are written: "4/12" is 4 December, except in en-US.
     """
     if now.tzinfo is None:
         raise ValueError("now must be aware")
@@ -153,7 +200,7 @@ def parse_when(
     if not raw:
         raise WhenError(f"Give a time, like {FORMS}.")
     local_now = now.astimezone(zone)
-    result = _parse(raw, now, local_now, zone, default_time)
+    result = _parse(raw, now, local_now, zone, default_time, locale)
     if result is None:
         raise WhenError(f"I can't read {quote(text)} as a time. Try {FORMS}.")
     if result <= now:
@@ -163,7 +210,30 @@ def parse_when(
 
 
 def _parse(
-    raw: str, now: datetime, local_now: datetime, zone: ZoneInfo, default_time: time
+    raw: str,
+    now: datetime,
+    local_now: datetime,
+    zone: ZoneInfo,
+    default_time: time,
+    locale: str,
+    *,
+    dates_only: bool = False,
+) -> datetime | None:
+    written = _by_hand(raw, now, local_now, zone, default_time, locale, dates_only=dates_only)
+    if written is not None:
+        return written
+    return _recognized(raw, now, local_now, zone, default_time, locale)
+
+
+def _by_hand(
+    raw: str,
+    now: datetime,
+    local_now: datetime,
+    zone: ZoneInfo,
+    default_time: time,
+    locale: str,
+    *,
+    dates_only: bool,
 ) -> datetime | None:
     if match := _RELATIVE.match(raw):
         unit = UNITS.get(match.group("unit"))
@@ -211,6 +281,11 @@ def _parse(
                 candidate = _at(local_now.date() + timedelta(days=ahead or 7), clock, zone)
             return candidate
         return None
+    if (match := _NUMERIC.match(raw)) and (
+        # "15.12" alone is a time of day where a time is asked for; "15.12." is a date.
+        dates_only or match.group("sep") != "." or match.group("y") or match.group("dot")
+    ):
+        return _numeric(match, now, local_now, zone, default_time, locale)
     if match := _TIME_ONLY.match(raw):
         clock = _clock(match, default_time)
         candidate = _at(local_now.date(), clock, zone)
@@ -220,22 +295,107 @@ def _parse(
     return None
 
 
-def parse_date(text: str, now: datetime, zone: ZoneInfo) -> date:
-    """The calendar day `text` names in `zone` ("today", "friday", "2026-12-15", "4 dec"),
-    past or future (the caller decides which it accepts)."""
+def parse_date(text: str, now: datetime, zone: ZoneInfo, *, locale: str = DEFAULT_LOCALE) -> date:
+    """The calendar day `text` names in `zone` ("today", "friday", "2026-12-15", "4 dec",
+    "15/12", "15.12."), past or future (the caller decides which it accepts); digits are
+    read in the order of `locale` (see parse_when)."""
     raw = " ".join(text.strip().lower().split())
     if not raw:
         raise WhenError(f"Give a date, like {DATE_FORMS}.")
     if raw == "yesterday":
         return now.astimezone(zone).date() - timedelta(days=1)
     # End of day: a weekday named on that very day means that day.
-    result = _parse(raw, now, now.astimezone(zone), zone, time(23, 59))
+    result = _parse(raw, now, now.astimezone(zone), zone, time(23, 59), locale, dates_only=True)
     if result is None:
         raise WhenError(f"I can't read {quote(text)} as a date. Try {DATE_FORMS}.")
     return result.astimezone(zone).date()
 
 
-DATE_FORMS = "“today”, “friday”, “2026-12-15”, “15 dec”, “in 2 weeks”"
+def day_first(locale: str | None) -> bool:
+    """Whether `locale` writes "4/12" for 4 December (all but en-US)."""
+    return (locale or DEFAULT_LOCALE).strip().lower().replace("_", "-") not in MONTH_FIRST
+
+
+def _numeric(
+    match: re.Match[str],
+    now: datetime,
+    local_now: datetime,
+    zone: ZoneInfo,
+    default_time: time,
+    locale: str,
+) -> datetime | None:
+    first, second = int(match.group("a")), int(match.group("b"))
+    # The locale's order first; the other one when that is no date at all ("15/12" in en-US).
+    orders = [(first, second), (second, first)]
+    if not day_first(locale):
+        orders.reverse()
+    day_number, month = next(((d, m) for d, m in orders if 1 <= m <= 12), orders[0])
+    clock = _clock(match, default_time)
+    if year := match.group("y"):
+        whole = int(year) + (2000 if len(year) == 2 else 0)
+        return _at(_date(whole, month, day_number), clock, zone)
+    candidate = _at(_date(local_now.year, month, day_number), clock, zone)
+    if candidate <= now:
+        candidate = _at(_date(local_now.year + 1, month, day_number), clock, zone)
+    return candidate
+
+
+@cache
+def _model(culture: str) -> Any:
+    """The recognizers' date-time model of a culture (built once: a quarter of a second)."""
+    return DateTimeRecognizer(culture).get_datetime_model(culture)
+
+
+def _cultures(locale: str) -> list[str]:
+    """The recognizer cultures to read `locale`'s text in: its language's, then English."""
+    language = (locale or DEFAULT_LOCALE).strip().lower().replace("_", "-").split("-")[0]
+    own = _CULTURES.get(language, Culture.English)
+    return [own] if own == Culture.English else [own, Culture.English]
+
+
+def _recognized(
+    raw: str,
+    now: datetime,
+    local_now: datetime,
+    zone: ZoneInfo,
+    default_time: time,
+    locale: str,
+) -> datetime | None:
+    """What the recognizers read in the whole of `raw` as a date, or a date and a time: the
+    first of their readings that lies after `now` (else the last)."""
+    if any(char.isdigit() and not char.isascii() for char in raw):
+        return None  # "٣" is a digit to the recognizers, not to us
+    reference = local_now.replace(tzinfo=None, second=0, microsecond=0)
+    for culture in _cultures(locale):
+        results = _model(culture).parse(raw, reference)
+        if len(results) != 1 or results[0].text != raw:
+            continue  # nothing, or only a part of the text ("15." of "15.12.")
+        found = results[0]
+        if found.type_name not in ("datetimeV2.date", "datetimeV2.datetime"):
+            continue
+        moments = [
+            _at_text(str(value["value"]), default_time, zone)
+            for value in (found.resolution or {}).get("values", [])
+            # A day without its month ("XXXX-XX-03") is a guess: "in 3 fortnights" is not the 3rd.
+            if value.get("value") and "-XX-" not in str(value.get("timex", ""))
+        ]
+        if moments:
+            return next((m for m in moments if m > now), moments[-1])
+    return None
+
+
+def _at_text(value: str, default_time: time, zone: ZoneInfo) -> datetime:
+    """A recognizer's resolved value ("2026-12-15" or "2026-12-15 09:30:00") in `zone`."""
+    day_text, _, clock_text = value.partition(" ")
+    try:
+        day = date.fromisoformat(day_text)
+        clock = time.fromisoformat(clock_text) if clock_text else default_time
+    except ValueError:
+        raise WhenError(f"{quote(value)} is not a date") from None
+    return _at(day, clock, zone)
+
+
+DATE_FORMS = "“today”, “friday”, “15/12”, “15 dec”, “2026-12-15”, “in 2 weeks”"
 
 
 def describe(moment: datetime, zone: ZoneInfo) -> str:

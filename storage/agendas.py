@@ -18,6 +18,7 @@ from storage.models import (
     AgendaResponse,
     AgendaTemplate,
     City,
+    ReminderSeries,
     TagMembership,
     TagSummary,
 )
@@ -71,6 +72,39 @@ async def sessions_held(session: AsyncSession, tag_id: int) -> int:
         select(func.max(TagSummary.session_number)).where(TagSummary.tag_id == tag_id)
     )
     return int(max(agendas or 0, summaries or 0))
+
+
+async def latest(session: AsyncSession, tag_id: int) -> Agenda | None:
+    """The TAG's agenda of its latest session (the last saved, for a session saved twice)."""
+    return await session.scalar(
+        select(Agenda)
+        .where(Agenda.tag_id == tag_id)
+        .order_by(Agenda.session_number.desc(), Agenda.id.desc())
+        .limit(1)
+    )
+
+
+async def of_session(session: AsyncSession, tag_id: int, number: int) -> Agenda | None:
+    """The TAG's agenda of session `number`, if one was saved (the first, for one saved twice
+    before agendas could be corrected in place)."""
+    return await session.scalar(
+        select(Agenda)
+        .where(Agenda.tag_id == tag_id, Agenda.session_number == number)
+        .order_by(Agenda.id)
+        .limit(1)
+    )
+
+
+async def session_interval(session: AsyncSession, tag_id: int) -> tuple[bool, int | None]:
+    """The rhythm of the TAG's working sessions as its reminder series sets it: (True, weeks,
+    or None for monthly); (False, None) when the TAG has no such series."""
+    series = await session.scalar(
+        select(ReminderSeries)
+        .where(ReminderSeries.tag_id == tag_id, ReminderSeries.kind == "tag_session")
+        .order_by(ReminderSeries.disabled_reason.is_not(None), ReminderSeries.id.desc())
+        .limit(1)
+    )
+    return (True, series.interval_weeks) if series is not None else (False, None)
 
 
 async def open_commitments(session: AsyncSession, tag_id: int) -> list[ActionItem]:

@@ -332,6 +332,8 @@ class Agenda(Base):
     card_version: Mapped[int] = mapped_column(Integer, default=1)
     synced_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When its owner last changed it after posting (None: as posted); the card says "updated".
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AgendaResponse(Base):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,10 +13,12 @@ from domain.agenda import (
     DEFAULT_TEMPLATE,
     AgendaError,
     AgendaItem,
+    accept_item,
     add_item,
     apply_edits,
     guiding_questions,
     move_item,
+    next_session_start,
     over_by,
     phase_of,
     remove_item,
@@ -101,3 +106,28 @@ def test_bad_edits_are_refused(form: dict[str, object], message: str) -> None:
 def test_over_by_is_total_minus_length_when_positive(minutes: list[int], length: int) -> None:
     items = [AgendaItem(f"i{n}", m) for n, m in enumerate(minutes)]
     assert over_by(items, length) == max(0, sum(minutes) - length)
+
+
+# --- issue 19: the series goes on; accepted items before the closing one -----------------------
+
+
+def test_the_next_session_is_one_interval_later_at_the_same_wall_clock_time() -> None:
+    brussels = ZoneInfo("Europe/Brussels")
+    first = datetime(2026, 10, 15, 10, 0, tzinfo=brussels)  # summer time
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    nxt = next_session_start(first, brussels, 8, now)
+    assert nxt == datetime(2026, 12, 10, 10, 0, tzinfo=brussels)  # winter time, still 10:00
+    assert next_session_start(first, brussels, None, now) == datetime(
+        2026, 11, 15, 10, 0, tzinfo=brussels
+    )
+    # Sessions the TAG skipped are skipped: the next one lies ahead.
+    later = datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_session_start(first, brussels, 8, later) == datetime(
+        2027, 2, 4, 10, 0, tzinfo=brussels
+    )
+
+
+def test_an_accepted_item_goes_before_the_closing_item() -> None:
+    items = accept_item(DEFAULT_TEMPLATE, AgendaItem("Heat maps", 10))
+    assert [i.title for i in items][-2:] == ["Heat maps", "Shared commitments and next meeting"]
+    assert accept_item((), AgendaItem("Heat maps", 10)) == (AgendaItem("Heat maps", 10),)

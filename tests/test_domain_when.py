@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.when import WhenError, card_date, describe, parse_when
+from domain.when import WhenError, card_date, describe, parse_date, parse_when
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # Monday 23 November 2026, 10:00 in Brussels (09:00 UTC).
@@ -66,7 +66,7 @@ def test_in_days_keeps_the_wall_clock_across_daylight_saving() -> None:
     ("text", "message"),
     [
         ("2026-11-20", "already passed"),
-        ("yesterday", "can't read"),
+        ("yesterday", "already passed"),  # read (by the recognizers), and past
         ("blursday 17:00", "can't read"),
         ("2026-02-30", "not a date"),
         ("friday 25:00", "not a time"),
@@ -145,3 +145,62 @@ def test_a_card_date_is_read_as_its_day(raw: object, expected: str | None) -> No
 def test_a_card_date_outside_the_calendar_or_malformed_is_named(raw: object, message: str) -> None:
     with pytest.raises(WhenError, match=message):
         card_date(raw)
+
+
+# --- dates as the writer's Teams locale writes them -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("15/12", "en-GB", "2026-12-15 17:00"),
+        ("4/12", "en-GB", "2026-12-04 17:00"),
+        ("4/12", "en-US", "2027-04-12 17:00"),  # month first in the US only
+        ("15/12", "en-US", "2026-12-15 17:00"),  # no month 15: the other order
+        ("15.12.", "de-DE", "2026-12-15 17:00"),
+        ("15.12.2026 9:30", "de-DE", "2026-12-15 09:30"),
+        ("4/12/26", "it-IT", "2026-12-04 17:00"),
+        ("15-12", "nl-NL", "2026-12-15 17:00"),
+        ("15 Dec", "de-DE", "2026-12-15 17:00"),
+        ("next Tuesday", "en-GB", "2026-11-24 17:00"),
+        ("2026-12-15", "fr-FR", "2026-12-15 17:00"),
+        ("15 déc", "fr-FR", "2026-12-15 17:00"),
+        ("demain 9h30", "fr-FR", "2026-11-24 09:30"),
+        ("15 de diciembre", "es-ES", "2026-12-15 17:00"),
+        ("next tuesday", "fr-FR", "2026-11-24 17:00"),  # English is read in every locale
+        ("1/11", "en-GB", "2027-11-01 17:00"),  # passed this year: next year's
+    ],
+)
+def test_dates_are_read_the_way_the_locale_writes_them(
+    text: str, locale: str, expected: str
+) -> None:
+    moment = parse_when(text, NOW, BRUSSELS, locale=locale)
+    assert moment.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M") == expected
+
+
+def test_a_day_is_read_the_way_the_locale_writes_it() -> None:
+    assert parse_date("15.12.", NOW, BRUSSELS, locale="de-DE") == date(2026, 12, 15)
+    assert parse_date("15.12", NOW, BRUSSELS, locale="de-DE") == date(2026, 12, 15)
+    assert parse_date("3/12", NOW, BRUSSELS) == date(2026, 12, 3)  # en-GB by default
+    assert parse_date("mardi prochain", NOW, BRUSSELS, locale="fr-FR") == date(2026, 12, 1)
+
+
+def test_a_time_written_with_a_dot_stays_a_time_where_a_time_is_asked() -> None:
+    assert local("18.30") == "2026-11-23 18:30"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"), [("31/2", "en-GB"), ("13/13", "en-US"), ("mardi prochain", "de-DE")]
+)
+def test_a_date_the_locale_cannot_read_says_so(text: str, locale: str) -> None:
+    with pytest.raises(WhenError):
+        parse_date(text, NOW, BRUSSELS, locale=locale)
+
+
+@given(st.text(max_size=30), st.sampled_from(["en-GB", "en-US", "fr-FR", "es-ES", "de-DE"]))
+def test_any_text_in_any_locale_is_a_day_or_a_when_error(text: str, locale: str) -> None:
+    try:
+        day = parse_date(text, NOW, BRUSSELS, locale=locale)
+    except WhenError:
+        return
+    assert date(1900, 1, 1) <= day <= date(2999, 12, 31)

@@ -229,28 +229,28 @@ async def test_posting_an_agenda_twice_posts_it_once(rostered_bot: BotUnderTest,
     assert await count(bot, Agenda) == 1
 
 
-async def summary_commitments_question(bot: BotUnderTest) -> dict[str, Any]:
-    """Walks the summary dialog to its last question; returns the form it showed."""
+async def summary_commitments_question(
+    bot: BotUnderTest,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Walks the summary dialog to its last question; returns the click on the form it
+    showed, and the commitments card (asked on a card since issue 19)."""
     reply = await bot.say("summary", conversation=GREEN, who=teams.MARTA)
     form = reply.cards[0]
     click = clicked(form, "Next", key_points="Retrofit financing", takeaway0="Pool the tenders")
     reply = await bot.submit(click, conversation=GREEN, who=teams.MARTA)
-    assert "Commitments" in reply.text, reply.text
-    return click
+    (commitments,) = reply.cards
+    assert "Commitments" in card_text(commitments), reply.text
+    return click, commitments
 
 
+@pytest.mark.parametrize("how", ["two clicks on the same card", "one click delivered twice"])
 async def test_the_summarys_last_answer_delivered_twice_posts_it_once(
-    rostered_bot: BotUnderTest,
+    rostered_bot: BotUnderTest, how: str
 ) -> None:
     bot = rostered_bot
-    await summary_commitments_question(bot)
-    activity = teams.message(
-        "Aarhus | Publish the retrofit map",
-        service_url=bot.connector.url,
-        conversation=GREEN,
-        who=teams.MARTA,
-    )
-    first, second = await bot.post(activity), await bot.post(activity)
+    _, card = await summary_commitments_question(bot)
+    save = clicked(card, "Save", commitments="Aarhus | Publish the retrofit map")
+    first, second = await deliver_twice(bot, how, save, GREEN, teams.MARTA)
     assert "Summary #1 posted" in first.text
     assert second.text == "Already saved as summary #1."
     assert posted((first, second), "Publish the retrofit map") == 1
@@ -262,8 +262,8 @@ async def test_the_summary_form_clicked_again_after_posting_says_it_is_saved(
     rostered_bot: BotUnderTest,
 ) -> None:
     bot = rostered_bot
-    click = await summary_commitments_question(bot)
-    await bot.say("none", conversation=GREEN, who=teams.MARTA)
+    click, card = await summary_commitments_question(bot)
+    await bot.submit(clicked(card, "No commitments"), conversation=GREEN, who=teams.MARTA)
     reply = await bot.submit(click, conversation=GREEN, who=teams.MARTA)
     assert reply.text == "Already saved as summary #1."
     assert await count(bot, TagSummary) == 1

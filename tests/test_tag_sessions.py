@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
+from dialogs.agenda.service import card_sync as agenda_card_sync
 from dialogs.summary.service import card_sync as summary_card_sync
+from domain.agenda import SESSION_INTERVAL_WEEKS
 from storage.models import ActionItem, Agenda, AgendaProposal, TagSummary
 from tests.harness import clock, teams
 from tests.harness.agenda import (
     BRUSSELS,
     TAG,
     build_agenda,
+    commitments_answer,
     post_summary,
     unchanged,
     when,
 )
 from tests.harness.bot import BotUnderTest
 from tests.harness.cards import card_text
+from tests.harness.remind import series_row, set_up
 
 
 def in_days(days: int) -> str:
@@ -69,7 +74,13 @@ async def test_the_mentor_builds_and_posts_the_first_agenda(rostered_bot: BotUnd
     assert "Confirm attendance" in shown  # the preparation checklist
     assert "{{DATE(" in shown  # each reader sees their own time zone
     titles = [a["title"] for a in card["actions"]]
-    assert titles == ["I'll attend", "Can't attend", "Propose an item", "Guiding questions"]
+    assert titles == [
+        "I'll attend",
+        "Can't attend",
+        "Propose an item",
+        "Guiding questions",
+        "Edit agenda",
+    ]
     agenda = await agenda_row(bot)
     assert agenda.session_number == 1
     assert agenda.timezone == "Europe/Brussels"
@@ -131,13 +142,11 @@ async def test_commitments_must_name_a_city_of_the_tag(rostered_bot: BotUnderTes
     bot = rostered_bot
     reply = await post_summary(bot, "Lisbon | Something")
     assert "not a city of this TAG" in reply.text
-    reply = await bot.say(
-        f"Aarhus | Something | {in_days(-3)}",
-        conversation=TAG,
-        who=teams.MARTA,
+    reply = await bot.submit(
+        commitments_answer(f"Aarhus | Something | {in_days(-3)}"), conversation=TAG, who=teams.MARTA
     )
     assert "in the past" in reply.text
-    reply = await bot.say("none", conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(commitments_answer("none"), conversation=TAG, who=teams.MARTA)
     assert "posted" in reply.text
 
 
@@ -242,7 +251,7 @@ async def test_members_propose_items_and_the_owner_accepts_or_declines(
         who=teams.MARTA,
     )
     shown = card_text(reply.body["value"])
-    assert "7. Heat maps" in shown
+    assert "6. Heat maps" in shown  # before the closing item (issue 19)
     reply = await bot.execute(
         "agenda.decide",
         {"agenda_id": agenda.id, "proposal_id": off, "accept": False},
@@ -258,7 +267,10 @@ async def test_members_propose_items_and_the_owner_accepts_or_declines(
     )
     assert "already declined" in reply.body["value"]
     agenda = await agenda_row(bot)
-    assert [i["title"] for i in agenda.items][-1] == "Heat maps"
+    assert [i["title"] for i in agenda.items][-2:] == [
+        "Heat maps",
+        "Shared commitments and next meeting",
+    ]
 
 
 async def test_accepting_a_proposal_on_a_full_agenda_is_refused_and_changes_nothing(
@@ -374,3 +386,263 @@ async def test_a_summary_edit_whose_card_update_was_never_sent_is_caught_up(
     (update,) = bot.connector.updates()
     assert update.activity_id == summary.activity_id
     assert "heat maps" in card_text(update.card)
+
+
+# --- issue 19: dates as people write them; channels ask on cards; "edited" only after an edit ---
+
+
+async def test_commitment_due_dates_are_read_the_way_the_writers_locale_writes_them(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    # Day first, as Germans write them; days 3 and 12 of a month are not months 3 and 12.
+    soon, later = (clock.today(BRUSSELS) + timedelta(days=n) for n in (10, 40))
+    reply = await post_summary(
+        bot,
+        f"Aarhus | Publish the retrofit map | {soon.day}/{soon.month}\n"
+        f"Braga | Share the heat-pump tender | {later.day}.{later.month}.",
+        locale="de-DE",
+    )
+    assert "posted" in reply.text, reply.text
+    shown = card_text(reply.cards[0]) if reply.cards else ""
+    async with bot.services.database.unit_of_work() as session:
+        dues = {
+            c.text: c.due_date
+            for c in (
+                await session.scalars(select(ActionItem).where(ActionItem.kind == "commitment"))
+            ).all()
+        }
+    assert dues == {"Publish the retrofit map": soon, "Share the heat-pump tender": later}
+    assert "edited" not in shown
+
+
+async def test_an_unreadable_due_date_is_refused_on_the_card_and_nothing_is_saved(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await post_summary(bot, "Aarhus | Publish the retrofit map | 31/2")
+    assert "due date" in reply.text
+    assert "not a date" in reply.text
+    async with bot.services.database.unit_of_work() as session:
+        assert (await session.scalars(select(TagSummary))).all() == []
+
+
+async def test_in_a_channel_the_summary_asks_for_the_commitments_on_a_card(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await bot.say("summary", conversation=TAG, who=teams.MARTA)
+    form = {
+        "verb": "dialog", "step": "summary", "session": 1,
+        "key_points": "Retrofit financing", "takeaway0": "Pool the tenders",
+    }  # fmt: skip
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    (card,) = reply.cards
+    assert "Commitments until the next session" in card_text(card)
+    assert [a["title"] for a in card["actions"]] == ["Save", "No commitments"]
+    # A click reaches the bot without an @mention: the answer needs none.
+    reply = await bot.submit(commitments_answer("none"), conversation=TAG, who=teams.MARTA)
+    assert "posted" in reply.text
+
+
+async def test_a_new_summary_is_not_labelled_edited(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    reply = await post_summary(bot, "none")
+    shown = card_text(reply.cards[0])
+    assert "TAG summary #1" in shown
+    assert "edited" not in shown
+
+
+def when_values(card: dict[str, Any]) -> dict[str, Any]:
+    return {
+        e["id"]: e.get("value")
+        for e in card["body"]
+        if isinstance(e, dict) and e.get("type", "").startswith("Input.")
+    }
+
+
+async def test_the_next_session_defaults_to_one_tag_interval_after_the_last(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)  # session 1: next week, 10:00 Brussels
+    first = await agenda_row(bot)
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    shown = when_values(reply.cards[0])
+    assert shown["session"] == 2
+    expected = first.starts_at.astimezone(BRUSSELS) + timedelta(weeks=SESSION_INTERVAL_WEEKS)
+    assert shown["day"] == expected.date().isoformat()  # not session 1's date
+    assert shown["time"] == "10:00"
+
+
+async def test_running_agenda_again_for_a_posted_session_corrects_its_card_in_place(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot, edits={"remove3": "true"})  # posted without item 4
+    posted = await agenda_row(bot)
+    await bot.execute(
+        "agenda.rsvp",
+        {"agenda_id": posted.id, "attending": True},
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    shown = when_values(reply.cards[0])  # session 2's defaults
+    bot.connector.clear()
+    # The person asks for session 1 instead and leaves the rest as shown.
+    reply = await bot.submit(
+        when(session=1, day=shown["day"], time=shown["time"]), conversation=TAG, who=teams.MARTA
+    )
+    editing = card_text(reply.cards[0])
+    assert "already posted" in editing
+    assert "New phase-specific topics" not in editing  # what was posted, not the template
+    assert "Update the posted agenda" in editing
+    form = {**unchanged(5), "title0": "Welcome and objectives", "do": "post"}
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    assert "session 1 is updated" in reply.text
+    await agenda_card_sync(bot.services).coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
+    assert not [c for c in bot.connector.calls if c.kind == "send"]  # no second card
+    final = bot.connector.updates()[-1]
+    assert final.activity_id == posted.activity_id
+    now_shown = card_text(final.card)
+    assert "1. Welcome and objectives" in now_shown
+    assert "updated" in now_shown
+    assert "Attending: 1" in now_shown  # the answers are kept
+    async with bot.services.database.unit_of_work() as session:
+        (row,) = (await session.scalars(select(Agenda))).all()
+    # The date the when card proposed was the next session's: left as shown, session 1 keeps its own.
+    assert row.starts_at == posted.starts_at
+
+
+async def test_the_edit_button_on_a_posted_agenda_opens_it_as_posted(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot, edits={"title0": "Welcome"})
+    posted = await agenda_row(bot)
+    (edit,) = [a for a in (await latest_agenda_card(bot))["actions"] if a["title"] == "Edit agenda"]
+    reply = await bot.submit(edit["data"], conversation=TAG, who=teams.MARTA)
+    shown = card_text(reply.cards[0])
+    assert "Session 1 of 10" in shown
+    assert "correcting the posted agenda" in shown
+    day = when_values(reply.cards[0])["day"]
+    assert day == posted.starts_at.astimezone(BRUSSELS).date().isoformat()
+    reply = await bot.submit(when(day=day), conversation=TAG, who=teams.MARTA)
+    assert "Welcome" in card_text(reply.cards[0])
+    # A city rep cannot.
+    reply = await bot.submit(edit["data"], conversation=TAG, who=teams.ALICE)
+    assert "Only the mentor and the experts" in reply.text
+
+
+async def test_an_accepted_proposal_goes_before_the_closing_item_and_an_overrun_is_flagged(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await build_agenda(bot)
+    agenda = await agenda_row(bot)
+    await bot.execute(
+        "agenda.propose",
+        {"agenda_id": agenda.id, "title": "Heat maps", "minutes": 10},
+        conversation=TAG,
+        who=teams.ALICE,
+    )
+    reply = await bot.execute(
+        "agenda.decide",
+        {"agenda_id": agenda.id, "proposal_id": 1, "accept": True},
+        conversation=TAG,
+        who=teams.MARTA,
+    )
+    shown = card_text(reply.body["value"])
+    assert shown.index("Heat maps") < shown.index("Shared commitments and next meeting")
+    assert "⚠ 70 of 60 min: 10 min over the session" in shown  # said, not hidden
+
+
+async def latest_agenda_card(bot: BotUnderTest) -> dict[str, Any]:
+    cards = [
+        card
+        for call in bot.connector.calls
+        if call.kind in ("send", "reply")
+        for card in call.cards
+        if "TAG working session" in card_text(card)
+    ]
+    return cards[-1]
+
+
+async def test_an_agenda_date_typed_as_the_locale_writes_it_is_read(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """A client that draws the date input as a text box submits what was typed."""
+    bot = rostered_bot
+    day = clock.today(BRUSSELS) + timedelta(days=12)
+    await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(
+        when(day=f"{day.day}.{day.month}."), conversation=TAG, who=teams.MARTA, locale="de-DE"
+    )
+    assert "Build the agenda" in card_text(reply.cards[0]), reply.text
+    await bot.submit({**unchanged(6), "do": "post"}, conversation=TAG, who=teams.MARTA)
+    agenda = await agenda_row(bot)
+    assert agenda.starts_at.astimezone(BRUSSELS).date() == day
+    # Unreadable, it is refused with a reason and nothing is saved.
+    await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(when(day="31/2"), conversation=TAG, who=teams.MARTA)
+    assert "Please fix the card" in reply.text
+    assert "-02-31 is not a date" in reply.text
+    async with bot.services.database.unit_of_work() as session:
+        assert len((await session.scalars(select(Agenda))).all()) == 1
+
+
+async def test_a_session_posted_meanwhile_by_someone_else_is_not_posted_twice(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await bot.say("agenda", conversation=teams.personal(teams.MARTA), who=teams.MARTA)
+    reply = await bot.submit(when(), conversation=teams.personal(teams.MARTA), who=teams.MARTA)
+    assert "Build the agenda" in card_text(reply.cards[0])
+    await build_agenda(bot, who=teams.LENA)  # the lead expert posts session 1 meanwhile
+    reply = await bot.submit(
+        {**unchanged(6), "do": "post"}, conversation=teams.personal(teams.MARTA), who=teams.MARTA
+    )
+    assert "was posted meanwhile by" in reply.text
+    assert "agenda edit 1" in reply.text
+    async with bot.services.database.unit_of_work() as session:
+        assert len((await session.scalars(select(Agenda))).all()) == 1
+
+
+async def test_a_summary_saved_unchanged_is_not_labelled_edited(rostered_bot: BotUnderTest) -> None:
+    bot = rostered_bot
+    await post_summary(bot, "none")
+    bot.connector.clear()
+    reply = await bot.say("summary edit 1", conversation=TAG, who=teams.MARTA)
+    assert reply.cards, reply.text
+    form = {
+        "verb": "dialog", "step": "summary", "session": 1,
+        "key_points": "Retrofit financing", "takeaway0": "Pool the tenders",
+        "takeaway1": "Share energy data",
+    }  # fmt: skip
+    reply = await bot.submit(form, conversation=TAG, who=teams.MARTA)
+    assert "unchanged" in reply.text
+    await summary_card_sync(bot.services).coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
+    assert bot.connector.updates() == []
+    async with bot.services.database.unit_of_work() as session:
+        row = await session.get(TagSummary, 1)
+        assert row is not None
+        assert row.updated_at == row.created_at
+
+
+async def test_the_next_session_follows_the_tags_working_session_reminder_series(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    series_id = await set_up(
+        bot, conversation=TAG, who=teams.MARTA, kind="tag_session", interval="4",
+        timezone="Europe/Brussels",
+    )  # fmt: skip
+    assert (await series_row(bot, series_id)).tag_id is not None
+    await build_agenda(bot)
+    first = await agenda_row(bot)
+    reply = await bot.say("agenda", conversation=TAG, who=teams.MARTA)
+    expected = first.starts_at.astimezone(BRUSSELS) + timedelta(weeks=4)
+    assert when_values(reply.cards[0])["day"] == expected.date().isoformat()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.harness import teams
-from tests.harness.agenda import TAG, unchanged, when
+from tests.harness.agenda import TAG, commitments_answer, unchanged, when
 from tests.harness.bot import BotUnderTest, Reply
 from tests.harness.minutes import later, run_minutes, setup_value
 from tests.harness.remind import setup_form
@@ -184,8 +184,11 @@ async def test_agenda_titles_and_summary_fields_are_shown_literally(
         "support": SUBMITTED,
     }
     await bot.submit(form, conversation=TAG, who=teams.MARTA)
-    await bot.say(f"{TYPED} | thing", conversation=TAG, who=teams.MARTA)  # not a city: quoted
-    reply = await bot.say(f"Aarhus | {TYPED} | {later(9)}", conversation=TAG, who=teams.MARTA)
+    # Commitments are written on a card (issue 19); a line whose city is unknown is quoted.
+    await bot.submit(commitments_answer(f"{TYPED} | thing"), conversation=TAG, who=teams.MARTA)
+    reply = await bot.submit(
+        commitments_answer(f"Aarhus | {TYPED} | {later(9)}"), conversation=TAG, who=teams.MARTA
+    )
     assert "Summary #1 posted" in reply.text, reply.text
     await bot.say("actions", conversation=TAG, who=teams.MARTA)
     await bot.say(f"agenda {TYPED}", who=teams.ALICE)  # an unknown TAG is quoted

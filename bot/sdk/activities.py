@@ -137,6 +137,20 @@ def client_timezone(activity: Activity) -> str | None:
     return None
 
 
+def locale(activity: Activity) -> str | None:
+    """The sender's locale ("en-GB"): the activity's, else its clientInfo entity's."""
+    if isinstance(activity.locale, str) and activity.locale.strip():
+        return activity.locale.strip()
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "clientInfo":
+            continue
+        props = getattr(entity, "additional_properties", None)
+        value = props.get("locale") if isinstance(props, dict) else None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
 def sanitize(activity: Activity) -> None:
     if activity.text:
         activity.text = clean(activity.text)

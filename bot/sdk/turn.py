@@ -66,6 +66,10 @@ class ContextIO:
         return activities.client_timezone(self.context.activity)
 
     @property
+    def locale(self) -> str | None:
+        return activities.locale(self.context.activity)
+
+    @property
     def sdk_context(self) -> TurnContext:
         return self.context
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot import cards
-from bot.cards import DIALOG_VERB, Card, Element, card_time
+from bot.cards import COMMAND_VERB, DIALOG_VERB, Card, Element, card_time
 from domain.agenda import (
     PREPARATION,
     SESSIONS,
@@ -77,13 +77,16 @@ def when_card(
     length: int,
     questions: Questions,
     first: bool,
+    editing: bool = False,
 ) -> Card:
     body: list[Element] = [
         cards.text(f"Agenda for {cards.escape(tag)}", size="Medium", weight="Bolder"),
         cards.text(
             f"Session {session} of {SESSIONS} · {phase_of(session)}"
             + (
-                " · the TAG's first session: the default template, nothing to recap yet"
+                " · correcting the posted agenda"
+                if editing
+                else " · the TAG's first session: the default template, nothing to recap yet"
                 if first
                 else ""
             ),
@@ -112,7 +115,11 @@ def when_card(
 
 
 def edit_card(
-    items: Sequence[AgendaItem], length: int, recap: Sequence[RecapLine], note: str | None = None
+    items: Sequence[AgendaItem],
+    length: int,
+    recap: Sequence[RecapLine],
+    note: str | None = None,
+    editing: bool = False,
 ) -> Card:
     body: list[Element] = [
         cards.text("Build the agenda", size="Medium", weight="Bolder"),
@@ -199,7 +206,10 @@ def edit_card(
         [
             cards.submit("Update", DIALOG_VERB, {"step": "edit", "do": "update"}),
             cards.submit(
-                "Post agenda", DIALOG_VERB, {"step": "edit", "do": "post"}, style="positive"
+                "Update the posted agenda" if editing else "Post agenda",
+                DIALOG_VERB,
+                {"step": "edit", "do": "post"},
+                style="positive",
             ),
         ],
     )
@@ -208,7 +218,8 @@ def edit_card(
 def agenda_card(view: AgendaView, questions: Questions) -> Card:
     body: list[Element] = [
         cards.text(
-            f"🗓 TAG working session {view.session} of {SESSIONS} · {phase_of(view.session)}",
+            f"🗓 TAG working session {view.session} of {SESSIONS} · {phase_of(view.session)}"
+            + (" · updated" if view.updated else ""),
             subtle=True,
             size="Small",
         ),
@@ -311,5 +322,7 @@ def agenda_card(view: AgendaView, questions: Questions) -> Card:
                 "title": "Guiding questions",
                 "card": cards.card(questions_elements(questions)),
             },
+            # Its owner and the TAG's mentor and experts correct it in place (`agenda edit`).
+            cards.submit("Edit agenda", COMMAND_VERB, {"text": f"agenda edit {view.id}"}),
         ],
     )

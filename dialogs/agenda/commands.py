@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
+from bot import payloads
 from bot.payloads import MaxLength, Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
@@ -21,7 +22,8 @@ from domain.agenda import AgendaError, check_item
 from domain.text import escape_markdown as md
 from domain.text import quote
 from storage import agendas as agenda_store
-from storage.models import Agenda
+from storage import people
+from storage.models import Agenda, Tag
 
 router = Router()
 router.add_dialog(AgendaDialog())
@@ -30,14 +32,25 @@ router.card_sync(service.build_card_sync)
 
 @router.command(
     "agenda",
-    "agenda [<TAG>]",
-    "Build the agenda of the TAG's next working session (mentor and experts).",
+    "agenda [<TAG>] | agenda edit <id>",
+    "Build the agenda of the TAG's next working session, or correct a posted one (mentor and experts).",
     starts="agenda",
 )
 async def agenda_command(turn: Turn, args: str) -> None:
-    tag = await resolve_tag(turn, args.strip())
-    if isinstance(tag, str):
-        await turn.reply(tag)
+    words = args.split()
+    posted: Agenda | None = None
+    if words and words[0].lower() == "edit":
+        raw = words[1] if len(words) == 2 else ""
+        which = "Which agenda? `agenda edit <id>` (or press Edit agenda on its card)."
+        found = await payloads.check_typed(turn, AgendaRef, raw, which)
+        if found is None:
+            return
+        posted = found.agenda
+        tag: Tag | str | None = await people.tag(turn.session, posted.tag_id)
+    else:
+        tag = await resolve_tag(turn, args.strip())
+    if isinstance(tag, str) or tag is None:
+        await turn.reply(tag or "That agenda's TAG no longer exists.")
         return
     if not has_tag_role(await turn.roles(), tag.id, TAG_ROLES):
         await turn.reply(
@@ -45,7 +58,26 @@ async def agenda_command(turn: Turn, args: str) -> None:
             "Everyone can propose an item from the posted agenda card."
         )
         return
-    await turn.begin_dialog(DIALOG_ID, {"tag_id": tag.id})
+    await turn.begin_dialog(
+        DIALOG_ID, {"tag_id": tag.id, "agenda_id": posted.id if posted else None}
+    )
+
+
+@dataclass
+class AgendaRef(Payload):
+    """`agenda edit <id>`: the agenda it names, from its TAG's channel or a member's chat."""
+
+    agenda_id: int
+    agenda: Agenda = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        agenda = await agenda_store.get(turn.session, self.agenda_id)
+        if agenda is None:
+            return f"I don't know agenda #{self.agenda_id}."
+        self.agenda = agenda
+        return Scope(
+            f"Agenda #{agenda.id}", conversation_id=agenda.conversation_id, tag_id=agenda.tag_id
+        )
 
 
 @dataclass

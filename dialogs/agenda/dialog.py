@@ -8,7 +8,7 @@ length and going over is flagged. States: agenda.mmd.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,6 @@ from domain.agenda import (
     items_to_raw,
     recap_from,
     recap_to_raw,
-    session_number,
     total,
 )
 from domain.numbers import parse_int
@@ -67,7 +66,10 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
         if zone_name is None:
             problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
         try:
-            day = card_date(value.get("day"))
+            day = card_date(
+                value.get("day"), locale=turn.locale, now=turn.now(),
+                zone=ZoneInfo(zone_name or "UTC"),
+            )  # fmt: skip
             clock = time.fromisoformat(str(value.get("time") or "")[:5])
             if day is None:
                 raise ValueError("no day")
@@ -117,7 +119,10 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
             length = int(context["length"])
             recap = recap_from(context["recap"])
             note = f"Updated: {total(items)} of {length} min."
-            card = once.stamp(edit_card(items, length, recap, note), context.get(once.INSTANCE))
+            card = once.stamp(
+                edit_card(items, length, recap, note, bool(context.get("editing"))),
+                context.get(once.INSTANCE),
+            )
             await prompt.context.send_activity(ask_card(card).prompt)
             return False
         prompt.recognized.value = {"items": items_to_raw(items)}
@@ -125,16 +130,19 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
 
     async def ask_when_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)
-        start = await service.start(turn.session, int(step.options["tag_id"]))
-        session = session_number(start.held)
-        next_week = (turn.now().astimezone(ZoneInfo(start.timezone)) + timedelta(days=7)).date()
+        start = await service.start(
+            turn.session, int(step.options["tag_id"]), turn.now(), step.options.get("agenda_id")
+        )
         step.values.update(
             tag_id=start.tag_id, tag=start.tag, items=items_to_raw(start.items),
-            length=start.length, recap=recap_to_raw(start.recap),
+            length=start.length, recap=recap_to_raw(start.recap), agenda_id=start.agenda_id,
+            shown_start=start.starts_at.isoformat(), shown_length=start.length,
         )  # fmt: skip
         card = when_card(
-            tag=start.tag, session=session, day=next_week, clock="10:00", timezone=start.timezone,
-            length=start.length, questions=guiding_questions(session), first=start.held == 0,
+            tag=start.tag, session=start.session, day=start.starts_at.date(),
+            clock=f"{start.starts_at:%H:%M}", timezone=start.timezone, length=start.length,
+            questions=guiding_questions(start.session), first=start.held == 0,
+            editing=start.agenda_id is not None,
         )  # fmt: skip
         step.values[once.INSTANCE] = instance = once.new_instance()
         return await step.prompt(
@@ -146,22 +154,54 @@ class AgendaDialog(ComponentDialog):  # type: ignore[misc]
 
     async def edit_agenda_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values.update(step.result)
+        turn = Turn.of(step.context)
+        # A session already saved is corrected, not posted a second time: it opens with what
+        # was posted (its items and recap), and Post updates its card in place.
+        posted = await service.posted_session(
+            turn.session, int(step.values["tag_id"]), int(step.values["session"])
+        )
+        if posted is not None and posted.agenda_id != step.values.get("agenda_id"):
+            step.values.update(
+                agenda_id=posted.agenda_id, items=items_to_raw(posted.items),
+                recap=recap_to_raw(posted.recap),
+            )  # fmt: skip
+            # The when card showed the next session's defaults: what the person left as shown
+            # is the posted session's own, not the defaults.
+            if _same_moment(step.values["starts_at"], step.values.get("shown_start")):
+                step.values.update(starts_at=posted.starts_at.isoformat(), timezone=posted.timezone)
+            if step.values["length"] == step.values.get("shown_length"):
+                step.values["length"] = posted.length
+        note = None
+        if step.values.get("agenda_id") is not None:
+            note = (
+                f"Session {step.values['session']} is already posted: this is its agenda as "
+                "posted. Post updates the posted card (attendance answers are kept)."
+            )
         items = items_from(step.values["items"])
         recap = recap_from(step.values["recap"])
         instance = step.values.get(once.INSTANCE)
+        editing = step.values.get("agenda_id") is not None
         options = ask_card(
-            once.stamp(edit_card(items, step.values["length"], recap), instance),
+            once.stamp(edit_card(items, step.values["length"], recap, note, editing), instance),
             retry="Please use the card above.",
         )
         options.validations = {
             "items": step.values["items"],
             "length": step.values["length"],
             "recap": step.values["recap"],
+            "editing": editing,
             once.INSTANCE: instance,
         }
         return await step.prompt("agenda.edit", options)
 
     async def post_agenda_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["items"] = step.result["items"]
-        await service.post_agenda(Turn.of(step.context), dict(step.values))
+        if step.values.get("agenda_id") is not None:
+            await service.update_agenda(Turn.of(step.context), dict(step.values))
+        else:
+            await service.post_agenda(Turn.of(step.context), dict(step.values))
         return await step.end_dialog()
+
+
+def _same_moment(one: str, other: object) -> bool:
+    return isinstance(other, str) and datetime.fromisoformat(one) == datetime.fromisoformat(other)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,16 +22,19 @@ from dialogs.agenda.cards import agenda_card
 from domain.agenda import (
     DEFAULT_LENGTH,
     DEFAULT_TEMPLATE,
+    SESSION_INTERVAL_WEEKS,
     AgendaError,
     AgendaItem,
     AgendaView,
     Proposal,
     RecapLine,
-    add_item,
+    accept_item,
     guiding_questions,
     items_from,
     items_to_raw,
+    next_session_start,
     recap_from,
+    session_number,
 )
 from domain.text import escape_markdown as md
 from domain.text import quote
@@ -51,30 +55,70 @@ CARD = "agenda"
 
 @dataclass(frozen=True)
 class Start:
-    """What a new agenda of the TAG starts from."""
+    """What the agenda starts from: a new session's template and recap, or a posted agenda
+    being corrected (`agenda_id`)."""
 
     tag_id: int
     tag: str
     timezone: str
     held: int  # sessions on record so far
+    session: int
+    starts_at: datetime  # the default start, in `timezone`
     items: tuple[AgendaItem, ...]
     length: int
     recap: list[RecapLine]
+    agenda_id: int | None = None
 
 
-async def start(session: AsyncSession, tag_id: int) -> Start:
+async def start(
+    session: AsyncSession, tag_id: int, now: datetime, agenda_id: int | None = None
+) -> Start:
     tag = await people.tag(session, tag_id)
     assert tag is not None
+    held = await agenda_store.sessions_held(session, tag.id)
+    posted = await agenda_store.get(session, agenda_id) if agenda_id else None
+    if posted is not None and posted.tag_id == tag.id:
+        return _reopened(tag.id, tag.name, held, posted)
     template = await agenda_store.template_for(session, tag.id)
+    previous = await agenda_store.latest(session, tag.id)
+    if previous is not None:
+        # The series goes on: one TAG interval after the latest session, same time of day.
+        found, weeks = await agenda_store.session_interval(session, tag.id)
+        zone = previous.timezone
+        starts_at = next_session_start(
+            previous.starts_at, ZoneInfo(zone), weeks if found else SESSION_INTERVAL_WEEKS, now
+        )
+    else:
+        zone = tag.timezone
+        day = (now.astimezone(ZoneInfo(zone)) + timedelta(days=7)).date()
+        starts_at = datetime.combine(day, time(10, 0), tzinfo=ZoneInfo(zone))
     return Start(
-        tag_id=tag.id,
-        tag=tag.name,
-        timezone=tag.timezone,
-        held=await agenda_store.sessions_held(session, tag.id),
+        tag_id=tag.id, tag=tag.name, timezone=zone, held=held, session=session_number(held),
+        starts_at=starts_at,
         items=items_from(template.items) if template is not None else DEFAULT_TEMPLATE,
         length=template.length_minutes if template is not None else DEFAULT_LENGTH,
         recap=await recap_lines(session, tag.id),
-    )
+    )  # fmt: skip
+
+
+def _reopened(tag_id: int, tag: str, held: int, agenda: Agenda) -> Start:
+    """A posted agenda, opened again with what was posted."""
+    return Start(
+        tag_id=tag_id, tag=tag, timezone=agenda.timezone, held=held,
+        session=agenda.session_number,
+        starts_at=agenda.starts_at.astimezone(ZoneInfo(agenda.timezone)),
+        items=items_from(agenda.items), length=agenda.length_minutes,
+        recap=recap_from(agenda.recap), agenda_id=agenda.id,
+    )  # fmt: skip
+
+
+async def posted_session(session: AsyncSession, tag_id: int, number: int) -> Start | None:
+    """The TAG's saved agenda of session `number`, to correct rather than post twice."""
+    agenda = await agenda_store.of_session(session, tag_id, number)
+    tag = await people.tag(session, tag_id)
+    if agenda is None or tag is None:
+        return None
+    return _reopened(tag.id, tag.name, await agenda_store.sessions_held(session, tag_id), agenda)
 
 
 async def recap_lines(session: AsyncSession, tag_id: int) -> list[RecapLine]:
@@ -93,6 +137,17 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
     already = await once.finish(turn, key, "agenda")
     if already is not None:
         await turn.reply(already)
+        return
+    # Someone else posted this session's agenda while this one was being built: one card per
+    # session, so this one is not posted; theirs can be corrected.
+    other = await agenda_store.of_session(session, values["tag_id"], values["session"])
+    if other is not None:
+        await turn.commit()  # the dialog's claim stands: a second click gets the same answer
+        await turn.reply(
+            f"The agenda of session {other.session_number} was posted meanwhile by "
+            f"{md(other.owner_name)}; nothing was posted. To correct it, press Edit agenda on "
+            f"its card or send `agenda edit {other.id}`."
+        )
         return
     who = turn.sender
     agenda = await agenda_store.add(
@@ -128,6 +183,36 @@ async def post_agenda(turn: Turn, values: dict[str, Any]) -> None:
     )  # fmt: skip
 
 
+async def update_agenda(turn: Turn, values: dict[str, Any]) -> None:
+    """Save the corrected agenda over the posted one: the same card is updated in place (card
+    sync), its attendance answers and proposals kept, and it says "updated"."""
+    session = turn.session
+    key = once.key_of(turn, values)
+    already = await once.finish(turn, key, "agenda")
+    if already is not None:
+        await turn.reply(already)
+        return
+    agenda = await agenda_store.get(session, int(values["agenda_id"]))
+    if agenda is None or agenda.tag_id != values["tag_id"]:
+        await turn.reply("That agenda no longer exists; nothing was saved.")
+        return
+    agenda.session_number = values["session"]
+    agenda.starts_at = datetime.fromisoformat(values["starts_at"])
+    agenda.timezone = values["timezone"]
+    agenda.length_minutes = values["length"]
+    agenda.items = values["items"]
+    agenda.updated_at = turn.now()
+    await agenda_store.bump(session, agenda.id)
+    await finished.record(session, key, agenda.id)
+    await turn.commit()
+    card_sync(turn.services).request(agenda.id)
+    log.info("agenda %s updated after posting", agenda.id)
+    await turn.reply(
+        f"The agenda of session {agenda.session_number} is updated; its posted card shows the "
+        "changes (attendance answers are kept)."
+    )
+
+
 async def view_of(session: AsyncSession, agenda: Agenda) -> AgendaView:
     tag = await people.tag(session, agenda.tag_id)
     answers = await agenda_store.responses(session, agenda.id)
@@ -140,6 +225,7 @@ async def view_of(session: AsyncSession, agenda: Agenda) -> AgendaView:
         attending=tuple(a.name for a in answers if a.attending),
         declining=tuple(a.name for a in answers if not a.attending),
         pending=tuple(Proposal(p.id, p.title, p.minutes, p.by_name) for p in proposals if p.status == "pending"),
+        updated=agenda.updated_at is not None,
     )  # fmt: skip
 
 
@@ -215,15 +301,18 @@ async def decide(turn: Turn, agenda: Agenda, proposal_id: int, accept: bool) -> 
         raise AgendaError(f"{quote(proposal.title)} was already {proposal.status}.")
     # A full agenda refuses the item before anything changes.
     items = (
-        add_item(items_from(agenda.items), AgendaItem(proposal.title, proposal.minutes))
+        accept_item(items_from(agenda.items), AgendaItem(proposal.title, proposal.minutes))
         if accept
         else None
     )
     proposal.status = "accepted" if accept else "declined"
-    if items is not None:
-        agenda.items = items_to_raw(items)
+    if items is None:
+        return f"{quote(proposal.title)} declined for the agenda.", await _refreshed(turn, agenda)
+    agenda.items = items_to_raw(items)
     card = await _refreshed(turn, agenda)
-    return f"{quote(proposal.title)} {'added to' if accept else 'declined for'} the agenda.", card
+    # Going over is allowed, not hidden: the card's budget line says by how much.
+    said = f"{quote(proposal.title)} added to the agenda, before the closing item."
+    return said, card
 
 
 async def _refreshed(turn: Turn, agenda: Agenda) -> Card:

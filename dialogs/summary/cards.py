@@ -56,6 +56,33 @@ def summary_form(
     )
 
 
+def commitments_form(cities: Sequence[str]) -> Card:
+    """The commitments each city makes until the next session: typed on the card (a click
+    reaches the bot in a channel without an @mention), one per line."""
+    body: list[Element] = [
+        cards.text("Commitments until the next session", size="Medium", weight="Bolder"),
+        cards.text(
+            "One per line: city | commitment | due date (optional; 15/12, 15 Dec, next Tuesday). "
+            "Cities: " + (", ".join(cards.escape(c) for c in cities) or "none in the roster") + ".",
+            subtle=True,
+            spacing="None",
+        ),
+        cards.text_input(
+            "commitments",
+            placeholder=f"{cities[0] if cities else 'City'} | Publish the retrofit map | 15/12",
+            multiline=True,
+            max_length=4000,
+        ),
+    ]
+    return cards.card(
+        body,
+        [
+            cards.submit("Save", DIALOG_VERB, {"step": "commitments"}, style="positive"),
+            cards.submit("No commitments", DIALOG_VERB, {"step": "commitments", "none": True}),
+        ],
+    )
+
+
 def summary_card(view: SummaryView) -> Card:
     body: list[Element] = [
         cards.text(

@@ -14,13 +14,13 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
+from botbuilder.dialogs.prompts import PromptValidatorContext
 
-from bot.sdk.prompts import CardPrompt, ask, ask_card
+from bot.sdk.prompts import CardPrompt, ask_card
 from bot.turn import Turn
 from dialogs import once
 from dialogs.summary import service
-from dialogs.summary.cards import summary_form
+from dialogs.summary.cards import commitments_form, summary_form
 from domain.actions import ActionError, local_today, parse_commitment_lines
 from domain.numbers import parse_int
 from domain.text import escape_markdown as md
@@ -33,7 +33,7 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(DIALOG_ID)
         self.add_dialog(CardPrompt("summary.form", self._check_form))
-        self.add_dialog(TextPrompt("summary.commitments", self._check_commitments))
+        self.add_dialog(CardPrompt("summary.commitments", self._check_commitments))
         self.add_dialog(
             WaterfallDialog(
                 "summary.steps",
@@ -56,7 +56,10 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
         if not takeaways[0]:
             problems.append("give at least the first takeaway")
         try:
-            next_session = card_date(value.get("next_session"))
+            next_session = card_date(
+                value.get("next_session"), locale=turn.locale, now=turn.now(),
+                zone=await turn.timezone(),
+            )  # fmt: skip
         except WhenError as error:
             next_session = None
             problems.append(f"the next session's date: {error}")
@@ -79,24 +82,33 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
 
     @staticmethod
     async def _check_commitments(prompt: PromptValidatorContext) -> bool:
-        text = prompt.recognized.value or ""
+        if not prompt.recognized.succeeded:
+            return False
+        value: dict[str, Any] = prompt.recognized.value
         context = prompt.options.validations
         turn = Turn.of(prompt.context)
         zone = ZoneInfo(context["zone"])
+        text = "none" if value.get("none") else str(value.get("commitments") or "")
         if not text.strip():
-            await prompt.context.send_activity("Type the commitments, one per line, or `none`.")
+            await prompt.context.send_activity(
+                "Write the commitments on the card, one per line, or press No commitments."
+            )
             return False
         try:
-            parse_commitment_lines(
-                text,
-                context["cities"],
-                today=local_today(turn.now(), zone),
-                zone=zone,
-                now=turn.now(),
-            )
+            drafts = parse_commitment_lines(
+                text, context["cities"], today=local_today(turn.now(), zone), zone=zone,
+                now=turn.now(), locale=turn.locale,
+            )  # fmt: skip
         except ActionError as error:
-            await prompt.context.send_activity(f"{error} Type the commitments again, or `none`.")
+            await prompt.context.send_activity(
+                f"{error} Fix it on the card, or press No commitments."
+            )
             return False
+        # Read once, in the writer's locale: the saving step takes the days as read here.
+        prompt.recognized.value = [
+            {"city": d.city, "text": d.text, "due": d.due.isoformat() if d.due else None}
+            for d in drafts
+        ]
         return True
 
     async def ask_summary_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -130,9 +142,9 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
         turn = Turn.of(step.context)
         cities = await service.cities_of(turn.session, step.values["tag_id"])
         step.values["cities"] = cities
-        options = ask(
-            "Commitments until the next session: one per line, `city | commitment | due date` "
-            f"(cities: {', '.join(map(md, cities)) or 'none in the roster'}), or `none`."
+        options = ask_card(
+            once.stamp(commitments_form(cities), step.values.get(once.INSTANCE)),
+            retry="Please write the commitments on the card above, or press No commitments.",
         )
         options.validations = {"cities": cities, "zone": step.values["zone"]}
         return await step.prompt("summary.commitments", options)
@@ -142,17 +154,6 @@ class SummaryDialog(ComponentDialog):  # type: ignore[misc]
         if step.values["summary_id"]:
             await service.save_edit(turn, dict(step.values))
             return await step.end_dialog()
-        zone = ZoneInfo(step.values["zone"])
-        drafts = parse_commitment_lines(
-            str(step.result),
-            step.values["cities"],
-            today=local_today(turn.now(), zone),
-            zone=zone,
-            now=turn.now(),
-        )
-        step.values["commitments"] = [
-            {"city": d.city, "text": d.text, "due": d.due.isoformat() if d.due else None}
-            for d in drafts
-        ]
+        step.values["commitments"] = step.result
         await service.save_and_post(turn, dict(step.values))
         return await step.end_dialog()

@@ -133,6 +133,18 @@ async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
     if summary is None:
         await turn.reply("That summary no longer exists.")
         return
+    before = (
+        summary.session_number, summary.key_points, list(summary.takeaways),
+        summary.support_requested, summary.next_session,
+    )  # fmt: skip
+    after = (
+        values["session"], values["key_points"], list(values["takeaways"]), values["support"],
+        _date(values["next_session"]),
+    )  # fmt: skip
+    if before == after:
+        # "edited" means changed: saving the form as it was changes nothing, the card included.
+        await turn.reply(f"Summary #{summary.id} is unchanged; nothing to update.")
+        return
     summary.session_number = values["session"]
     summary.key_points = values["key_points"]
     summary.takeaways = values["takeaways"]

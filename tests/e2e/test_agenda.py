@@ -1,6 +1,7 @@
 """A TAG working session's agenda in the Teams emulator: the mentor builds it in the 1:1 chat
 (when card, then the edit card with Update and Post agenda), the bot posts it in the TAG's
-channel, and "I'll attend" there updates the count on the card in place.
+channel, and "I'll attend" there updates the count on the card in place; opened again from
+its Edit agenda button, corrected and re-posted, the same card shows the change.
 
 The emulator lets you be one person (Alex Wilber, the TAG's mentor in tests/e2e/roster.yaml):
 other people's attendance, item proposals by others and the owner deciding on them, and people
@@ -104,5 +105,58 @@ def test_the_mentor_builds_the_agenda_and_it_is_posted_in_the_tag_channel(
 
     teams.card_screenshot("agenda-card", agenda)
     teams.screenshot("agenda", show=agenda)
+    posted.expect_no_apology()
+    teams.assert_cards_render_well()
+
+
+def test_an_agenda_edited_after_posting_updates_the_same_card(teams: TeamsClient) -> None:
+    """Issue 19: the posted agenda is opened again from its card's Edit agenda button (in the
+    channel: a click needs no @mention), one item is changed, and re-posting updates the card
+    that is already there ("updated", the attendance kept), never a second one."""
+    announcements = teams.channel("Announcements")
+    announcements.new_post("link tag Green Buildings").expect_text("TAG channel of Green Buildings")
+
+    chat = teams.personal_chat()
+    chat.send("agenda")
+    when = chat.card("Agenda for Green Buildings")
+    found = re.search(r"Session (\d+) of 10", when.inner_text())
+    assert found, when.inner_text()
+    session = found.group(1)
+    with teams.turn():
+        when.get_by_role("button", name="Next").click()
+    with teams.turn():
+        chat.card("Build the agenda").get_by_role("button", name="Post agenda").click()
+    chat.expect_text(f"The agenda of session {session} is posted in")
+
+    announcements = teams.channel("Announcements")
+    title = f"TAG working session {session} of 10"
+    posted = announcements.bot_post(title)
+    agenda = posted.card("TAG working session")
+    with teams.card_update():
+        agenda.get_by_role("button", name="I'll attend").click()
+    expect(agenda).to_contain_text("Attending: 1")
+
+    with teams.turn():
+        agenda.get_by_role("button", name="Edit agenda").click()
+    when = posted.card("Agenda for Green Buildings")
+    expect(when).to_contain_text("correcting the posted agenda")
+    with teams.turn():
+        when.get_by_role("button", name="Next").click()
+    edit = posted.card("already posted")
+    first = edit.get_by_role("textbox").first
+    expect(first).to_have_value("Agenda and objective setting by the facilitator")
+    first.fill("Welcome, agenda and objectives")
+    with teams.card_update():
+        edit.get_by_role("button", name="Update the posted agenda").click()
+    posted.expect_text(f"The agenda of session {session} is updated")
+
+    agenda = announcements.bot_post(title).card("TAG working session")
+    expect(agenda).to_contain_text(f"{title} · Ambition")
+    expect(agenda).to_contain_text("updated")
+    expect(agenda).to_contain_text("Welcome, agenda and objectives")
+    expect(agenda).to_contain_text("Attending: 1")
+    # One card for the session: the bot posted no second one.
+    by_bot = teams.page.get_by_role("group").filter(has_text=title)
+    expect(by_bot.filter(has_text="Welcome, agenda and objectives")).to_have_count(1)
     posted.expect_no_apology()
     teams.assert_cards_render_well()

@@ -57,6 +57,7 @@ async def post_summary(
     *,
     who: teams.User = teams.MARTA,
     conversation: teams.Conversation = TAG,
+    locale: str | None = None,
 ) -> Reply:
     reply = await bot.say("summary", conversation=conversation, who=who)
     assert reply.cards, reply.text
@@ -69,5 +70,15 @@ async def post_summary(
         "takeaway1": "Share energy data",
     }
     reply = await bot.submit(form, conversation=conversation, who=who)
-    assert "Commitments" in reply.text, reply.text
-    return await bot.say(commitments, conversation=conversation, who=who)
+    assert reply.cards, reply.text
+    assert "Commitments" in card_text(reply.cards[0])
+    return await bot.submit(
+        commitments_answer(commitments), conversation=conversation, who=who, locale=locale
+    )
+
+
+def commitments_answer(lines: str) -> dict[str, Any]:
+    """The commitments card's Save (or, for "none", its No commitments button)."""
+    if lines == "none":
+        return {"verb": "dialog", "step": "commitments", "none": True}
+    return {"verb": "dialog", "step": "commitments", "commitments": lines}

@@ -84,6 +84,7 @@ class BotUnderTest:
         conversation: teams.Conversation = teams.AARHUS_GENERAL,
         who: teams.User = teams.ALICE,
         reply_to_id: str | None = None,
+        locale: str | None = None,
     ) -> Reply:
         activity = teams.submit(
             value,
@@ -91,6 +92,7 @@ class BotUnderTest:
             conversation=conversation,
             who=who,
             reply_to_id=reply_to_id,
+            locale=locale,
         )
         return await self.post(activity)
 

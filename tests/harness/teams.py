@@ -111,8 +111,10 @@ def message(
     who: User = ALICE,
     mention: bool | None = None,
     thread: str | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """A typed message; in a channel it @mentions the bot unless told otherwise (as Teams requires)."""
+    """A typed message; in a channel it @mentions the bot unless told otherwise (as Teams requires).
+    `locale`: the sender's Teams locale (en-US unless told)."""
     activity = _base("message", conversation, who, service_url, thread)
     activity["textFormat"] = "plain"
     mention = conversation.kind == "channel" if mention is None else mention
@@ -132,6 +134,16 @@ def message(
     else:
         activity["text"] = text
         activity["entities"] = [{"type": "clientInfo", "locale": "en-US", "platform": "Web"}]
+    return with_locale(activity, locale)
+
+
+def with_locale(activity: dict[str, Any], locale: str | None) -> dict[str, Any]:
+    """The activity as a client set to `locale` sends it (None: unchanged)."""
+    if locale is not None:
+        activity["locale"] = locale
+        for entity in activity.get("entities", []):
+            if entity.get("type") == "clientInfo":
+                entity["locale"] = locale
     return activity
 
 
@@ -142,13 +154,14 @@ def submit(
     conversation: Conversation,
     who: User = ALICE,
     reply_to_id: str | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """An Action.Submit click: a message with `value` and no text."""
     activity = _base("message", conversation, who, service_url, None)
     activity["value"] = value
     if reply_to_id:
         activity["replyToId"] = reply_to_id
-    return activity
+    return with_locale(activity, locale)
 
 
 def execute(
