@@ -69,6 +69,7 @@ class MinutesDoc:
     next_call: date | None = None
     id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    edited: bool = False  # changed after they were saved
 
     @property
     def title(self) -> str:
@@ -100,6 +101,7 @@ def minutes_doc(
     items: Iterable[RecordedItem],
     next_steps: str,
     next_call: date | None,
+    edited: bool = False,
 ) -> MinutesDoc:
     """Saved minutes as a document: the recap and tour as stored (plain dicts), and the items
     they recorded in order, agreements and actions apart."""
@@ -125,6 +127,7 @@ def minutes_doc(
         ),
         next_steps=next_steps,
         next_call=next_call,
+        edited=edited,
     )
 
 
