@@ -182,7 +182,8 @@ def meeting_card(
                     ),
                     cards.text_input(
                         f"t{index}_agreed",
-                        placeholder=f"Agreed with {name}: one agreement per line",
+                        label=f"Agreed with {name}",
+                        placeholder="One agreement per line",
                         value=agreed[index] if index < len(agreed) else None,
                         multiline=True,
                         max_length=4000,
@@ -196,7 +197,7 @@ def meeting_card(
         cards.text_input(
             "agreements",
             label="Other agreements" if stakeholders else "Agreements",
-            placeholder="One per line; `Stakeholder: what was agreed` names who agreed",
+            placeholder="One per line; start with “Stakeholder:” to name who agreed",
             value=other_agreements or None,
             multiline=True,
             max_length=4000,
@@ -209,31 +210,33 @@ def meeting_card(
             f"x{index}_owner", owners, value=row.owner or None, expanded=False, label="Owner"
         )
         owner["placeholder"] = "Who does it"
-        body.append(
-            cards.columns(
-                cards.column(
-                    [
-                        cards.text_input(
-                            f"x{index}_what",
-                            label=f"Action {index + 1}",
-                            placeholder="What is to be done",
-                            value=row.what or None,
-                            max_length=500,
-                        )
-                    ]
-                ),
-                cards.column([owner]),
-                cards.column(
-                    [
-                        cards.date_input(
-                            f"x{index}_due",
-                            label="Due",
-                            value=row.due.isoformat() if row.due else None,
-                        )
-                    ]
-                ),
-            )
+        row_columns = cards.columns(
+            cards.column(
+                [
+                    cards.text_input(
+                        f"x{index}_what",
+                        label=f"Action {index + 1}",
+                        placeholder="What is to be done",
+                        value=row.what or None,
+                        max_length=500,
+                    )
+                ]
+            ),
+            cards.column([owner]),
+            cards.column(
+                [
+                    cards.date_input(
+                        f"x{index}_due",
+                        label="Due",
+                        value=row.due.isoformat() if row.due else None,
+                    )
+                ]
+            ),
         )
+        # Relative widths: what is to be done gets the most room.
+        for column, weight in zip(row_columns["columns"], (5, 3, 3), strict=True):
+            column["width"] = weight
+        body.append(row_columns)
     body.append(
         cards.text_input(
             "more_actions",

@@ -244,11 +244,14 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
         minutes.service_url, minutes.conversation_id = posted.service_url, posted.conversation_id
         minutes.activity_id = minutes.activity_id or posted.activity_id
 
+    here = channel is None or channel.conversation_id == turn.conversation_id
     await publish(
         turn, channel, card, record=f"minutes-posted:{minutes.id}", remember=remember,
         what=f"minutes {minutes.id}",
         wording=Wording(
-            here=f"Minutes #{minutes.id} saved.",
+            # The card alone: a card sent with text may come back without an activity id
+            # (the Teams emulator does that), and an edit updates the card by that id.
+            here=None,
             posted=f"Minutes #{minutes.id} saved and posted to {{where}}.",
             queued=f"Minutes #{minutes.id} saved. Teams is not taking messages right now; they "
             "will appear in {where} as soon as Teams does.",
@@ -258,6 +261,8 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
             echo=True,
         ),
     )  # fmt: skip
+    if here:
+        await turn.reply(f"Minutes #{minutes.id} saved.")
 
 
 # --- editing ----------------------------------------------------------------------------------
