@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.actions import Kind
+from domain.actions import STATUS_LABELS, Kind, Status
 
 
 class MeetingType(enum.StrEnum):
@@ -211,7 +211,8 @@ def _heading(text: str) -> str:
 
 
 def _status_label(status: str) -> str:
-    return {"in_progress": "ongoing", "open": "ongoing"}.get(status, status)
+    """As the cards say it (the recap card offers every status, "open" among them)."""
+    return STATUS_LABELS.get(Status(status), status) if status in set(Status) else status
 
 
 def render_markdown(doc: MinutesDoc) -> str:

@@ -214,3 +214,13 @@ def test_any_typed_text_reads_literally_in_the_markdown_export(typed: str) -> No
     for line in typed.strip().splitlines():
         if line.strip():
             assert " ".join(line.split()) in shown, (line, text)
+
+
+def test_the_markdown_recap_names_each_status_as_the_cards_do() -> None:
+    recap = tuple(RecapEntry(f"item {s}", "action", None, s) for s in Status)
+    text = render_markdown(doc(recap=recap))
+    for status, label in (
+        ("open", "open"), ("in_progress", "ongoing"), ("done", "done"), ("blocked", "blocked"),
+        ("dropped", "dropped"),
+    ):  # fmt: skip
+        assert f"- item {status}: **{label}**" in text

@@ -663,3 +663,21 @@ async def test_a_second_click_on_an_earlier_card_does_not_answer_the_next_one(
     assert not reply.cards
     reply = await bot.submit(meeting_value(meeting, agreements="Port Authority: hosts us"))
     assert "Next steps" in card_text(reply.cards[0])
+
+
+async def test_minutes_posted_before_cards_were_kept_in_step_are_edited_and_shown_here(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    async with bot.services.database.unit_of_work() as session:
+        (minutes,) = (await session.scalars(select(Minutes))).all()
+        minutes.service_url = None  # as migration 0010 leaves minutes posted before it
+    reply = await bot.say("minutes edit 1")
+    reply = await bot.submit(as_shown(reply.cards[0]))
+    reply = await bot.submit(as_shown(reply.cards[-1], agreements="Port Authority: hosts us"))
+    reply = await bot.submit(as_shown(reply.cards[0]))
+    assert "Minutes #1 updated. Their posted card cannot be changed; here they are:" in reply.text
+    assert "hosts us" in card_text(reply.cards[0])
+    await settle(bot)
+    assert not bot.connector.updates()

@@ -400,11 +400,18 @@ async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
     await session.flush()
     await turn.commit()
     log.info("minutes %s edited by %s", minutes.id, turn.sender.user_id)
-    card_sync(turn.services).request(minutes.id)
-    await turn.reply(
-        f"Minutes #{minutes.id} updated; the posted card shows the changes.",
-        minutes_card(await doc_of(turn, minutes)) if turn.is_personal else None,
-    )
+    if minutes.activity_id and minutes.service_url and minutes.conversation_id:
+        card_sync(turn.services).request(minutes.id)
+        await turn.reply(
+            f"Minutes #{minutes.id} updated; the posted card shows the changes.",
+            minutes_card(await doc_of(turn, minutes)) if turn.is_personal else None,
+        )
+    else:
+        # Posted before cards were kept in step (or never delivered): shown here instead.
+        await turn.reply(
+            f"Minutes #{minutes.id} updated. Their posted card cannot be changed; here they are:",
+            minutes_card(await doc_of(turn, minutes)),
+        )
 
 
 def _reconcile(
@@ -436,8 +443,8 @@ def _reconcile(
 # --- the card, kept up to date -----------------------------------------------------------------
 
 
-async def _card_of(turn_or_session: AsyncSession, minutes: Minutes) -> Card:
-    return minutes_card(await doc_from(turn_or_session, minutes))
+async def _card_of(session: AsyncSession, minutes: Minutes) -> Card:
+    return minutes_card(await doc_from(session, minutes))
 
 
 async def _card_state(session: AsyncSession, minutes_id: int) -> CardState | None:
