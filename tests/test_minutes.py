@@ -681,3 +681,21 @@ async def test_minutes_posted_before_cards_were_kept_in_step_are_edited_and_show
     assert "hosts us" in card_text(reply.cards[0])
     await settle(bot)
     assert not bot.connector.updates()
+
+
+async def test_a_card_of_a_cancelled_run_does_not_answer_the_new_one(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say("minutes")
+    reply = await bot.submit(ticked(reply.cards[0], setup_value()))
+    old_meeting = reply.cards[-1]
+    await bot.say("cancel")
+    reply = await bot.say("minutes")
+    reply = await bot.submit(ticked(reply.cards[0], setup_value()))
+    new_meeting = reply.cards[-1]
+    reply = await bot.submit(as_shown(old_meeting, agreements="Port Authority: old card"))
+    assert "That card is from an earlier run of `minutes`" in reply.text
+    assert not reply.cards
+    reply = await bot.submit(as_shown(new_meeting, agreements="Port Authority: new card"))
+    assert "Next steps" in card_text(reply.cards[0])

@@ -76,6 +76,13 @@ async def _answers_this_card(prompt: PromptValidatorContext, step: str) -> bool:
     Next on the setup card) is not taken for the answer to this one."""
     if not prompt.recognized.succeeded:
         return False
+    instance = prompt.options.validations.get("instance")
+    if instance and prompt.recognized.value.get(once.INSTANCE, instance) != instance:
+        await prompt.context.send_activity(
+            "That card is from an earlier run of `minutes`: please use the latest card above "
+            "(or type `cancel`)."
+        )
+        return False
     if prompt.recognized.value.get("step", step) != step:
         await prompt.context.send_activity(
             "That card is already answered: please use the latest card above (or type `cancel`)."
@@ -378,7 +385,12 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             once.stamp(card, instance),
             retry="Please fill in the card above and press Next (or type `cancel`).",
         )
-        options.validations = {"today": today.isoformat(), "register": register, "reps": reps}
+        options.validations = {
+            "today": today.isoformat(),
+            "register": register,
+            "reps": reps,
+            "instance": instance,
+        }
         return await step.prompt("minutes.setup", options)
 
     async def ask_recap_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -398,7 +410,10 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             once.stamp(recap_card(items), step.values.get(once.INSTANCE)),
             retry="Please mark the items on the card above and press Next.",
         )
-        options.validations = {"current": {str(item["id"]): item["status"] for item in items}}
+        options.validations = {
+            "current": {str(item["id"]): item["status"] for item in items},
+            "instance": step.values.get(once.INSTANCE),
+        }
         return await step.prompt("minutes.recap", options)
 
     async def ask_meeting_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -439,7 +454,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             once.stamp(card, step.values.get(once.INSTANCE)),
             retry="Please use the card above and press Next (or type `cancel`).",
         )
-        options.validations = context
+        options.validations = {**context, "instance": step.values.get(once.INSTANCE)}
         return await step.prompt("minutes.meeting", options)
 
     async def ask_closing_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -461,7 +476,11 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         options = ask_card(
             once.stamp(card, step.values.get(once.INSTANCE)), retry="Please use the card above."
         )
-        options.validations = {"today": step.values["today"], "recorded": recorded}
+        options.validations = {
+            "today": step.values["today"],
+            "recorded": recorded,
+            "instance": step.values.get(once.INSTANCE),
+        }
         return await step.prompt("minutes.closing", options)
 
     async def save_minutes_step(self, step: WaterfallStepContext) -> DialogTurnResult:
