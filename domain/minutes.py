@@ -210,7 +210,7 @@ def _heading(text: str) -> str:
     return escaped[:-1] + "\\#" if escaped.endswith("#") else escaped
 
 
-def _status_label(status: str) -> str:
+def status_label(status: str) -> str:
     """As the cards say it (the recap card offers every status, "open" among them)."""
     return STATUS_LABELS.get(Status(status), status) if status in set(Status) else status
 
@@ -249,7 +249,7 @@ def render_markdown(doc: MinutesDoc) -> str:
     if doc.recap:
         lines += ["", "## Recap of what was agreed last time", ""]
         lines += [
-            f"- {_inline(r.text + (f' ({r.owner})' if r.owner else ''), at_start=True)}: **{_status_label(r.status)}**"
+            f"- {_inline(r.text + (f' ({r.owner})' if r.owner else ''), at_start=True)}: **{status_label(r.status)}**"
             for r in doc.recap
         ]
     lines += ["", "## Attendees", ""]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import docx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ from domain.actions import (
     parse_agreement_lines,
     resolve_owner,
 )
+from domain.exports import render_docx
 from domain.minutes import (
     ActionLine,
     MeetingType,
@@ -224,3 +227,8 @@ def test_the_markdown_recap_names_each_status_as_the_cards_do() -> None:
         ("dropped", "dropped"),
     ):  # fmt: skip
         assert f"- item {status}: **{label}**" in text
+    document = docx.Document(io.BytesIO(render_docx(doc(recap=recap))))
+    lines = [p.text for p in document.paragraphs]
+    assert "item open: open" in lines
+    assert "item blocked: blocked" in lines
+    assert "item in_progress: ongoing" in lines
