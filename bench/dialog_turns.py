@@ -100,9 +100,9 @@ def minutes_script(
             click({"verb": "dialog", "step": "setup", "meeting_type": "complete_ecosystem", "date": today,
                    "group": f"Group {worker}", "new_stakeholders": "Energy Agency, Port Authority", "reps": ""}),
             click({"verb": "dialog", "step": "recap"}),  # answered only when open items exist
-            click({"verb": "dialog", "step": "tour", "t0_progress": "On track"}),
-            say("Energy Agency: shares data"),
-            say(f"Share the data {round_} | Energy Agency | {due}"),
+            click({"verb": "dialog", "step": "meeting", "t0_progress": "On track",
+                   "t0_agreed": "shares data", "x0_what": f"Share the data {round_}",
+                   "x0_owner": "s0", "x0_due": due}),
             click({"verb": "dialog", "step": "closing", "next_steps": "Next call"}),
         ]  # fmt: skip
 

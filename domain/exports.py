@@ -7,12 +7,8 @@ import io
 from docx import Document
 from docx.shared import Pt
 
-from domain.minutes import MinutesDoc, TourEntry
+from domain.minutes import MinutesDoc, TourEntry, status_label
 from domain.text import one_line
-
-
-def _status(status: str) -> str:
-    return {"in_progress": "ongoing", "open": "ongoing"}.get(status, status)
 
 
 def render_docx(doc: MinutesDoc) -> bytes:
@@ -57,7 +53,7 @@ def render_docx(doc: MinutesDoc) -> bytes:
             paragraph.add_run(
                 one_line(entry.text) + (f" ({entry.owner})" if entry.owner else "") + ": "
             )
-            paragraph.add_run(_status(entry.status)).bold = True
+            paragraph.add_run(status_label(entry.status)).bold = True
 
     document.add_heading("Attendees", level=1)
     if doc.stakeholders:

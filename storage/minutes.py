@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import slug
 from storage import outbox
-from storage.models import Minutes, Stakeholder, utcnow
+from storage.models import ActionItem, Minutes, Stakeholder, utcnow
 
 
 async def stakeholders_of(session: AsyncSession, city_id: int) -> list[Stakeholder]:
@@ -137,3 +137,33 @@ async def last_group(session: AsyncSession, city_id: int) -> str | None:
 async def record_posted(session: AsyncSession, minutes_id: int, activity_id: str | None) -> bool:
     """The activity id of minutes whose post was queued, once Teams took it."""
     return await outbox.record_posted(session, minutes_id, activity_id, model=Minutes)
+
+
+def bump(minutes: Minutes) -> None:
+    """The minutes changed: their posted card is one version behind until card sync updates
+    it (an increment in SQL, so that two edits at once both count)."""
+    minutes.card_version = Minutes.card_version + 1
+
+
+async def mark_synced(session: AsyncSession, minutes_id: int, version: int) -> None:
+    await session.execute(
+        update(Minutes)
+        .where(Minutes.id == minutes_id, Minutes.synced_version < version)
+        .values(synced_version=version),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def out_of_sync(session: AsyncSession) -> list[int]:
+    result = await session.scalars(
+        select(Minutes.id).where(
+            Minutes.activity_id.is_not(None), Minutes.synced_version < Minutes.card_version
+        )
+    )
+    return list(result.all())
+
+
+async def remove_items(session: AsyncSession, items: Iterable[ActionItem]) -> None:
+    """Agreements or actions an edit of their minutes took out (their history goes with them)."""
+    for item in items:
+        await session.delete(item)

@@ -241,9 +241,15 @@ class Minutes(Base):
     tour: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     next_steps: Mapped[str] = mapped_column(Text, default="")
     next_call: Mapped[date | None] = mapped_column(Date)
+    # Where the card was posted (the dialog's conversation until then).
+    service_url: Mapped[str | None] = mapped_column(String(400))
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
+    # Edits bump `card_version`; `synced_version` is what the posted card shows (card sync).
+    card_version: Mapped[int] = mapped_column(Integer, default=1)
+    synced_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column()
 
 
 class ActionItem(Base):

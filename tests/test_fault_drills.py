@@ -240,7 +240,7 @@ async def test_hostile_text_stays_literal_in_cards_and_exports(
         reply.calls[-1].attachments[0]["contentUrl"].split(",", 1)[1]
     ).decode()
     assert "[click me](https" not in markdown
-    assert "<script>" not in markdown
+    assert "<script>" not in markdown.replace("\\<script>", "")  # escaped where it stands
 
 
 async def test_huge_input_is_bounded_and_long_minutes_are_split_under_teams_message_size(

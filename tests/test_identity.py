@@ -76,10 +76,17 @@ async def test_a_rep_of_another_city_is_not_an_owner_of_this_citys_actions(
 ) -> None:
     bot = rostered_bot
     reply = await bot.say("minutes")
-    await bot.submit(ticked(reply.cards[0], setup_value(new_stakeholders="")))
-    reply = await bot.say("none")  # agreements
-    assert "Actions" in reply.text
-    reply = await bot.say(f"Draft the port pilot | Beatriz Rep | {later(30)}")
+    reply = await bot.submit(ticked(reply.cards[0], setup_value(new_stakeholders="")))
+    owners = card_text(reply.cards[-1])
+    assert "Bob Rep" in owners
+    assert "Beatriz Rep" not in owners
+    reply = await bot.submit(
+        {
+            "verb": "dialog",
+            "step": "meeting",
+            "more_actions": f"Draft the port pilot | Beatriz Rep | {later(30)}",
+        }
+    )
     assert "I don't know the owner “Beatriz Rep”" in reply.text
     assert "Bob Rep" in reply.text  # the hint names the city's own people
 

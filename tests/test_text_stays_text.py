@@ -148,9 +148,9 @@ async def test_minutes_fields_are_shown_literally(rostered_bot: BotUnderTest) ->
     reply = await bot.submit(setup_value(group=SUBMITTED, new_stakeholders="Port", reps=""))
     assert "Recap" in str(reply.cards), reply.text
     await bot.submit({"verb": "dialog", "step": "recap"})
-    await bot.submit({"verb": "dialog", "step": "tour"})
-    await bot.say("none")
-    reply = await bot.say(f"Do it | {TYPED} | {later(3)}")
+    reply = await bot.submit(
+        {"verb": "dialog", "step": "meeting", "more_actions": f"Do it | {TYPED} | {later(3)}"}
+    )
     assert "don't know the owner" in reply.text, reply.text
     traffic.check(expected_shown=10)
 

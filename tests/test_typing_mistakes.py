@@ -13,7 +13,7 @@ from storage.models import Agenda, Minutes, Poll, ReminderSeries, TagSummary
 from tests.harness import teams
 from tests.harness.agenda import TAG, unchanged, when
 from tests.harness.bot import BotUnderTest, Reply
-from tests.harness.minutes import later, setup_value, ticked
+from tests.harness.minutes import action_rows, later, meeting_value, setup_value, ticked
 from tests.harness.remind import setup_form
 
 APOLOGY = "something went wrong"
@@ -122,12 +122,16 @@ async def test_minutes_dates_at_the_ends_of_the_calendar_are_refused_by_name(
     for day in FAR_DATES:
         reply = await bot.submit(ticked(card, setup_value(date=day)))
         answered(reply, "the meeting's date", "outside the dates I keep")
-    await bot.submit(ticked(card, setup_value()))
-    await bot.submit({"verb": "dialog", "step": "tour"})
-    answered(await bot.say("none"), "Actions")
+    reply = await bot.submit(ticked(card, setup_value()))
+    meeting = reply.cards[-1]
     for due in ("9999-12-31", "31 dec 9999", "0001-01-01", "9999-12-31T23:59-05:00"):
-        answered(await bot.say(f"Do the thing | Energy Agency | {due}"), "outside the dates I keep")
-    reply = await bot.say(f"Do the thing | Energy Agency | {later(5)}")
+        typed = {"more_actions": f"Do the thing | Energy Agency | {due}"}
+        answered(await bot.submit(meeting_value(meeting, **typed)), "outside the dates I keep")
+    for due in ("9999-12-31", "0001-01-01", "9999-12-31T23:59-05:00"):
+        row = action_rows(("Do the thing", "Energy Agency", due))
+        answered(await bot.submit(meeting_value(meeting, **row)), "outside the dates I keep")
+    row = action_rows(("Do the thing", "Energy Agency", later(5)))
+    reply = await bot.submit(meeting_value(meeting, **row))
     assert reply.cards, reply.text
     for day in FAR_DATES:
         reply = await bot.submit(

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot import cards
-from bot.cards import DIALOG_VERB, Card, Element
+from bot.cards import COMMAND_VERB, DIALOG_VERB, Card, Element
 from domain.actions import STATUS_LABELS, Status
 from domain.minutes import MEETING_LABELS, MeetingType, MinutesDoc
 from domain.text import one_line
 
 EXPORT = "minutes.export"
+
+
+# Rows for actions on the meeting card; more go in its multi-line field (or more rows when
+# editing minutes that recorded more).
+ACTION_ROWS = 3
 
 
 def setup_card(
@@ -23,29 +29,49 @@ def setup_card(
     group: str,
     register: Sequence[str],
     reps: Sequence[str],
+    meeting_date: date | None = None,
+    attended: Sequence[str] = (),
+    present: Sequence[str] = (),
+    editing: int | None = None,
 ) -> Card:
+    """The first card: which meeting, when, with whom. `attended` and `present` are ticked
+    (minutes being edited); `editing` is their number."""
     body: list[Element] = [
         cards.text(f"Minutes for {cards.escape(city)}", size="Medium", weight="Bolder"),
+    ]
+    if editing is not None:
+        body.append(
+            cards.text(
+                f"Editing minutes #{editing}: change what needs changing, then Next.",
+                subtle=True,
+                spacing="None",
+            )
+        )
+    body += [
         cards.choice_set(
             "meeting_type",
             [(label, kind.value) for kind, label in MEETING_LABELS.items()],
             value=meeting_type.value,
             label="Which meeting?",
         ),
-        cards.date_input("date", label="Date of the meeting", value=today.isoformat()),
+        cards.date_input(
+            "date", label="Date of the meeting", value=(meeting_date or today).isoformat()
+        ),
         cards.text_input("group", label="Stakeholder group", value=group, max_length=120),
     ]
     if register:
-        body.append(
-            cards.choice_set(
-                "stakeholders",
-                # Values are positions: Teams joins a multi-select's values with commas, and
-                # an organisation's name may hold one.
-                [(name, str(index)) for index, name in enumerate(register)],
-                multi=True,
-                label="Stakeholders who attended",
-            )
+        ticked = ",".join(str(i) for i, name in enumerate(register) if name in attended)
+        element = cards.choice_set(
+            "stakeholders",
+            # Values are positions: Teams joins a multi-select's values with commas, and
+            # an organisation's name may hold one.
+            [(name, str(index)) for index, name in enumerate(register)],
+            multi=True,
+            label="Stakeholders who attended",
         )
+        if ticked:
+            element["value"] = ticked
+        body.append(element)
     body.append(
         cards.text_input(
             "new_stakeholders",
@@ -55,39 +81,42 @@ def setup_card(
         )
     )
     if reps:
-        body.append(
-            cards.choice_set(
-                "reps",
-                [(name, str(index)) for index, name in enumerate(reps)],
-                multi=True,
-                label="City representatives present",
-            )
+        element = cards.choice_set(
+            "reps",
+            [(name, str(index)) for index, name in enumerate(reps)],
+            multi=True,
+            label="City representatives present",
         )
+        ticked = ",".join(str(i) for i, name in enumerate(reps) if name in present)
+        if ticked:
+            element["value"] = ticked
+        body.append(element)
     return cards.card(
         body, [cards.submit("Next", DIALOG_VERB, {"step": "setup"}, style="positive")]
     )
 
 
+RECAP_STATUSES = tuple(Status)
+
+
 def recap_card(items: Sequence[dict[str, Any]]) -> Card:
+    """What earlier calls left open, each with its status now (every status an item can have,
+    its current one chosen): a blocked action stays blocked unless someone says otherwise."""
     body: list[Element] = [
         cards.text("Recap: what was agreed last time", size="Medium", weight="Bolder"),
         cards.text("Mark each item as it stands now.", subtle=True, spacing="None"),
     ]
-    choices = [
-        (STATUS_LABELS[status], status.value)
-        for status in (Status.DONE, Status.IN_PROGRESS, Status.DROPPED)
-    ]
+    choices = [(STATUS_LABELS[status], status.value) for status in RECAP_STATUSES]
     for item in items:
         owner = f" — {cards.escape(str(item['owner']))}" if item.get("owner") else ""
         kind = "Agreement" if item.get("kind") == "agreement" else "Action"
         due = f" (due {item['due']})" if item.get("due") else ""
+        current = item.get("status") or Status.OPEN.value
         body.append(
             cards.container(
                 [
                     cards.text(f"**{kind}:** {cards.escape(str(item['text']))}{owner}{due}"),
-                    cards.choice_set(
-                        f"r{item['id']}", choices, value=Status.IN_PROGRESS.value, expanded=False
-                    ),
+                    cards.choice_set(f"r{item['id']}", choices, value=current, expanded=False),
                 ],
                 separator=True,
             )
@@ -97,50 +126,147 @@ def recap_card(items: Sequence[dict[str, Any]]) -> Card:
     )
 
 
-def tour_card(stakeholders: Sequence[str], *, internal: bool) -> Card:
-    title = "Stakeholder progress (internal)" if internal else "Tour de table"
+@dataclass(frozen=True)
+class ActionRow:
+    """An action as the meeting card shows it: the owner as one of the card's owner values."""
+
+    what: str = ""
+    owner: str = ""
+    due: date | None = None
+
+
+def meeting_card(
+    stakeholders: Sequence[str],
+    *,
+    internal: bool,
+    owners: Sequence[tuple[str, str]],
+    tour: Sequence[Mapping[str, str]] = (),
+    agreed: Sequence[str] = (),
+    other_agreements: str = "",
+    actions: Sequence[ActionRow] = (),
+    more_actions: str = "",
+) -> Card:
+    """The second card: the tour de table (what each stakeholder said, and agreed), other
+    agreements, and the actions (what, owner from `owners` (title, value), due). The
+    keyword arguments pre-fill it (minutes being edited, or the card shown again)."""
+    if stakeholders:
+        title = "Stakeholder progress (internal)" if internal else "Tour de table"
+        intro = "Everything is optional: fill in what was said and agreed."
+    else:
+        title, intro = "Agreements and actions", "Everything is optional."
     body: list[Element] = [
         cards.text(title, size="Medium", weight="Bolder"),
-        cards.text("Everything is optional: fill in what was said.", subtle=True, spacing="None"),
+        cards.text(intro, subtle=True, spacing="None"),
     ]
     for index, name in enumerate(stakeholders):
+        said = tour[index] if index < len(tour) else {}
+        fields = (
+            ("progress", "progress", "Status and progress"),
+            ("pain", "pain_points", "Pain points"),
+            ("planned", "planned", "Planned activities"),
+            ("support", "support", "Support needed"),
+        )
         body.append(
             cards.container(
                 [
                     cards.text(f"**{cards.escape(name)}**"),
-                    cards.text_input(
-                        f"t{index}_progress",
-                        placeholder="Status and progress",
-                        multiline=True,
-                        max_length=2000,
+                    *(
+                        cards.text_input(
+                            f"t{index}_{key}",
+                            placeholder=placeholder,
+                            value=said.get(stored) or None,
+                            multiline=True,
+                            max_length=2000,
+                        )
+                        for key, stored, placeholder in fields
                     ),
                     cards.text_input(
-                        f"t{index}_pain", placeholder="Pain points", multiline=True, max_length=2000
-                    ),
-                    cards.text_input(
-                        f"t{index}_planned",
-                        placeholder="Planned activities",
+                        f"t{index}_agreed",
+                        label=f"Agreed with {name}",
+                        placeholder="One agreement per line",
+                        value=agreed[index] if index < len(agreed) else None,
                         multiline=True,
-                        max_length=2000,
-                    ),
-                    cards.text_input(
-                        f"t{index}_support",
-                        placeholder="Support needed",
-                        multiline=True,
-                        max_length=2000,
+                        max_length=4000,
                     ),
                 ],
                 separator=True,
             )
         )
-    return cards.card(body, [cards.submit("Next", DIALOG_VERB, {"step": "tour"}, style="positive")])
+    body += [
+        cards.text("Agreements", weight="Bolder", separator=True),
+        cards.text_input(
+            "agreements",
+            label="Other agreements" if stakeholders else "Agreements",
+            placeholder="One per line; start with “Stakeholder:” to name who agreed",
+            value=other_agreements or None,
+            multiline=True,
+            max_length=4000,
+        ),
+        cards.text("Actions", weight="Bolder", separator=True),
+    ]
+    for index in range(max(ACTION_ROWS, len(actions))):
+        row = actions[index] if index < len(actions) else ActionRow()
+        owner = cards.choice_set(
+            f"x{index}_owner", owners, value=row.owner or None, expanded=False, label="Owner"
+        )
+        owner["placeholder"] = "Who does it"
+        row_columns = cards.columns(
+            cards.column(
+                [
+                    cards.text_input(
+                        f"x{index}_what",
+                        label=f"Action {index + 1}",
+                        placeholder="What is to be done",
+                        value=row.what or None,
+                        max_length=500,
+                    )
+                ]
+            ),
+            cards.column([owner]),
+            cards.column(
+                [
+                    cards.date_input(
+                        f"x{index}_due",
+                        label="Due",
+                        value=row.due.isoformat() if row.due else None,
+                    )
+                ]
+            ),
+        )
+        # Relative widths: what is to be done gets the most room.
+        for column, weight in zip(row_columns["columns"], (5, 3, 3), strict=True):
+            column["width"] = weight
+        body.append(row_columns)
+    body.append(
+        cards.text_input(
+            "more_actions",
+            label="More actions",
+            placeholder="One per line: what | owner | due date",
+            value=more_actions or None,
+            multiline=True,
+            max_length=4000,
+        )
+    )
+    return cards.card(
+        body, [cards.submit("Next", DIALOG_VERB, {"step": "meeting"}, style="positive")]
+    )
 
 
-def closing_card(today: date) -> Card:
+def closing_card(today: date, *, next_steps: str = "", next_call: date | None = None) -> Card:
     body: list[Element] = [
         cards.text("Next steps and next call", size="Medium", weight="Bolder"),
-        cards.text_input("next_steps", label="Next steps", multiline=True, max_length=4000),
-        cards.date_input("next_call", label="Next call (optional)"),
+        cards.text_input(
+            "next_steps",
+            label="Next steps",
+            value=next_steps or None,
+            multiline=True,
+            max_length=4000,
+        ),
+        cards.date_input(
+            "next_call",
+            label="Next call (optional)",
+            value=next_call.isoformat() if next_call else None,
+        ),
     ]
     return cards.card(
         body, [cards.submit("Save minutes", DIALOG_VERB, {"step": "closing"}, style="positive")]
@@ -152,7 +278,10 @@ def minutes_card(doc: MinutesDoc) -> Card:
     assert doc.id is not None
     body: list[Element] = [
         cards.text(
-            f"📝 Minutes #{doc.id} · {MEETING_LABELS[doc.meeting_type]}", subtle=True, size="Small"
+            f"📝 Minutes #{doc.id} · {MEETING_LABELS[doc.meeting_type]}"
+            + (" · edited" if doc.edited else ""),
+            subtle=True,
+            size="Small",
         ),
         cards.text(
             f"{cards.escape(doc.city)} — {doc.meeting_date:%A %d %B %Y}",
@@ -240,6 +369,8 @@ def minutes_card(doc: MinutesDoc) -> Card:
         cards.execute("Export (Markdown)", EXPORT, {"minutes_id": doc.id, "format": "md"})
     )
     actions.append(cards.execute("Export (Word)", EXPORT, {"minutes_id": doc.id, "format": "docx"}))
+    # Typed as `minutes edit <id>` for the person who clicks: the command checks who may.
+    actions.append(cards.submit("Edit", COMMAND_VERB, {"text": f"minutes edit {doc.id}"}))
     return cards.card(body, actions)
 
 

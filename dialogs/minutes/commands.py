@@ -1,11 +1,12 @@
 """`minutes`: the minutes of an ecosystem call, from the recap of last time to the next call.
 
-    minutes                          a dialog: setup, recap, tour de table, agreements,
-                                     actions, next steps; saved in one transaction at the end
+    minutes                          a dialog of cards: setup, recap, the meeting (tour de
+                                     table, agreements, actions), closing; saved at the end
+    minutes edit <id>                the same cards pre-filled; the posted card is updated
     minutes list | minutes show <id> | minutes export <id> [md|docx]
 
-The commands, the export button of a posted card, and the outbox handler that records the
-activity id of a queued post. The dialog is in dialog.py (states in minutes.mmd).
+The commands, the export button of a posted card, and its card sync (which also records the
+activity id of a queued post). The dialog is in dialog.py (states in minutes.mmd).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Literal
 from bot import payloads
 from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
-from bot.services import Services
 from bot.turn import Turn
 from dialogs.context import CITY_WRITERS
 from dialogs.minutes import service
@@ -27,14 +27,17 @@ from storage.models import Minutes
 
 router = Router()
 router.add_dialog(MinutesDialog())
+router.card_sync(service.build_card_sync)
 
-USAGE = "minutes | minutes list | minutes show <id> | minutes export <id> [md|docx]"
+USAGE = (
+    "minutes | minutes list | minutes show <id> | minutes edit <id> | minutes export <id> [md|docx]"
+)
 
 
 @router.command(
     "minutes",
-    "minutes [list | show <id> | export <id> [md|docx]]",
-    "Take the minutes of an ecosystem call, or read and export them.",
+    "minutes [list | show <id> | edit <id> | export <id> [md|docx]]",
+    "Take the minutes of an ecosystem call, or read, correct and export them.",
     starts="minutes",
 )
 async def minutes_command(turn: Turn, args: str) -> None:
@@ -49,6 +52,14 @@ async def minutes_command(turn: Turn, args: str) -> None:
         minutes = await _readable(turn, words[1])
         if minutes is not None:
             await turn.reply(card=minutes_card(await service.doc_of(turn, minutes)))
+    elif sub == "edit":
+        minutes = await _readable(turn, words[1] if len(words) == 2 else "", "edit")
+        if minutes is None:
+            return
+        if not service.may_edit(await turn.roles(), turn.sender.user_id, minutes):
+            await turn.reply(service.edit_refusal(minutes))
+            return
+        await turn.begin_dialog(DIALOG_ID, {"minutes_id": minutes.id})
     elif sub == "export" and len(words) in (2, 3):
         file_format = words[2].lower() if len(words) == 3 else "md"
         if file_format not in ("md", "docx"):
@@ -86,8 +97,8 @@ class ExportClick(MinutesRef):
     format: Literal["md", "docx"] = "md"
 
 
-async def _readable(turn: Turn, raw: str) -> Minutes | None:
-    which = f"Which minutes? Give their number, e.g. `minutes show 12`. Usage: `{USAGE}`"
+async def _readable(turn: Turn, raw: str, verb: str = "show") -> Minutes | None:
+    which = f"Which minutes? Give their number, e.g. `minutes {verb} 12`. Usage: `{USAGE}`"
     found = await payloads.check_typed(turn, MinutesRef, raw, which)
     return found.minutes if found else None
 
@@ -96,9 +107,3 @@ async def _readable(turn: Turn, raw: str) -> Minutes | None:
 async def export_action(turn: Turn, click: ExportClick) -> ActionResult:
     await service.send_export(turn, click.minutes, click.format)
     return ActionResult(message="The file is posted below the minutes.")
-
-
-@router.on_startup
-async def on_startup(services: Services) -> None:
-    """A minutes card whose post was queued records its activity id once Teams takes it."""
-    services.require_outbox().on("minutes-posted", service.posted)

@@ -1,20 +1,24 @@
-"""The minutes' use cases: what the dialog asks from, saving and posting, listing, exports."""
+"""The minutes' use cases: what the dialog asks from, saving and posting, editing (the posted
+card follows through card sync), listing, exports."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.card_sync import CardState, CardSync, state_of
+from bot.cards import Card
 from bot.files import File
-from bot.outbox import Outcome
 from bot.publishing import Published, Wording, publish
+from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
-from dialogs.context import readable_city_ids, shown_where
+from dialogs.context import can_write_city, readable_city_ids, shown_where
 from dialogs.minutes.cards import minutes_card, minutes_list_card
 from domain.actions import Kind, OwnerType, Status
 from domain.exports import render_docx
@@ -31,11 +35,15 @@ from storage import actions as action_store
 from storage import channels as channel_store
 from storage import finished, people
 from storage import minutes as minutes_store
+from storage import outbox as outbox_store
 from storage.actions import ItemDraft
 from storage.minutes import MinutesDraft
-from storage.models import Minutes
+from storage.models import ActionItem, City, Minutes
 
 log = logging.getLogger(__name__)
+
+# The card sync's name: its outbox handlers are "minutes-card" and "minutes-posted".
+CARD = "minutes"
 
 DEFAULT_GROUP = "All stakeholders"
 
@@ -71,7 +79,7 @@ async def recap_items(turn: Turn, city_id: int, group: str) -> list[dict[str, An
     open_items = await action_store.open_for_recap(turn.session, city_id, group)
     return [
         {"id": item.id, "text": item.text, "owner": item.owner_name, "kind": item.kind,
-         "due": f"{item.due_date:%d %b}" if item.due_date else None}
+         "due": f"{item.due_date:%d %b}" if item.due_date else None, "status": item.status}
         for item in open_items
     ]  # fmt: skip
 
@@ -98,12 +106,7 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
         return
     who = turn.sender
     city_id = values["city_id"]
-    register = await minutes_store.ensure_stakeholders(session, city_id, values["stakeholders"])
-    for action in values["actions"]:
-        if action["owner_type"] == OwnerType.STAKEHOLDER:
-            register.update(
-                await minutes_store.ensure_stakeholders(session, city_id, [action["owner"]])
-            )
+    register = await _register(turn, city_id, values)
     recap_items = {str(item["id"]): item for item in values["recap_items"]}
     minutes = await minutes_store.add(
         session,
@@ -149,51 +152,19 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
                 now=turn.now(),
             )
     for owner, text in values["agreements"]:
-        stakeholder = register.get(owner) if owner else None
-        action_store.add_item(
-            session,
-            ItemDraft(
-                kind=Kind.AGREEMENT,
-                text=text,
-                status=Status.OPEN,
-                owner_type=OwnerType.STAKEHOLDER if owner else None,
-                owner_name=owner,
-                owner_stakeholder_id=stakeholder.id if stakeholder else None,
-                city_id=city_id,
-                stakeholder_group=values["group"],
-                source_type="minutes",
-                source_id=minutes.id,
-                now=turn.now(),
-            ),
+        _add_item(
+            turn,
+            minutes,
+            values,
+            register,
+            Kind.AGREEMENT,
+            text,
+            OwnerType.STAKEHOLDER if owner else None,
+            owner,
+            None,
         )
     for action in values["actions"]:
-        owner_person = (
-            await people.city_person_named(session, city_id, action["owner"])
-            if action["owner_type"] == OwnerType.PERSON
-            else None
-        )
-        stakeholder = (
-            register.get(action["owner"]) if action["owner_type"] == OwnerType.STAKEHOLDER else None
-        )
-        action_store.add_item(
-            session,
-            ItemDraft(
-                kind=Kind.ACTION,
-                text=action["text"],
-                status=Status.OPEN,
-                owner_type=action["owner_type"],
-                owner_name=action["owner"],
-                owner_person_id=owner_person.id if owner_person else None,
-                owner_stakeholder_id=stakeholder.id if stakeholder else None,
-                owner_city_id=city_id if action["owner_type"] == OwnerType.CITY else None,
-                city_id=city_id,
-                stakeholder_group=values["group"],
-                source_type="minutes",
-                source_id=minutes.id,
-                due_date=date.fromisoformat(action["due"]) if action["due"] else None,
-                now=turn.now(),
-            ),
-        )
+        await _add_action(turn, minutes, values, register, action)
     await session.flush()
     doc = await doc_of(turn, minutes)
     await turn.commit()
@@ -201,18 +172,86 @@ async def save_and_post(turn: Turn, values: dict[str, Any]) -> None:
     await post_minutes(turn, minutes, doc)
 
 
+def _add_item(
+    turn: Turn,
+    minutes: Minutes,
+    values: dict[str, Any],
+    register: dict[str, Any],
+    kind: Kind,
+    text: str,
+    owner_type: OwnerType | None,
+    owner: str | None,
+    due: str | None,
+    owner_person_id: int | None = None,
+) -> ActionItem:
+    stakeholder = register.get(owner) if owner and owner_type == OwnerType.STAKEHOLDER else None
+    return action_store.add_item(
+        turn.session,
+        ItemDraft(
+            kind=kind,
+            text=text,
+            status=Status.OPEN,
+            owner_type=owner_type,
+            owner_name=owner,
+            owner_person_id=owner_person_id,
+            owner_stakeholder_id=stakeholder.id if stakeholder else None,
+            owner_city_id=minutes.city_id if owner_type == OwnerType.CITY else None,
+            city_id=minutes.city_id,
+            stakeholder_group=values["group"],
+            source_type="minutes",
+            source_id=minutes.id,
+            due_date=date.fromisoformat(due) if due else None,
+            now=turn.now(),
+        ),
+    )
+
+
+async def _person_id(turn: Turn, city_id: int, action: dict[str, Any]) -> int | None:
+    if action["owner_type"] != OwnerType.PERSON:
+        return None
+    person = await people.city_person_named(turn.session, city_id, action["owner"])
+    return person.id if person else None
+
+
+async def _add_action(
+    turn: Turn,
+    minutes: Minutes,
+    values: dict[str, Any],
+    register: dict[str, Any],
+    action: dict[str, Any],
+) -> None:
+    _add_item(
+        turn, minutes, values, register, Kind.ACTION, action["text"],
+        OwnerType(action["owner_type"]), action["owner"], action["due"],
+        await _person_id(turn, minutes.city_id, action),
+    )  # fmt: skip
+
+
+async def _register(turn: Turn, city_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """The register entries of everyone these minutes name, the new ones added."""
+    owners = [a["owner"] for a in values["actions"] if a["owner_type"] == OwnerType.STAKEHOLDER]
+    return await minutes_store.ensure_stakeholders(
+        turn.session, city_id, [*values["stakeholders"], *owners]
+    )
+
+
 async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
     card = minutes_card(doc)
     channel = await channel_store.linked_to(turn.session, city_id=minutes.city_id)
 
     def remember(posted: Published) -> None:
+        # Where the card is, for card sync to update it after an edit.
+        minutes.service_url, minutes.conversation_id = posted.service_url, posted.conversation_id
         minutes.activity_id = minutes.activity_id or posted.activity_id
 
+    here = channel is None or channel.conversation_id == turn.conversation_id
     await publish(
         turn, channel, card, record=f"minutes-posted:{minutes.id}", remember=remember,
         what=f"minutes {minutes.id}",
         wording=Wording(
-            here=f"Minutes #{minutes.id} saved.",
+            # The card alone: a card sent with text may come back without an activity id
+            # (the Teams emulator does that), and an edit updates the card by that id.
+            here=None,
             posted=f"Minutes #{minutes.id} saved and posted to {{where}}.",
             queued=f"Minutes #{minutes.id} saved. Teams is not taking messages right now; they "
             "will appear in {where} as soon as Teams does.",
@@ -222,20 +261,225 @@ async def post_minutes(turn: Turn, minutes: Minutes, doc: MinutesDoc) -> None:
             echo=True,
         ),
     )  # fmt: skip
+    if here:
+        await turn.reply(f"Minutes #{minutes.id} saved.")
 
 
-async def posted(session: AsyncSession, argument: str, outcome: Outcome) -> None:
-    """A minutes card whose post was queued records its activity id once Teams takes it."""
-    if outcome.status == "sent" and argument.isdigit():
-        await minutes_store.record_posted(session, int(argument), outcome.activity_id)
+# --- editing ----------------------------------------------------------------------------------
+
+
+def may_edit(roles: list[Any], who: str, minutes: Minutes) -> bool:
+    """Their author, and whoever may write the city's minutes (reps, lead expert, admins)."""
+    return minutes.author_user_id == who or can_write_city(roles, minutes.city_id)
+
+
+def edit_refusal(minutes: Minutes) -> str:
+    return (
+        f"Only the author of minutes #{minutes.id} and the city's representatives and lead "
+        "expert can edit them."
+    )
+
+
+@dataclass(frozen=True)
+class Editing:
+    """Saved minutes as the dialog's cards show them (plain data: it lives in dialog state)."""
+
+    minutes_id: int
+    city_id: int
+    meeting_type: str
+    meeting_date: str
+    group: str
+    stakeholders: list[str]
+    reps: list[str]
+    tour: list[dict[str, Any]]
+    agreements: list[tuple[str | None, str]]
+    actions: list[dict[str, Any]]
+    next_steps: str
+    next_call: str | None
+    has_recap: bool
+
+
+async def editing(turn: Turn, minutes_id: int) -> Editing | None:
+    minutes = await minutes_store.get(turn.session, minutes_id)
+    if minutes is None:
+        return None
+    items = await action_store.from_source(turn.session, "minutes", minutes.id)
+    return Editing(
+        minutes_id=minutes.id, city_id=minutes.city_id, meeting_type=minutes.meeting_type,
+        meeting_date=minutes.meeting_date.isoformat(), group=minutes.stakeholder_group,
+        stakeholders=list(minutes.stakeholders), reps=list(minutes.reps), tour=list(minutes.tour),
+        agreements=[(i.owner_name, i.text) for i in items if i.kind == Kind.AGREEMENT],
+        actions=[
+            {"text": i.text, "owner_type": i.owner_type or OwnerType.CITY.value,
+             "owner": i.owner_name or "", "due": i.due_date.isoformat() if i.due_date else None}
+            for i in items if i.kind == Kind.ACTION
+        ],
+        next_steps=minutes.next_steps,
+        next_call=minutes.next_call.isoformat() if minutes.next_call else None,
+        has_recap=bool(minutes.recap),
+    )  # fmt: skip
+
+
+async def city_of(turn: Turn, city_id: int) -> City | str:
+    city = await people.city(turn.session, city_id)
+    return city if city is not None else "That city is no longer in the roster."
+
+
+async def save_edit(turn: Turn, values: dict[str, Any]) -> None:
+    """Save over the minutes: their fields, and their agreements and actions (an item that
+    stays keeps its status and history); the posted card follows through card sync."""
+    session = turn.session
+    minutes_id = int(values["editing"]["minutes_id"])
+    minutes = await minutes_store.get(session, minutes_id)
+    if minutes is None:
+        await turn.reply(f"Minutes #{minutes_id} no longer exist; nothing was saved.")
+        return
+    if not may_edit(await turn.roles(), turn.sender.user_id, minutes):
+        await turn.reply(edit_refusal(minutes))
+        return
+    key = once.key_of(turn, values)
+    already = await once.finish(turn, key, "minutes")
+    if already is not None:
+        await turn.reply(already)
+        return
+    await finished.record(session, key, minutes.id)
+    register = await _register(turn, minutes.city_id, values)
+    minutes.meeting_type = values["meeting_type"]
+    minutes.meeting_date = date.fromisoformat(values["date"])
+    minutes.stakeholder_group = values["group"]
+    minutes.stakeholders = list(values["stakeholders"])
+    minutes.reps = list(values["reps"])
+    minutes.tour = list(values["tour"])
+    minutes.next_steps = values["next_steps"]
+    minutes.next_call = date.fromisoformat(values["next_call"]) if values["next_call"] else None
+    minutes.edited_at = turn.now()
+    minutes_store.bump(minutes)
+    items = await action_store.from_source(session, "minutes", minutes.id)
+    wanted_agreements = [
+        {"text": text, "owner": owner, "owner_type": OwnerType.STAKEHOLDER.value if owner else None,
+         "due": None}
+        for owner, text in values["agreements"]
+    ]  # fmt: skip
+    stale: list[ActionItem] = []
+    for kind, wanted in ((Kind.AGREEMENT, wanted_agreements), (Kind.ACTION, values["actions"])):
+        kept, added, gone = _reconcile([i for i in items if i.kind == kind], wanted)
+        for item, new in kept:
+            item.text, item.owner_name, item.owner_type = (
+                new["text"],
+                new["owner"],
+                new["owner_type"],
+            )
+            stakeholder = (
+                register.get(new["owner"]) if new["owner_type"] == OwnerType.STAKEHOLDER else None
+            )
+            item.owner_stakeholder_id = stakeholder.id if stakeholder else None
+            item.owner_person_id = (
+                await _person_id(turn, minutes.city_id, new) if kind == Kind.ACTION else None
+            )
+            item.owner_city_id = minutes.city_id if new["owner_type"] == OwnerType.CITY else None
+            item.due_date = date.fromisoformat(new["due"]) if new["due"] else None
+            item.stakeholder_group = values["group"]
+            item.updated_at = turn.now()
+        for new in added:
+            if kind == Kind.ACTION:
+                await _add_action(turn, minutes, values, register, new)
+            else:
+                _add_item(
+                    turn,
+                    minutes,
+                    values,
+                    register,
+                    kind,
+                    new["text"],
+                    OwnerType.STAKEHOLDER if new["owner"] else None,
+                    new["owner"],
+                    None,
+                )
+        stale += gone
+    await minutes_store.remove_items(session, stale)  # fmt: skip
+    await session.flush()
+    await turn.commit()
+    log.info("minutes %s edited by %s", minutes.id, turn.sender.user_id)
+    if minutes.activity_id and minutes.service_url and minutes.conversation_id:
+        card_sync(turn.services).request(minutes.id)
+        await turn.reply(
+            f"Minutes #{minutes.id} updated; the posted card shows the changes.",
+            minutes_card(await doc_of(turn, minutes)) if turn.is_personal else None,
+        )
+    else:
+        # Posted before cards were kept in step (or never delivered): shown here instead.
+        await turn.reply(
+            f"Minutes #{minutes.id} updated. Their posted card cannot be changed; here they are:",
+            minutes_card(await doc_of(turn, minutes)),
+        )
+
+
+def _reconcile(
+    items: list[ActionItem], wanted: list[dict[str, Any]]
+) -> tuple[list[tuple[ActionItem, dict[str, Any]]], list[dict[str, Any]], list[ActionItem]]:
+    """Which stored items the edited ones are: the same text and owner first, then in order;
+    the rest are new, or gone."""
+    left = list(items)
+    kept: list[tuple[ActionItem, dict[str, Any]]] = []
+    unmatched = []
+    for new in wanted:
+        same = next(
+            (i for i in left if i.text == new["text"] and i.owner_name == new["owner"]), None
+        )
+        if same is None:
+            unmatched.append(new)
+        else:
+            left.remove(same)
+            kept.append((same, new))
+    added = []
+    for new in unmatched:
+        if left:
+            kept.append((left.pop(0), new))
+        else:
+            added.append(new)
+    return kept, added, left
+
+
+# --- the card, kept up to date -----------------------------------------------------------------
+
+
+async def _card_of(session: AsyncSession, minutes: Minutes) -> Card:
+    return minutes_card(await doc_from(session, minutes))
+
+
+async def _card_state(session: AsyncSession, minutes_id: int) -> CardState | None:
+    minutes = await minutes_store.get(session, minutes_id)
+    return await state_of(session, minutes, partial(_card_of, session))
+
+
+def build_card_sync(services: Services) -> CardSync:
+    """Also records the activity id of a minutes card whose post was queued, once Teams
+    takes it ("minutes-posted")."""
+    return CardSync(
+        services.require_outbox(),
+        services.database,
+        CARD,
+        _card_state,
+        minutes_store.mark_synced,
+        minutes_store.out_of_sync,
+        partial(outbox_store.record_posted, model=Minutes),
+    )
+
+
+def card_sync(services: Services) -> CardSync:
+    return services.card_sync(CARD)
 
 
 # --- reading and exporting -------------------------------------------------------------------
 
 
 async def doc_of(turn: Turn, minutes: Minutes) -> MinutesDoc:
-    city = await people.city(turn.session, minutes.city_id)
-    items = await action_store.from_source(turn.session, "minutes", minutes.id)
+    return await doc_from(turn.session, minutes)
+
+
+async def doc_from(session: AsyncSession, minutes: Minutes) -> MinutesDoc:
+    city = await people.city(session, minutes.city_id)
+    items = await action_store.from_source(session, "minutes", minutes.id)
     return minutes_doc(
         minutes_id=minutes.id,
         city=city.name if city else "?",
@@ -252,6 +496,7 @@ async def doc_of(turn: Turn, minutes: Minutes) -> MinutesDoc:
         ],
         next_steps=minutes.next_steps,
         next_call=minutes.next_call,
+        edited=minutes.edited_at is not None,
     )
 
 

@@ -9,7 +9,7 @@ from tests.e2e.teams_ui import TOP_CARD, TeamsClient
 COMMANDS = (
     "help",
     "poll <question> | <option> | <option>",
-    "minutes [list | show <id> | export <id> [md|docx]]",
+    "minutes [list | show <id> | edit <id> | export <id> [md|docx]]",
     "actions [open | mine | overdue]",
     "agenda [<TAG>]",
     "summary [<TAG>] | summary edit <id>",

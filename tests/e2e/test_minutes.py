@@ -1,15 +1,16 @@
-"""The minutes of two ecosystem calls, taken in the city's channel of the Teams emulator: the
-channel linked to the city, the setup and tour-de-table cards clicked and filled, agreements
-and actions typed in the thread, the closing card, the posted minutes card; then the next
-call, whose recap card shows what the first one left open, and its posted minutes.
+"""The minutes of two ecosystem calls, taken in the city's channel of the Teams emulator all on
+cards (no typed answers, so no @mention after the first): the channel linked to the city, the
+setup card, the meeting card (tour de table, what was agreed with each stakeholder, an action
+row with its owner picked and a due date), the closing card, the posted minutes card; then the
+next call, whose recap card shows what the first one left open, each item at its current
+status; then the second minutes edited from their Edit button, the posted card updated in place
+and marked edited.
 
 What the emulator cannot represent, covered by the protocol suite (tests/test_minutes.py):
-- a message of several lines: its composer drops line breaks (Shift+Enter, or pasted: "a<br>b"
-  arrives as "ab"), so one agreement and one action are typed here, where a person in Teams
-  types one per line (`test_a_complete_ecosystem_meeting_from_start_to_posted_card`);
 - a second person: the emulator lets you be Alex Wilber only (a city rep of Aarhus in
   tests/e2e/roster.yaml), so people without the role being refused is tested there
-  (`test_only_the_citys_reps_and_lead_expert_write_its_minutes`).
+  (`test_only_the_citys_reps_and_lead_expert_write_its_minutes`,
+  `test_the_citys_other_rep_and_an_admin_may_edit_minutes_a_mentor_and_others_may_not`).
 Minutes taken in the 1:1 chat and posted to the city channel are, too
 (`test_minutes_started_in_a_personal_chat_are_posted_to_the_city_channel`); a bot post in a
 channel from the 1:1 chat is what tests/e2e/test_agenda.py shows with the agenda.
@@ -21,7 +22,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from tests.e2e.teams_ui import TeamsClient
 
@@ -37,7 +38,14 @@ def picker(day: date) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
-def test_two_calls_minutes_from_the_setup_card_to_the_posted_card_with_the_recap(
+def pick(teams: TeamsClient, box: Locator, option: str) -> None:
+    """Chooses `option` in a drop-down (a compact choice set)."""
+    box.click()
+    teams.page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
+def test_two_calls_minutes_on_cards_the_recap_and_an_edit_of_the_posted_card(
     teams: TeamsClient,
 ) -> None:
     today = city_today()
@@ -55,19 +63,20 @@ def test_two_calls_minutes_from_the_setup_card_to_the_posted_card_with_the_recap
     setup.get_by_text("Alex Wilber", exact=True).click()  # a city rep who was there
     setup.get_by_role("button", name="Next").click()
 
-    # A first call with this group: nothing to recap, straight to the tour de table.
+    # A first call with this group: nothing to recap, straight to the meeting card.
     thread.expect_text("No agreements or actions are open from earlier calls with “Energy”.")
-    tour = thread.card("Tour de table")
-    teams.check_rendering(tour, "tour de table card")
-    tour.get_by_placeholder("Status and progress").first.fill("Data platform live")
-    tour.get_by_placeholder("Pain points").nth(1).fill("Permits take months")
-    tour.get_by_role("button", name="Next").click()
-
-    # One line each: the emulator cannot send a message of several lines (see the docstring).
-    thread.expect_text("Agreements: one per line")
-    thread.reply("Energy Agency: shares the consumption data monthly")
-    thread.expect_text("Actions: one per line")
-    thread.reply(f"Share the EV charging data | Alex Wilber | {share_due.isoformat()}")
+    meeting = thread.card("Tour de table")
+    expect(meeting).to_contain_text("Agreements")
+    expect(meeting).to_contain_text("Actions")
+    teams.check_rendering(meeting, "meeting card (tour de table, agreements, actions)")
+    meeting.get_by_placeholder("Status and progress").first.fill("Data platform live")
+    meeting.get_by_placeholder("Pain points").nth(1).fill("Permits take months")
+    meeting.get_by_label("Agreed with Energy Agency").fill("shares the consumption data monthly")
+    meeting.get_by_label("Action 1").fill("Share the EV charging data")
+    pick(teams, meeting.get_by_label("Owner").first, "Alex Wilber")
+    meeting.get_by_label("Due").first.fill(picker(share_due))
+    teams.card_screenshot("minutes-meeting-card", meeting)
+    meeting.get_by_role("button", name="Next").click()
 
     closing = thread.card("Next steps and next call")
     teams.check_rendering(closing, "closing card")
@@ -123,7 +132,7 @@ def test_two_calls_minutes_from_the_setup_card_to_the_posted_card_with_the_recap
     )
     teams.check_rendering(recap, "recap card")
     teams.card_screenshot("minutes-recap-card", recap)
-    # The action was done since: its status, in the drop-down under it.
+    # The action was done since: its status, in the drop-down under it, shown as it stands.
     action = (
         recap.locator("div")
         .filter(has_text="Action: Share the EV charging data")
@@ -131,37 +140,61 @@ def test_two_calls_minutes_from_the_setup_card_to_the_posted_card_with_the_recap
         .last
     )
     status = action.get_by_role("combobox")
-    expect(status).to_have_value("ongoing")
-    status.click()
-    teams.page.get_by_role("option", name="done", exact=True).click()
-    expect(status).to_have_value("done")
+    expect(status).to_have_value("open")
+    pick(teams, status, "done")
     recap.get_by_role("button", name="Next").click()
 
-    tour = thread.card("Stakeholder progress (internal)")
-    tour.get_by_placeholder("Planned activities").fill("Monthly data exports from January")
-    tour.get_by_role("button", name="Next").click()
-    thread.expect_text("Agreements: one per line")
-    thread.reply("none")
-    thread.expect_text("Actions: one per line")
-    thread.reply("none")
+    meeting = thread.card("Stakeholder progress (internal)")
+    meeting.get_by_placeholder("Planned activities").fill("Monthly data exports from January")
+    meeting.get_by_role("button", name="Next").click()
     closing = thread.card("Next steps and next call")
+    closing.get_by_label("Next steps").fill("Plan the data exports")
     with teams.turn():
         closing.get_by_role("button", name="Save minutes").click()
     thread.expect_no_apology()
 
-    second = thread.card("City reps alignment meeting")
+    second = thread.card("Minutes #")
+    expect(second).to_contain_text("City reps alignment meeting")
     expect(second).to_contain_text(re.compile(r"Agreements\s*None recorded\.\s*Actions\s*None"))
     second.get_by_role("button", name="Details").click()
     expect(second).to_contain_text(
         re.compile(
-            r"Recap of last time\s*• shares the consumption data monthly: ongoing"
+            r"Recap of last time\s*• shares the consumption data monthly: open"
             r"\s*• Share the EV charging data: done"
         )
     )
     expect(second).to_contain_text("Stakeholders: Energy Agency")
     expect(second).to_contain_text(re.compile(r"Planned\s*Monthly data exports from January"))
     teams.check_rendering(second, "posted minutes card of the second call (details open)")
-
     teams.card_screenshot("minutes-second-card", second)
-    teams.screenshot("minutes", show=second)
+    number = re.search(r"Minutes #(\d+)", second.inner_text())
+    assert number is not None
+    second_number = number.group(1)
+
+    # An agreement was forgotten: the Edit button opens the same cards, filled in.
+    second.get_by_role("button", name="Edit").click()
+    setup = thread.card(f"Editing minutes #{second_number}")
+    expect(setup.get_by_label("City reps alignment meeting")).to_be_checked()
+    expect(setup.get_by_label("Stakeholder group")).to_have_value("Energy")
+    setup.get_by_role("button", name="Next").click()
+    meeting = thread.card("Stakeholder progress (internal)")
+    expect(meeting.get_by_placeholder("Planned activities")).to_have_value(
+        "Monthly data exports from January"
+    )
+    meeting.get_by_label("Other agreements").fill("Energy Agency: joins the data working group")
+    meeting.get_by_role("button", name="Next").click()
+    closing = thread.card("Next steps and next call")
+    expect(closing.get_by_label("Next steps")).to_have_value("Plan the data exports")
+    with teams.card_update():
+        closing.get_by_role("button", name="Save minutes").click()
+    thread.expect_text(f"Minutes #{second_number} updated")
+    thread.expect_no_apology()
+
+    edited = thread.card(f"Minutes #{second_number} · City reps alignment meeting · edited")
+    expect(edited).to_contain_text(
+        re.compile(r"Agreements\s*• Energy Agency: joins the data working group\s*Actions")
+    )
+    teams.check_rendering(edited, "posted minutes card, edited")
+    teams.card_screenshot("minutes-edited-card", edited)
+    teams.screenshot("minutes", show=edited)
     teams.assert_cards_render_well()

@@ -56,6 +56,28 @@ async def items(bot: BotUnderTest) -> list[ActionItem]:
         return list((await session.scalars(select(ActionItem).order_by(ActionItem.id))).all())
 
 
+def meeting_value(card: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The meeting card's submit: `fields` by input id; an owner (`x<n>_owner`) given by the
+    title the card shows, as a person picks it."""
+    value: dict[str, Any] = {"verb": "dialog", "step": "meeting"}
+    for key, given in fields.items():
+        value[key] = teams.pick(card, key, given) if key.endswith("_owner") and given else given
+    return value
+
+
+def action_rows(*rows: tuple[str, str, str]) -> dict[str, Any]:
+    """The meeting card's action rows, for `meeting_value`: (what, owner as shown, due)."""
+    fields: dict[str, Any] = {}
+    for index, (what, owner, due) in enumerate(rows):
+        fields.update({f"x{index}_what": what, f"x{index}_owner": owner, f"x{index}_due": due})
+    return fields
+
+
+DEFAULT_AGREEMENTS = (
+    "Energy Agency: shares the consumption data monthly\nEveryone meets again in two weeks"
+)
+
+
 async def run_minutes(
     bot: BotUnderTest,
     *,
@@ -64,11 +86,14 @@ async def run_minutes(
     setup: dict[str, Any] | None = None,
     recap: dict[str, str] | None = None,
     tour: dict[str, str] | None = None,
-    agreements: str = "Energy Agency: shares the consumption data monthly\nEveryone meets again in two weeks",
+    agreements: str = DEFAULT_AGREEMENTS,
     actions: str | None = None,
+    rows: tuple[tuple[str, str, str], ...] | None = None,
     closing: dict[str, Any] | None = None,
 ) -> Reply:
-    """Walks the whole dialog as a person would, asserting each question arrives."""
+    """Walks the whole dialog as a person would, clicking card after card: `agreements` typed
+    in the card's agreements field, the actions in its rows (`rows`: what, owner as shown,
+    due) or, given as `actions`, typed in its field for more (`what | owner | due` lines)."""
     reply = await bot.say("minutes", conversation=conversation, who=who)
     assert reply.cards, reply.text
     reply = await bot.submit(
@@ -78,23 +103,17 @@ async def run_minutes(
         reply = await bot.submit(
             {"verb": "dialog", "step": "recap", **(recap or {})}, conversation=conversation, who=who
         )
-    if reply.cards and (
-        "Tour de table" in card_text(reply.cards[0]) or "progress" in card_text(reply.cards[0])
-    ):
-        reply = await bot.submit(
-            {"verb": "dialog", "step": "tour", **(tour or {})}, conversation=conversation, who=who
+    assert reply.cards, reply.text
+    card = reply.cards[-1]
+    assert "Actions" in card_text(card), card_text(card)
+    if rows is None and actions is None:
+        rows = (
+            ("Share the EV charging data", "Energy Agency", later(14)),
+            ("Draft the port pilot", "Bob Rep", later(30)),
         )
-    assert "Agreements" in reply.text, reply.text
-    reply = await bot.say(agreements, conversation=conversation, who=who)
-    assert "Actions" in reply.text, reply.text
-    actions = (
-        actions
-        if actions is not None
-        else (
-            f"Share the EV charging data | Energy Agency | {later(14)}\nDraft the port pilot | Bob Rep | {later(30)}"
-        )
-    )
-    reply = await bot.say(actions, conversation=conversation, who=who)
+    fields = {**(tour or {}), "agreements": agreements, "more_actions": actions or ""}
+    fields.update(action_rows(*(rows or ())))
+    reply = await bot.submit(meeting_value(card, **fields), conversation=conversation, who=who)
     assert reply.cards, reply.text
     assert "Next steps" in card_text(reply.cards[0])
     return await bot.submit(
@@ -108,3 +127,30 @@ async def run_minutes(
         conversation=conversation,
         who=who,
     )
+
+
+def as_shown(card: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """What Teams submits from `card` when the person changes only `changes` (input ids; an
+    owner `x<n>_owner` by the title shown): every other input as the card shows it."""
+    value: dict[str, Any] = {}
+    pending: list[Any] = [card.get("body", [])]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input.") and "id" in node:
+                value[node["id"]] = node.get("value", "")
+            pending.extend(v for k, v in node.items() if k in ("items", "columns", "body"))
+    for action in card.get("actions", []):
+        if action.get("type") == "Action.Submit":
+            value.update(action["data"])
+    for key, given in changes.items():
+        value[key] = teams.pick(card, key, given) if key.endswith("_owner") and given else given
+    return value
+
+
+async def settle(bot: BotUnderTest) -> None:
+    """Wait until the posted minutes cards are up to date (queued updates included)."""
+    await bot.services.card_sync("minutes").coalescer.wait_idle()
+    await bot.services.require_outbox().wait_empty()
