@@ -143,8 +143,10 @@ def parse_action_lines(
     today: date,
     zone: ZoneInfo,
     now: datetime,
+    locale: str = DEFAULT_LOCALE,
 ) -> list[DraftAction]:
-    """`<what> | <owner> | <due>` one per line; "none" for no actions."""
+    """`<what> | <owner> | <due>` one per line; "none" for no actions. Due dates are read as
+    `locale` writes them."""
     if " ".join(text.split()).casefold() in ("none", "no", "-", "nothing"):
         return []
     drafts: list[DraftAction] = []
@@ -163,7 +165,7 @@ def parse_action_lines(
         except ActionError as error:
             raise ActionError(f"{where}: {error}") from None
         try:
-            due = parse_date(due_text, now, zone)
+            due = parse_date(due_text, now, zone, locale=locale)
         except WhenError as error:
             raise ActionError(f"{where}: due date: {error}") from None
         if due < today:

@@ -240,7 +240,7 @@ async def test_bad_input_gets_a_specific_reply_and_a_chance_to_fix_it(
         (rows(("Do the thing", "", later(5))), "action 1: choose its owner"),
         (rows(("", "Energy Agency", later(5))), "action 1: say what is to be done"),
         (rows(("Do the thing", "Energy Agency", "")), "action 1: give its due date"),
-        (rows(("Do the thing", "Energy Agency", "someday")), "“someday” is not a date"),
+        (rows(("Do the thing", "Energy Agency", "someday")), "read “someday” as a date"),
         # A value the card never offered (a forged submit).
         (typed(x0_what="Do it", x0_owner="s99", x0_due=later(5)), "owner from the list"),
         (typed(more_actions=f"Do the thing | Mystery Org | {later(5)}"), "owner “Mystery Org”"),
@@ -711,3 +711,45 @@ async def test_a_card_of_a_cancelled_run_does_not_answer_the_new_one(
     assert not reply.cards
     reply = await bot.submit(as_shown(new_meeting, agreements="Port Authority: new card"))
     assert "Next steps" in card_text(reply.cards[0])
+
+
+@pytest.mark.parametrize(
+    ("locale", "written"),
+    [
+        ("en-GB", "{d.day}/{d.month}"),
+        ("de-DE", "{d.day}.{d.month}."),
+        ("en-US", "{d.month}/{d.day}"),
+    ],
+)
+async def test_dates_typed_on_the_minutes_cards_are_read_as_the_writers_locale_writes_them(
+    rostered_bot: BotUnderTest, locale: str, written: str
+) -> None:
+    """A client that draws the date picker as a text box submits what was typed: the due date
+    of an action, in its row and in the lines for more, and the next call's date."""
+    bot = rostered_bot
+    due = today() + timedelta(days=20)
+    typed = written.format(d=due)
+    reply = await bot.say("minutes", locale=locale)
+    reply = await bot.submit(ticked(reply.cards[0], setup_value()), locale=locale)
+    meeting = reply.cards[-1]
+    reply = await bot.submit(
+        meeting_value(
+            meeting,
+            **action_rows(("Share the EV charging data", "Energy Agency", typed)),
+            more_actions=f"Book the room | Alice Rep | {typed}",
+        ),
+        locale=locale,
+    )
+    assert "Next steps" in card_text(reply.cards[0]), reply.text
+    reply = await bot.submit(
+        {"verb": "dialog", "step": "closing", "next_steps": "Invite them", "next_call": typed},
+        locale=locale,
+    )
+    assert "Minutes #1 saved" in reply.text
+    assert [(i.text, i.due_date) for i in await items(bot) if i.kind == "action"] == [
+        ("Share the EV charging data", due),
+        ("Book the room", due),
+    ]
+    async with bot.services.database.unit_of_work() as session:
+        (saved,) = (await session.scalars(select(Minutes))).all()
+    assert saved.next_call == due

@@ -47,7 +47,7 @@ from domain.actions import (
 from domain.minutes import MeetingType, TourEntry
 from domain.numbers import parse_int
 from domain.text import quote, slug
-from domain.when import WhenError, card_date
+from domain.when import DEFAULT_LOCALE, WhenError, card_date
 
 DIALOG_ID = "minutes"
 _SPLIT = re.compile(r"[,;\n]")
@@ -62,6 +62,16 @@ def _indexes(raw: object, size: int) -> list[int]:
         if index is not None:
             picked.append(index)
     return sorted(set(picked))
+
+
+def _typed_date(prompt: PromptValidatorContext, raw: object) -> date | None:
+    """A card's date as submitted: ISO from a date picker, or typed the way the writer's
+    Teams locale writes it (a client that draws the picker as a text box)."""
+    turn = Turn.of(prompt.context)
+    zone = prompt.options.validations.get("zone")  # absent from a card asked before upgrade
+    if not zone:
+        return card_date(raw)
+    return card_date(raw, locale=turn.locale, now=turn.now(), zone=ZoneInfo(zone))
 
 
 def _iso_date(raw: object) -> date | None:
@@ -117,7 +127,13 @@ def _lines(raw: object) -> list[str]:
 
 
 def read_meeting(
-    value: dict[str, Any], context: dict[str, Any], *, today: date, zone: ZoneInfo, now: Any
+    value: dict[str, Any],
+    context: dict[str, Any],
+    *,
+    today: date,
+    zone: ZoneInfo,
+    now: Any,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any] | list[str]:
     """The meeting card's answers (tour, agreements, actions as the step values keep them),
     or what is wrong with them, each a fragment of one reply."""
@@ -162,9 +178,9 @@ def read_meeting(
             problems.append(f"{label}: choose its owner" + (" from the list" if chosen else ""))
         due: date | None = None
         try:
-            due = card_date(due_raw)
+            due = card_date(due_raw, locale=locale, now=now, zone=zone)
         except WhenError as error:
-            problems.append(f"{label}: the due date: {error}")
+            problems.append(f"{label}: the due date: {str(error).rstrip('.')}")
         else:
             if due is None:
                 problems.append(f"{label}: give its due date")
@@ -184,6 +200,7 @@ def read_meeting(
             today=today,
             zone=zone,
             now=now,
+            locale=locale,
         )
     except ActionError as error:
         problems.append(f"more actions: {str(error).rstrip('.')}")
@@ -232,10 +249,10 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             problems.append("choose which meeting it was")
         today = date.fromisoformat(context["today"])
         try:
-            meeting_date = card_date(value.get("date"))
+            meeting_date = _typed_date(prompt, value.get("date"))
         except WhenError as error:
             meeting_date = today  # reported here; nothing more to say about it below
-            problems.append(f"the meeting's date: {error}")
+            problems.append(f"the meeting's date: {str(error).rstrip('.')}")
         if meeting_date is None:
             problems.append("give the date of the meeting")
         elif meeting_date > today:
@@ -305,6 +322,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
             today=local_today(turn.now(), zone),
             zone=zone,
             now=turn.now(),
+            locale=turn.locale,
         )
         if isinstance(read, list):
             await prompt.context.send_activity("Please fix the card: " + "; ".join(read) + ".")
@@ -321,7 +339,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         next_call = value.get("next_call")
         if next_call:
             try:
-                parsed = card_date(next_call)
+                parsed = _typed_date(prompt, next_call)
             except WhenError as error:
                 await prompt.context.send_activity(f"The next call's date: {error}.")
                 return False
@@ -333,6 +351,8 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
                     f"The next call on {parsed:%d %b %Y} would be in the past. Fix the date or leave it empty."
                 )
                 return False
+            # Kept as the day it was read as: the save step reads ISO.
+            prompt.recognized.value = {**value, "next_call": parsed.isoformat()}
         if not context["recorded"] and not str(value.get("next_steps") or "").strip():
             await prompt.context.send_activity(
                 "These minutes record nothing yet: no agreement, action, recap or stakeholder "
@@ -387,6 +407,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         )
         options.validations = {
             "today": today.isoformat(),
+            "zone": city.timezone,
             "register": register,
             "reps": reps,
             "instance": instance,
@@ -478,6 +499,7 @@ class MinutesDialog(ComponentDialog):  # type: ignore[misc]
         )
         options.validations = {
             "today": step.values["today"],
+            "zone": step.values["zone"],
             "recorded": recorded,
             "instance": step.values.get(once.INSTANCE),
         }

@@ -1,7 +1,7 @@
 """agendas corrected after posting: when (updated_at; NULL while as posted)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-05 00:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import storage.models
 
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
