@@ -140,7 +140,8 @@ def help_card(commands: Sequence[CommandHelp], intro: str | None = None) -> Card
     body.append(
         text(
             "Type a command in our 1:1 chat, or @mention me in a channel. "
-            "Leave parts out and I will ask for them. `cancel` stops any question I am asking.",
+            "Leave parts out and I will ask for them. While I ask, any command still works, "
+            "and `cancel` stops the question.",
             subtle=True,
         )
     )

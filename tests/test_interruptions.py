@@ -295,3 +295,12 @@ async def test_the_welcome_in_a_group_chat_speaks_of_this_chat(bot: BotUnderTest
 async def test_the_welcome_in_a_channel_still_speaks_of_this_channel(bot: BotUnderTest) -> None:
     reply = await bot.post(teams.bot_added(teams.AARHUS_GENERAL, service_url=bot.connector.url))
     assert "this channel's" in reply.text
+
+
+async def test_the_help_card_in_a_personal_chat_ties_a_team_channel_not_this_one(
+    bot: BotUnderTest,
+) -> None:
+    reply = await bot.say("help", conversation=CHAT)
+    shown = card_text(reply.cards[0])
+    assert "Tie a team channel to a city or a TAG" in shown
+    assert "Tie this channel" not in shown
