@@ -159,6 +159,19 @@ async def test_a_command_button_in_the_middle_of_the_minutes_says_what_it_left(
     assert "Cancelled" in reply.text  # the poll's questions are what waits now
 
 
+async def test_an_execute_command_button_in_the_middle_of_the_minutes_leaves_them_first(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await bot.say("minutes")
+    reply = await bot.execute(COMMAND_VERB, {"text": "minutes"})
+    assert reply.texts[0] == "I left the `minutes` questions unfinished — nothing was saved."
+    assert "Minutes for Aarhus" in card_text(reply.cards[0])
+    await bot.say("cancel")
+    reply = await bot.say("cancel")
+    assert "nothing to cancel" in reply.text  # the new minutes replaced the old, not stacked
+
+
 async def test_the_help_button_in_the_middle_of_the_minutes_keeps_them(
     rostered_bot: BotUnderTest,
 ) -> None:
