@@ -104,12 +104,15 @@ def still_waiting(waiting: Waiting) -> str:
     return f"{names[0].upper()}{names[1:]} are still waiting for {where}."
 
 
-def left_behind(waiting: Waiting, command: Command) -> str:
-    """What the person is told when `command` makes them leave the waiting dialogs: which, and
-    how to start them again (unless `command` is what starts them, and does now)."""
-    again = [f"`{starts}` starts them again" for starts in waiting.starts()]
-    if command.help.starts in waiting.starts():
-        again = []
+def left_behind(waiting: Waiting, text: str) -> str:
+    """What the person is told when the command `text` makes them leave the waiting dialogs:
+    which, and how to start them again (unless `text` is what starts them, and does now)."""
+    typed = " ".join(text.lower().split())
+    again = [
+        f"`{starts}` starts them again"
+        for starts in waiting.starts()
+        if typed != starts and not typed.startswith(starts + " ")
+    ]
     tail = f"; {', '.join(again)}" if again else ""
     return f"I left {waiting.names()} unfinished — nothing was saved{tail}."
 

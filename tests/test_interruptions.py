@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.cards import COMMAND_VERB, CommandHelp
-from bot.handler import Waiting, interrupts
+from bot.handler import Waiting, interrupts, left_behind
 from bot.router import Command, Router
 from storage.models import Minutes, Person, Poll
 from tests.harness import teams
@@ -211,6 +211,18 @@ def test_the_rule_for_typed_answers_takes_free_text_and_lets_bare_commands_throu
     assert interrupts(router, "poll Lunch?", typed) is poll  # its own command, parts given
     assert interrupts(router, "Actions for next week?", card) is actions
     assert interrupts(router, "Lunch?", card) is None
+
+
+def test_leaving_says_how_to_start_again_unless_the_command_does() -> None:
+    async def nothing(_turn: Any, _args: str) -> None:
+        return None
+
+    remind = Command("remind", nothing, CommandHelp("remind", "R.", starts="remind setup"))
+    waiting = Waiting((remind,), typed=False)
+    assert left_behind(waiting, "remind list").endswith("; `remind setup` starts them again.")
+    assert left_behind(waiting, "Remind  setup") == (
+        "I left the `remind setup` questions unfinished — nothing was saved."
+    )
 
 
 # --- 2. unknown input --------------------------------------------------------------------------

@@ -221,7 +221,7 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         if command is not None:
             await dialogs.cancel_all_dialogs()
-            await turn.reply(left_behind(waiting, command))
+            await turn.reply(left_behind(waiting, text))
         await run_command(self.router, turn, text)
 
     async def _open_dialogs(self, turn: Turn) -> DialogContext:
