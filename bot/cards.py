@@ -70,6 +70,18 @@ def text(
     return block
 
 
+def plain(value: str, *, weight: str | None = None, spacing: str | None = None) -> Element:
+    """Text shown as it is, Markdown and all (a RichTextBlock's TextRun is never Markdown): for
+    our own text with characters Markdown would take, such as "poll <question>"."""
+    run: Element = {"type": "TextRun", "text": value}
+    if weight:
+        run["weight"] = weight
+    block: Element = {"type": "RichTextBlock", "inlines": [run]}
+    if spacing:
+        block["spacing"] = spacing
+    return block
+
+
 def heading(value: str) -> Element:
     return text(value, size="Large", weight="Bolder", style="heading")
 
@@ -128,7 +140,8 @@ def help_card(commands: Sequence[CommandHelp], intro: str | None = None) -> Card
     body.append(
         text(
             "Type a command in our 1:1 chat, or @mention me in a channel. "
-            "Leave parts out and I will ask for them. `cancel` stops any question I am asking.",
+            "Leave parts out and I will ask for them. While I ask, any command still works, "
+            "and `cancel` stops the question.",
             subtle=True,
         )
     )
@@ -136,7 +149,7 @@ def help_card(commands: Sequence[CommandHelp], intro: str | None = None) -> Card
         body.append(
             container(
                 [
-                    text(f"**{escape(command.usage)}**", spacing="None"),
+                    plain(command.usage, weight="Bolder", spacing="None"),
                     text(command.summary, subtle=True, spacing="None"),
                 ],
                 spacing="Medium",
@@ -146,6 +159,15 @@ def help_card(commands: Sequence[CommandHelp], intro: str | None = None) -> Card
         submit(c.starts.capitalize(), "command", {"text": c.starts}) for c in commands if c.starts
     ]
     return card(body, starters[:6])
+
+
+def unknown_command_card(line: str, closest: str | None) -> Card:
+    """One line for input that names no command, a Help button, and one running the closest
+    command bare (when there is one, and it is not `help`)."""
+    actions = [submit("Help", COMMAND_VERB, {"text": "help"})]
+    if closest and closest != "help":
+        actions.append(submit(closest.capitalize(), COMMAND_VERB, {"text": closest}))
+    return card([text(line)], actions)
 
 
 def message_card(title: str, lines: Sequence[str] = (), *, color: str | None = None) -> Card:

@@ -6,10 +6,11 @@ vocabulary of card payloads (verbs, the dialog instance) is shared with the feat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from bot.cards import help_card
-from bot.router import ActionResult, Router
+from bot.cards import help_card, unknown_command_card
+from bot.router import ActionResult, Command, Router
 from bot.turn import Turn
 from domain.text import quote
 from storage import finished
@@ -42,11 +43,78 @@ async def run_command(router: Router, turn: Turn, text: str) -> None:
         shown = quote(text.split(" ", 1)[0], 40)
         closest = router.closest(text)
         hint = f" Did you mean `{closest}`?" if closest else ""
+        run = router.commands[closest] if closest else None
         await turn.reply(
-            f"I don't know the command {shown}.{hint}", help_card(router.help_entries())
+            card=unknown_command_card(
+                f"I don't know the command {shown}.{hint}",
+                (run.help.starts or run.name) if run else None,
+            )
         )
         return
     await command.handler(turn, args)
+
+
+# --- interruptions -------------------------------------------------------------------------
+#
+# The Bot Framework's interruption pattern: a command typed while a dialog waits is not fed
+# to the dialog's prompt. `cancel` ends the dialog; a command that keeps dialogs (`help`) runs
+# and the question stays; any other command leaves the dialog (nothing of it was saved) and
+# runs. A card button that types a command is a command whatever the dialog waits for.
+#
+# The rule for typed text while a prompt waits for typed text (a poll's question, a time zone
+# name): the text is the answer, unless it is exactly a command word ("help", "actions"), or
+# the waiting dialog's own command with arguments ("timezone Lisbon" at the time zone
+# question starts over with what was given). So "Actions for next week?" typed as a poll's
+# question is the question. A prompt that waits for a card click takes no typed answer: there
+# every text that starts with a command word is that command.
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The dialogs a person has open: the commands that start them (outermost first, where
+    known) and whether the question now asked takes typed text (else a card click)."""
+
+    starters: tuple[Command | None, ...]
+    typed: bool
+
+    def starts(self) -> list[str]:
+        """What starts each open dialog again ("minutes", "remind setup"), each once."""
+        return list(
+            dict.fromkeys(c.help.starts for c in self.starters if c is not None and c.help.starts)
+        )
+
+    def names(self) -> str:
+        named = [f"`{starts}`" for starts in self.starts()]
+        return f"the {' and '.join(named)} questions" if named else "the question I was asking"
+
+
+def interrupts(router: Router, text: str, waiting: Waiting) -> Command | None:
+    """The command that `text` runs instead of answering the waiting question, if any."""
+    command, args = router.resolve(text)
+    if command is None or not waiting.typed or not args:
+        return command
+    return command if command in waiting.starters else None
+
+
+def still_waiting(waiting: Waiting) -> str:
+    where = "an answer to the question above" if waiting.typed else "the card above"
+    if not waiting.starts():
+        return f"My question is still waiting for {where}."
+    names = waiting.names()
+    return f"{names[0].upper()}{names[1:]} are still waiting for {where}."
+
+
+def left_behind(waiting: Waiting, text: str) -> str:
+    """What the person is told when the command `text` makes them leave the waiting dialogs:
+    which, and how to start them again (unless `text` is what starts them, and does now)."""
+    typed = " ".join(text.lower().split())
+    again = [
+        f"`{starts}` starts them again"
+        for starts in waiting.starts()
+        if typed != starts and not typed.startswith(starts + " ")
+    ]
+    tail = f"; {', '.join(again)}" if again else ""
+    return f"I left {waiting.names()} unfinished — nothing was saved{tail}."
 
 
 async def deliver_submit_result(turn: Turn, result: ActionResult) -> None:

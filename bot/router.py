@@ -50,6 +50,8 @@ class Command:
     handler: CommandHandler
     help: CommandHelp
     aliases: tuple[str, ...] = ()
+    # Runs beside a dialog that waits instead of interrupting it (`help`).
+    keeps_dialogs: bool = False
 
 
 @dataclass
@@ -77,9 +79,12 @@ class Router:
         *,
         starts: str | None = None,
         aliases: tuple[str, ...] = (),
+        keeps_dialogs: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
-            self.add_command(Command(name, handler, CommandHelp(usage, summary, starts), aliases))
+            self.add_command(
+                Command(name, handler, CommandHelp(usage, summary, starts), aliases, keeps_dialogs)
+            )
             return handler
 
         return register
@@ -187,6 +192,16 @@ class Router:
         """The command a text names, and the rest of the text (its arguments)."""
         word, _, rest = text.strip().partition(" ")
         return self.commands.get(word.lower()), rest.strip()
+
+    def starter_of(self, dialog_id: str) -> Command | None:
+        """The command that starts the dialog `dialog_id`: the one with a `starts` text named
+        like the dialog ("poll" starts "poll.create", "remind setup" starts "remind")."""
+        family = dialog_id.split(".", 1)[0].lower()
+        for name in self._order:
+            command = self.commands[name]
+            if command.help.starts and command.name == family:
+                return command
+        return None
 
     def closest(self, text: str) -> str | None:
         word = text.strip().split(" ", 1)[0].lower()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.turn import Turn
+from domain.names import closest_names, did_you_mean
 from domain.text import escape_markdown as md
 from domain.text import quote
 from storage import channels, people
@@ -117,7 +118,7 @@ async def resolve_tag(turn: Turn, name: str) -> Tag | str:
     """The TAG a command names, else the one of this channel, else the person's only TAG."""
     if name:
         tag = await people.tag_by_name(turn.session, name)
-        return tag if tag is not None else f"I don't know a TAG called {quote(name)}."
+        return tag if tag is not None else await unknown_tag(turn, name)
     place = await linked_place(turn)
     if place.tag is not None:
         return place.tag
@@ -128,3 +129,15 @@ async def resolve_tag(turn: Turn, name: str) -> Tag | str:
         if tag is not None:
             return tag
     return "Which TAG? Run this in the TAG's channel, or name it: `agenda <TAG>`."
+
+
+async def unknown_tag(turn: Turn, name: str, where: str = "") -> str:
+    """The reply to a TAG name the roster lacks: the closest known names, if any are close."""
+    known = closest_names(name, await people.tag_names(turn.session))
+    return f"I don't know a TAG called {quote(name)}{where}.{did_you_mean([md(n) for n in known])}"
+
+
+async def unknown_city(turn: Turn, name: str, where: str = "") -> str:
+    """The reply to a city name the roster lacks: the closest known names, if any are close."""
+    known = closest_names(name, await people.city_names(turn.session))
+    return f"I don't know a city called {quote(name)}{where}.{did_you_mean([md(n) for n in known])}"

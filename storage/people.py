@@ -110,6 +110,16 @@ async def tag_by_name(session: AsyncSession, name: str) -> Tag | None:
     return await session.scalar(select(Tag).where(Tag.key == slug(name)))
 
 
+async def city_names(session: AsyncSession) -> list[tuple[str, str]]:
+    """Every city's name and short name (its key), for suggesting one to a mistyped name."""
+    return [(row.name, row.key) for row in await session.execute(select(City.name, City.key))]
+
+
+async def tag_names(session: AsyncSession) -> list[tuple[str, str]]:
+    """Every TAG's name and short name (its key), for suggesting one to a mistyped name."""
+    return [(row.name, row.key) for row in await session.execute(select(Tag.name, Tag.key))]
+
+
 async def tag_city_ids(session: AsyncSession, tag_id: int) -> list[int]:
     result = await session.scalars(
         select(TagMembership.city_id).where(TagMembership.tag_id == tag_id)

@@ -36,18 +36,20 @@ async def test_mention_with_extra_spaces_and_capitals_is_still_help(bot: BotUnde
     assert len(reply.cards) == 1
 
 
-async def test_unknown_command_names_the_closest_and_shows_help(bot: BotUnderTest) -> None:
+async def test_unknown_command_names_the_closest_and_offers_help(bot: BotUnderTest) -> None:
     reply = await bot.say("hepl me")
-    assert "hepl" in reply.text
-    assert "`help`" in reply.text
-    assert len(reply.cards) == 1
+    (card,) = reply.cards
+    assert card_text(card).startswith("I don't know the command “hepl”. Did you mean `help`?")
+    assert "what I can do" not in card_text(card)
+    assert [action["title"] for action in card["actions"]] == ["Help"]
 
 
-async def test_unknown_command_without_a_near_match_still_gets_help(bot: BotUnderTest) -> None:
+async def test_unknown_command_without_a_near_match_still_offers_help(bot: BotUnderTest) -> None:
     reply = await bot.say("xyzzy")
-    assert "xyzzy" in reply.text
-    assert "Did you mean" not in reply.text
-    assert len(reply.cards) == 1
+    (card,) = reply.cards
+    assert "xyzzy" in card_text(card)
+    assert "Did you mean" not in card_text(card)
+    assert [action["title"] for action in card["actions"]] == ["Help"]
 
 
 async def test_a_bare_mention_gets_a_greeting_and_help(bot: BotUnderTest) -> None:
@@ -57,7 +59,7 @@ async def test_a_bare_mention_gets_a_greeting_and_help(bot: BotUnderTest) -> Non
 
 async def test_a_very_long_unknown_word_is_shortened_in_the_reply(bot: BotUnderTest) -> None:
     reply = await bot.say("x" * 5000)
-    assert len(reply.text) < 400
+    assert len(card_text(reply.cards[0])) < 400
 
 
 async def test_card_button_command_runs_the_command(bot: BotUnderTest) -> None:

@@ -11,6 +11,7 @@ from config import Settings
 from storage.models import Person, StateItem
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
 
 
@@ -52,7 +53,7 @@ async def test_cancel_ends_the_dialog_and_saves_nothing(bot: BotUnderTest) -> No
     reply = await bot.say("cancel")
     assert "Cancelled" in reply.text
     reply = await bot.say("Europe/Rome")  # no longer an answer: an unknown command
-    assert "don't know the command" in reply.text
+    assert "don't know the command" in card_text(reply.cards[0])
     assert await timezone_of(bot, teams.ALICE) is None
 
 

@@ -13,19 +13,25 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+from botbuilder.dialogs import ComponentDialog, DialogContext, DialogSet, DialogTurnStatus
+from botbuilder.dialogs.prompts import Prompt
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.cards import COMMAND_VERB, DIALOG_VERB, INSTANCE, help_card
 from bot.handler import (
     CANCEL_WORDS,
     DIALOG_FINISHED,
+    Waiting,
     deliver_submit_result,
+    interrupts,
     invoke_body,
+    left_behind,
     run_command,
+    still_waiting,
 )
 from bot.router import ActionResult, Router
 from bot.sdk import activities
+from bot.sdk.prompts import CardPrompt
 from bot.sdk.references import ReferenceCache
 from bot.sdk.state import DialogState, SqlStorage, current_session
 from bot.sdk.turn import io_of, start_turn
@@ -103,8 +109,10 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             log.info(
                 "installed in conversation %s (team %s)", channel.conversation_id, channel.team_id
             )
+            # A personal or group chat is a chat, not a channel.
+            where = "this channel's" if turn.is_channel else "this chat's"
             await turn.reply(
-                "Hello! I'm the ICC bot. I keep this channel's ecosystem calls, TAG sessions, "
+                f"Hello! I'm the ICC bot. I keep {where} ecosystem calls, TAG sessions, "
                 "polls and reminders running.",
                 help_card(self.router.help_entries()),
             )
@@ -175,8 +183,45 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             await self._cancel(turn, dialogs)
             return
         if dialogs.active_dialog is not None:
+            # A command typed while a question waits interrupts it (rule in bot/handler.py).
+            if interrupts(self.router, text, await self._waiting(dialogs)) is not None:
+                await self._run_interrupting(turn, dialogs, text)
+                return
             await dialogs.continue_dialog()
             return
+        await run_command(self.router, turn, text)
+
+    async def _waiting(self, dialogs: DialogContext) -> Waiting:
+        """The open dialogs, and whether the question now asked takes typed text: the prompt on
+        top of the innermost stack (a ComponentDialog keeps its own stack in its state)."""
+        starters = tuple(self.router.starter_of(instance.id) for instance in dialogs.stack)
+        instance = dialogs.active_dialog
+        asking = dialogs.find_dialog_sync(instance.id) if instance else None
+        while isinstance(asking, ComponentDialog) and instance is not None:
+            inner = instance.state.get(ComponentDialog.persisted_dialog_state)
+            stack = getattr(inner, "dialog_stack", None)
+            if not stack:
+                break
+            instance = stack[0]
+            asking = await asking.find_dialog(instance.id)
+        typed = isinstance(asking, Prompt) and not isinstance(asking, CardPrompt)
+        return Waiting(starters, typed)
+
+    async def _run_interrupting(self, turn: Turn, dialogs: DialogContext, text: str) -> None:
+        """Run the command `text` while dialogs are open: beside them (`help`, the question
+        stays), or after leaving them, saying so; `cancel` ends them."""
+        if text.lower() in CANCEL_WORDS:
+            await self._cancel(turn, dialogs)
+            return
+        waiting = await self._waiting(dialogs)
+        command, _ = self.router.resolve(text)
+        if command is not None and command.keeps_dialogs:
+            await run_command(self.router, turn, text)
+            await turn.reply(still_waiting(waiting))
+            return
+        if command is not None:
+            await dialogs.cancel_all_dialogs()
+            await turn.reply(left_behind(waiting, text))
         await run_command(self.router, turn, text)
 
     async def _open_dialogs(self, turn: Turn) -> DialogContext:
@@ -184,6 +229,12 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         io = io_of(turn)
         io.dialog_context = await self.dialogs.create_context(io.context)
         return io.dialog_context
+
+    async def _run_command(self, turn: Turn, dialogs: DialogContext, text: str) -> None:
+        if dialogs.active_dialog is not None:
+            await self._run_interrupting(turn, dialogs, text)
+        else:
+            await run_command(self.router, turn, text)
 
     async def _cancel(self, turn: Turn, dialogs: DialogContext) -> None:
         if dialogs.active_dialog is None:
@@ -196,9 +247,8 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         """Action.Submit: a message whose `value` carries the card's data and inputs."""
         verb = value.get("verb") if isinstance(value, dict) else None
         if verb == COMMAND_VERB and isinstance(value.get("text"), str):
-            if dialogs.active_dialog is not None:
-                await dialogs.cancel_all_dialogs()
-            await run_command(self.router, turn, value["text"].strip())
+            # A button that types a command: always a command, never a dialog's answer.
+            await self._run_command(turn, dialogs, value["text"].strip())
             return
         if verb == DIALOG_VERB or (verb is None and isinstance(value, dict)):
             # A card of a dialog instance already saved: say what it became, change nothing.
@@ -233,8 +283,8 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         if not isinstance(data, dict):
             data = {}
         if verb == COMMAND_VERB and isinstance(data.get("text"), str):
-            await self._open_dialogs(turn)
-            await run_command(self.router, turn, data["text"].strip())
+            dialogs = await self._open_dialogs(turn)
+            await self._run_command(turn, dialogs, data["text"].strip())
             return answer_invoke(turn_context, ActionResult(message="OK"))
         handler = self.router.actions.get(verb) if isinstance(verb, str) else None
         if handler is None:

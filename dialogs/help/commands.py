@@ -12,7 +12,8 @@ def router_for(app: Router) -> Router:
     features included into `app` after this one are listed too."""
     router = Router()
 
-    @router.command("help", "help", "Show this list of commands.")
+    # Asked in the middle of a dialog, the list is shown and the question keeps waiting.
+    @router.command("help", "help", "Show this list of commands.", keeps_dialogs=True)
     async def show_help(turn: Turn, _args: str) -> None:
         await turn.reply(card=help_card(app.help_entries()))
 

@@ -20,7 +20,7 @@ USAGE = "link city <name> | link tag <name>"
 @router.command(
     "link",
     "link city <name> | link tag <name>",
-    "Tie this channel to a city or a TAG (reps, mentors, experts, admins).",
+    "Tie a team channel to a city or a TAG (reps, mentors, experts, admins).",
 )
 async def link_command(turn: Turn, args: str) -> None:
     kind, _, name = args.strip().partition(" ")

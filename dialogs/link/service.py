@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.turn import Turn
-from dialogs.context import TAG_ROLES, Place, can_write_city, has_tag_role, linked_place
+from dialogs.context import (
+    TAG_ROLES,
+    Place,
+    can_write_city,
+    has_tag_role,
+    linked_place,
+    unknown_city,
+    unknown_tag,
+)
 from domain.text import escape_markdown as md
-from domain.text import quote
 from storage import channels, people
 from storage import reminders as reminder_store
 from storage.models import Channel
@@ -45,7 +52,7 @@ async def link(turn: Turn, channel: Channel, kind: Kind, name: str) -> str:
     if kind == "city":
         city = await people.city_by_name(turn.session, name)
         if city is None:
-            return f"I don't know a city called {quote(name)} in the roster."
+            return await unknown_city(turn, name, " in the roster")
         if not can_write_city(roles, city.id):
             return f"Only {md(city.name)}'s city representatives, its lead expert or an admin can link a channel to it."
         if current.city is not None and current.city.id == city.id:
@@ -56,7 +63,7 @@ async def link(turn: Turn, channel: Channel, kind: Kind, name: str) -> str:
         return f"This channel is now {md(city.name)}'s{was}: `minutes`, `actions` and reminders here are about {md(city.name)}."
     tag = await people.tag_by_name(turn.session, name)
     if tag is None:
-        return f"I don't know a TAG called {quote(name)} in the roster."
+        return await unknown_tag(turn, name, " in the roster")
     if not has_tag_role(roles, tag.id, TAG_ROLES):
         return (
             f"Only the mentor and experts of {md(tag.name)}, or an admin, can link a channel to it."
