@@ -76,6 +76,9 @@ class Waiting:
 
     starters: tuple[Command | None, ...]
     typed: bool
+    # The dialog instance (dialogs/once.py) its cards carry: a card of another instance (one
+    # left by an interruption, or cancelled) asks the same question but is no answer to it.
+    instance: str | None = None
 
     def starts(self) -> list[str]:
         """What starts each open dialog again ("minutes", "remind setup"), each once."""

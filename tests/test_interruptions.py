@@ -11,7 +11,7 @@ from bot.cards import COMMAND_VERB, CommandHelp
 from bot.handler import Waiting, interrupts, left_behind
 from bot.router import Command, Router
 from storage.models import Minutes, Person, Poll
-from tests.harness import teams
+from tests.harness import agenda, teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.cards import card_text
 from tests.harness.minutes import setup_value
@@ -329,3 +329,43 @@ async def test_the_help_card_in_a_personal_chat_ties_a_team_channel_not_this_one
     shown = card_text(reply.cards[0])
     assert "Tie a team channel to a city or a TAG" in shown
     assert "Tie this channel" not in shown
+
+
+async def test_the_card_of_an_agenda_left_by_a_command_does_not_answer_the_new_agenda(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """Both agendas ask the same first question; the card of the one left behind carries its
+    own instance and is no answer to the new one, which still waits for its own card."""
+    bot, tag = rostered_bot, agenda.TAG
+    old = (await bot.say("agenda", conversation=tag, who=teams.MARTA)).cards[0]
+    left = await bot.say("help", conversation=tag, who=teams.MARTA)
+    assert "still waiting" in left.texts[-1]
+    await bot.say("actions", conversation=tag, who=teams.MARTA)
+    new = (await bot.say("agenda", conversation=tag, who=teams.MARTA)).cards[0]
+    assert "" != _instance_of(old) != _instance_of(new) != ""
+    stale = {**agenda.when(), "instance": _instance_of(old)}
+    reply = await bot.submit(stale, conversation=tag, who=teams.MARTA)
+    assert "no longer waiting" in reply.text
+    assert not reply.cards
+    reply = await bot.submit(
+        {**agenda.when(), "instance": _instance_of(new)}, conversation=tag, who=teams.MARTA
+    )
+    assert "Build the agenda" in card_text(reply.cards[0]), reply.text
+
+
+def _instance_of(card: Any) -> str:
+    """The dialog instance a card's buttons carry (dialogs/once.py stamps it)."""
+    if isinstance(card, dict):
+        data = card.get("data")
+        if isinstance(data, dict) and isinstance(data.get("instance"), str):
+            return str(data["instance"])
+        children: list[Any] = list(card.values())
+    elif isinstance(card, list):
+        children = card
+    else:
+        children = []
+    for child in children:
+        found = _instance_of(child) if isinstance(child, dict | list) else ""
+        if found:
+            return found
+    return ""

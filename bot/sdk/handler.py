@@ -197,15 +197,20 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
         starters = tuple(self.router.starter_of(instance.id) for instance in dialogs.stack)
         instance = dialogs.active_dialog
         asking = dialogs.find_dialog_sync(instance.id) if instance else None
+        stamped: str | None = None
         while isinstance(asking, ComponentDialog) and instance is not None:
             inner = instance.state.get(ComponentDialog.persisted_dialog_state)
             stack = getattr(inner, "dialog_stack", None)
             if not stack:
                 break
+            for entry in stack:  # the waterfall keeps the instance in its step values
+                values = entry.state.get("values") if isinstance(entry.state, dict) else None
+                if isinstance(values, dict) and isinstance(values.get(INSTANCE), str):
+                    stamped = values[INSTANCE]
             instance = stack[0]
             asking = await asking.find_dialog(instance.id)
         typed = isinstance(asking, Prompt) and not isinstance(asking, CardPrompt)
-        return Waiting(starters, typed)
+        return Waiting(starters, typed, stamped)
 
     async def _run_interrupting(self, turn: Turn, dialogs: DialogContext, text: str) -> None:
         """Run the command `text` while dialogs are open: beside them (`help`, the question
@@ -257,7 +262,14 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
             if done is not None:
                 await turn.reply(finished.already_saved(done))
                 return
-            if dialogs.active_dialog is not None:
+            waiting = await self._waiting(dialogs) if dialogs.active_dialog else None
+            other = (
+                waiting is not None
+                and waiting.instance is not None
+                and isinstance(instance, str)
+                and instance != waiting.instance
+            )
+            if waiting is not None and not other:
                 result = await dialogs.continue_dialog()
                 if result.status != DialogTurnStatus.Empty:
                     return
