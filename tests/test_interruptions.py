@@ -345,7 +345,7 @@ async def test_the_card_of_an_agenda_left_by_a_command_does_not_answer_the_new_a
     assert "" != _instance_of(old) != _instance_of(new) != ""
     stale = {**agenda.when(), "instance": _instance_of(old)}
     reply = await bot.submit(stale, conversation=tag, who=teams.MARTA)
-    assert "no longer waiting" in reply.text
+    assert "That card is from an earlier run of `agenda`" in reply.text
     assert not reply.cards
     reply = await bot.submit(
         {**agenda.when(), "instance": _instance_of(new)}, conversation=tag, who=teams.MARTA

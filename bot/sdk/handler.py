@@ -269,7 +269,14 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
                 and isinstance(instance, str)
                 and instance != waiting.instance
             )
-            if waiting is not None and not other:
+            if waiting is not None and other:
+                named = " or ".join(f"`{word}`" for word in waiting.starts()) or "that form"
+                await turn.reply(
+                    f"That card is from an earlier run of {named}: please use the latest card "
+                    "above (or type `cancel`)."
+                )
+                return
+            if waiting is not None:
                 result = await dialogs.continue_dialog()
                 if result.status != DialogTurnStatus.Empty:
                     return
