@@ -15,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from domain.numbers import parse_int
-from domain.text import comparison_key, quote, strip_invisible
+from domain.text import comparison_key, counted, quote, strip_invisible
 from domain.when import WhenError, parse_when
 
 MIN_OPTIONS = 2
@@ -276,10 +276,17 @@ def view_of(poll: PollFacts, now: datetime, poll_tally: Tally | None = None) -> 
     )
 
 
-def export_csv(view: PollView) -> str:
-    """option, votes, percent, and for named polls the voters of each option."""
+def export_csv(view: PollView, as_of: str) -> str:
+    """A header naming the poll, its question and when the results were taken (`as_of`, as
+    the reader's zone writes it), then option, votes, percent, and for named polls the voters
+    of each option. Encode it with a BOM (utf-8-sig): Excel reads a CSV without one in the
+    machine's legacy code page and garbles accented names."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    writer.writerow([f"Poll #{view.id}", _csv_safe(view.question)])
+    state = "final results" if view.closed else "results so far"
+    writer.writerow([state.capitalize(), as_of, counted(view.tally.voters, "voter")])
+    writer.writerow([])
     header = ["option", "votes", "percent"]
     if not view.anonymous:
         header.append("voters")

@@ -17,6 +17,11 @@ def slug(text: str) -> str:
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<=&])")
 
 
+def counted(number: int, one: str, many: str | None = None) -> str:
+    """ "1 voter", "2 voters", "0 voters": the count with its noun in the right number."""
+    return f"{number} {one if number == 1 else (many or one + 's')}"
+
+
 def shorten(text: str, limit: int | None) -> str:
     """`text` cut to `limit` characters, an ellipsis marking the cut."""
     if limit is None or len(text) <= limit:

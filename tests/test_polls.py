@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import codecs
 import csv
 import io
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -423,11 +425,17 @@ async def test_export_replies_with_a_csv_file(bot: BotUnderTest) -> None:
     (file,) = call.attachments
     assert file["contentType"] == "text/csv"
     assert file["name"] == f"poll-{poll_id}.csv"
-    content = base64.b64decode(file["contentUrl"].split(",", 1)[1]).decode()
-    rows = list(csv.reader(io.StringIO(content)))
-    assert rows[0] == ["option", "votes", "percent", "voters"]
-    assert rows[1] == ["'=cmd()", "1", "33", "Alice Rep"]  # no spreadsheet formula
-    assert rows[2] == ["Tuesday", "2", "67", "Bob Rep; Marta Mentor"]
+    raw = base64.b64decode(file["contentUrl"].split(",", 1)[1])
+    assert raw.startswith(codecs.BOM_UTF8)  # Excel reads accented names right only with it
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == [f"Poll #{poll_id}", "Date?"]
+    assert rows[1][0] == "Results so far"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d [A-Za-z_/]+", rows[1][1]), rows[1]
+    assert rows[1][2] == "3 voters"
+    assert rows[2] == []
+    assert rows[3] == ["option", "votes", "percent", "voters"]
+    assert rows[4] == ["'=cmd()", "1", "33", "Alice Rep"]  # no spreadsheet formula
+    assert rows[5] == ["Tuesday", "2", "67", "Bob Rep; Marta Mentor"]
 
 
 async def test_export_of_an_anonymous_poll_has_no_voters_column(bot: BotUnderTest) -> None:
@@ -437,8 +445,10 @@ async def test_export_of_an_anonymous_poll_has_no_voters_column(bot: BotUnderTes
     reply = await bot.say(f"poll export {poll_id}")
     content = base64.b64decode(
         reply.calls[-1].attachments[0]["contentUrl"].split(",", 1)[1]
-    ).decode()
-    assert content.splitlines()[0] == "option,votes,percent"
+    ).decode("utf-8-sig")
+    assert content.splitlines()[3] == "option,votes,percent"
+    assert "1 voter" in content.splitlines()[1]  # one, not "1 voters"
+    assert f"Results of poll #{poll_id} as CSV (1 voter)." in reply.text
     assert "Alice" not in content
 
 

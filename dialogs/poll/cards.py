@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot import cards
 from bot.cards import DIALOG_VERB, Card, Element, card_time
 from domain.polls import PollView
+from domain.text import counted
 
 VOTE = "poll.vote"
 VOTERS = "poll.voters"
@@ -55,9 +56,7 @@ def _result_rows(view: PollView) -> list[Element]:
         )
         rows.append(_bar(percent))
     voters = view.tally.voters
-    rows.append(
-        cards.text(f"{voters} voter{'s' if voters != 1 else ''}", subtle=True, spacing="Medium")
-    )
+    rows.append(cards.text(counted(voters, "voter"), subtle=True, spacing="Medium"))
     return rows
 
 

@@ -24,6 +24,7 @@ from dialogs.poll import jobs, service
 from dialogs.poll.cards import CLOSE, REFRESH, VOTE, VOTERS, poll_card, voters_card
 from dialogs.poll.dialog import DIALOG_ID, PollDialog
 from domain.polls import PollError, PollView, export_csv, parse_poll_command, view_of
+from domain.text import counted
 from domain.text import escape_markdown as md
 from storage import polls as poll_store
 from storage.models import Poll
@@ -136,8 +137,8 @@ async def results_command(turn: Turn, raw: str) -> None:
             for option, count in zip(view.options, view.tally.counts, strict=True)
         ]
         await turn.reply(
-            f"Poll #{poll.id} is anonymous, so I show counts only ({view.tally.voters} voters):\n\n"
-            + "\n\n".join(lines)
+            f"Poll #{poll.id} is anonymous, so I show counts only "
+            f"({counted(view.tally.voters, 'voter')}):\n\n" + "\n\n".join(lines)
         )
         return
     await turn.reply(card=voters_card(view))
@@ -156,10 +157,13 @@ async def export_command(turn: Turn, raw: str) -> None:
     if poll is None:
         return
     view = await service.load_view(turn.session, poll, turn.now())
-    content = export_csv(view)
-    file = File(f"poll-{poll.id}.csv", "text/csv", content.encode("utf-8"))
+    zone = await turn.timezone()
+    as_of = f"{turn.now().astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    content = export_csv(view, as_of)
+    file = File(f"poll-{poll.id}.csv", "text/csv", content.encode("utf-8-sig"))
     await turn.reply(
-        f"Results of poll #{poll.id} as CSV ({view.tally.voters} voters).", files=[file]
+        f"Results of poll #{poll.id} as CSV ({counted(view.tally.voters, 'voter')}).",
+        files=[file],
     )
 
 
