@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from domain.numbers import parse_int
 from domain.text import comparison_key, counted, quote, strip_invisible
-from domain.when import WhenError, parse_when
+from domain.when import DEFAULT_LOCALE, WhenError, parse_when
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 10
@@ -94,12 +94,31 @@ def split_options(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def parse_poll_command(text: str, now: datetime, zone: ZoneInfo) -> PollSpec:
-    """`<question> | <option> | <option> [| …] [--multi] [--anonymous] [--closes <when>]`."""
+@dataclass(frozen=True)
+class PollParts:
+    """What a `poll` line gave when it gave too little for a poll: the dialog asks for the
+    rest with these filled in."""
+
+    question: str
+    options: tuple[str, ...]
+    multi: bool
+    anonymous: bool
+    closes: str  # as typed; read again when the poll is created
+
+
+def parse_poll_command(
+    text: str, now: datetime, zone: ZoneInfo, *, locale: str = DEFAULT_LOCALE
+) -> PollSpec | PollParts:
+    """`<question> | <option> | <option> [| …] [--multi] [--anonymous] [--closes <when>]`.
+
+    A line without its question or without two options is not an error: its parts come back
+    for the dialog to ask for the rest. Anything else wrong is a PollError (the reply). The
+    closing time is read the way `locale` writes dates."""
     flags = list(_FLAG.finditer(text))
     body = text[: flags[0].start()] if flags else text
     multi = anonymous = False
     closes_at: datetime | None = None
+    closes = ""
     for index, flag in enumerate(flags):
         end = flags[index + 1].start() if index + 1 < len(flags) else len(text)
         value = text[flag.end() : end].strip()
@@ -111,8 +130,9 @@ def parse_poll_command(text: str, now: datetime, zone: ZoneInfo) -> PollSpec:
         elif name == "closes":
             if not value:
                 raise PollError("--closes needs a time, e.g. --closes friday 17:00")
+            closes = value
             try:
-                closes_at = parse_when(value, now, zone)
+                closes_at = parse_when(value, now, zone, locale=locale)
             except WhenError as error:
                 raise PollError(f"Closing time: {error}") from None
             continue
@@ -123,11 +143,12 @@ def parse_poll_command(text: str, now: datetime, zone: ZoneInfo) -> PollSpec:
         if value:
             raise PollError(f"--{name} takes no value, but {quote(value, 40)} follows it.")
     parts = body.split("|")
-    if len(parts) < 2:
-        raise PollError(
-            "Write the question and the options separated by |, e.g. "
-            "`poll Which topic first? | Retrofitting | Charging points`."
-        )
+    given = [clean(part) for part in parts[1:] if clean(part)]
+    if len(parts) < 2 or not clean(parts[0]) or len(given) < MIN_OPTIONS:
+        question = clean(parts[0])
+        if question:
+            validate_question(question)
+        return PollParts(question, tuple(given), multi, anonymous, closes)
     return PollSpec(
         question=validate_question(parts[0]),
         options=validate_options(parts[1:]),

@@ -56,6 +56,21 @@ async def linked_to(
     return await session.scalar(query.order_by(Channel.id).limit(1))
 
 
+async def linked_to_any(
+    session: AsyncSession, *, city_ids: list[int], tag_ids: list[int], everyone: bool = False
+) -> list[Channel]:
+    """The installed team channels linked to any of these cities or TAGs (`everyone`: every
+    linked channel), in a stable order."""
+    query = select(Channel).where(
+        Channel.installed.is_(True), Channel.conversation_type == "channel"
+    )
+    if everyone:
+        query = query.where(Channel.city_id.is_not(None) | Channel.tag_id.is_not(None))
+    else:
+        query = query.where(Channel.city_id.in_(city_ids) | Channel.tag_id.in_(tag_ids))
+    return list((await session.scalars(query.order_by(Channel.name, Channel.id))).all())
+
+
 async def get_by_id(session: AsyncSession, channel_pk: int) -> Channel | None:
     return await session.get(Channel, channel_pk)
 

@@ -13,6 +13,8 @@ from domain.polls import (
     MAX_OPTIONS,
     Ballot,
     PollError,
+    PollParts,
+    PollSpec,
     anonymous_voter_key,
     parse_choices,
     parse_poll_command,
@@ -50,11 +52,8 @@ def test_flags_in_any_order_and_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Just a question", "separated by |"),
-        ("Q | A", "at least 2"),
         ("Q | A | | B", "empty"),
         ("Q | A | a", "appears twice"),
-        (" | A | B", "needs a question"),
         ("Q | " + " | ".join(str(i) for i in range(MAX_OPTIONS + 1)), "at most 10"),
         ("Q | A | B --closes", "needs a time"),
         ("Q | A | B --closes yesterday", "Closing time"),
@@ -159,3 +158,30 @@ def test_validated_options_are_distinct_and_trimmed(options: list[str]) -> None:
         return
     assert len({o.casefold() for o in cleaned}) == len(cleaned)
     assert all(o == o.strip() and o for o in cleaned)
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "options"),
+    [
+        ("Lunch?", "Lunch?", ()),
+        ("Lunch? | Pizza", "Lunch?", ("Pizza",)),
+        (" | Pizza | Sushi", "", ("Pizza", "Sushi")),
+        ("Lunch? |  | ", "Lunch?", ()),
+    ],
+)
+def test_a_line_that_leaves_parts_out_gives_what_it_has_for_the_dialog(
+    text: str, question: str, options: tuple[str, ...]
+) -> None:
+    parts = parse(text + " --anonymous --closes 15/12")
+    assert parts == PollParts(question, options, False, True, "15/12")
+
+
+@pytest.mark.parametrize(("locale", "day", "month"), [("en-GB", 12, 4), ("en-US", 4, 12)])
+def test_the_closing_time_is_read_as_the_writers_locale_writes_dates(
+    locale: str, day: int, month: int
+) -> None:
+    spec = parse_poll_command("Q | A | B --closes 12/4 17:00", NOW, BRUSSELS, locale=locale)
+    assert isinstance(spec, PollSpec)
+    assert spec.closes_at is not None
+    local = spec.closes_at.astimezone(BRUSSELS)
+    assert (local.day, local.month, local.hour) == (day, month, 17)

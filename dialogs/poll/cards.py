@@ -3,6 +3,8 @@ everyone votes on, who voted for what, and the settings card of the `poll` dialo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot import cards
 from bot.cards import DIALOG_VERB, Card, Element, card_time
 from domain.polls import PollView
@@ -116,33 +118,51 @@ def voters_card(view: PollView) -> Card:
     return cards.card(body, [cards.execute("Back to the poll", REFRESH, {"poll_id": view.id})])
 
 
-def settings_card() -> Card:
-    """The `poll` dialog's last question: how people answer and when the poll closes."""
-    return cards.card(
-        [
-            cards.text("How should people answer?", weight="Bolder"),
-            {
-                "type": "Input.ChoiceSet",
-                "id": "mode",
-                "style": "expanded",
-                "value": "single",
-                "choices": [
-                    {"title": "One choice per person", "value": "single"},
-                    {"title": "Several choices allowed", "value": "multi"},
-                ],
-            },
-            {
-                "type": "Input.Toggle",
-                "id": "anonymous",
-                "title": "Anonymous (nobody sees who voted what)",
-                "value": "false",
-            },
-            {
-                "type": "Input.Text",
-                "id": "closes",
-                "label": "Closes (optional)",
-                "placeholder": "e.g. friday 17:00, in 2 days, 2026-12-04",
-            },
-        ],
-        [cards.submit("Create poll", DIALOG_VERB, style="positive")],
-    )
+def settings_card(
+    *,
+    question: str | None = None,
+    options: tuple[str, ...] | None = None,
+    multi: bool = False,
+    anonymous: bool = False,
+    closes: str = "",
+    places: Sequence[tuple[str, str]] = (),
+) -> Card:
+    """The `poll` dialog's card: how people answer and when the poll closes. With `question`
+    (not None) it also asks for the question and `options` (a channel's draft card: nothing
+    typed reaches the bot there without an @mention); with `places` (title, value), where to
+    post the poll, this chat first."""
+    body: list[Element] = []
+    if question is not None:
+        body += [
+            cards.text("New poll", weight="Bolder", size="Medium"),
+            cards.text_input("question", label="Question", value=question, max_length=300),
+            cards.text_input(
+                "options",
+                label="Options, one per line (2 to 10)",
+                value="\n".join(options or ()),
+                multiline=True,
+            ),
+        ]
+    body += [
+        cards.text("How should people answer?", weight="Bolder"),
+        cards.choice_set(
+            "mode",
+            [("One choice per person", "single"), ("Several choices allowed", "multi")],
+            value="multi" if multi else "single",
+        ),
+        {
+            "type": "Input.Toggle",
+            "id": "anonymous",
+            "title": "Anonymous (nobody sees who voted what)",
+            "value": "true" if anonymous else "false",
+        },
+        cards.text_input(
+            "closes",
+            label="Closes (optional)",
+            placeholder="e.g. friday 17:00, in 2 days, 15/12",
+            value=closes or None,
+        ),
+    ]
+    if places:
+        body.append(cards.choice_set("post_to", places, value=places[0][1], label="Post it to"))
+    return cards.card(body, [cards.submit("Create poll", DIALOG_VERB, style="positive")])

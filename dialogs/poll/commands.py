@@ -10,7 +10,7 @@ in service.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from sqlalchemy import Row
@@ -23,7 +23,7 @@ from bot.turn import Turn
 from dialogs.poll import jobs, service
 from dialogs.poll.cards import CLOSE, REFRESH, VOTE, VOTERS, poll_card, voters_card
 from dialogs.poll.dialog import DIALOG_ID, PollDialog
-from domain.polls import PollError, PollView, export_csv, parse_poll_command, view_of
+from domain.polls import PollError, PollParts, PollView, export_csv, parse_poll_command, view_of
 from domain.text import counted
 from domain.text import escape_markdown as md
 from storage import polls as poll_store
@@ -111,11 +111,15 @@ async def poll_command(turn: Turn, args: str) -> None:
         await SUBCOMMANDS[sub](turn, rest.strip())
     else:
         try:
-            spec = parse_poll_command(args, turn.now(), await turn.timezone())
+            parsed = parse_poll_command(args, turn.now(), await turn.timezone(), locale=turn.locale)
         except PollError as error:
             await turn.reply(f"{error}\n\nUsage: `{USAGE}`")
             return
-        await service.create_poll(turn, spec)
+        if isinstance(parsed, PollParts):
+            # Parts left out: the dialog asks for them, with what was given filled in.
+            await turn.begin_dialog(DIALOG_ID, asdict(parsed))
+            return
+        await service.create_poll(turn, parsed)
 
 
 async def _poll_for_reader(

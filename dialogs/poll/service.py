@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.card_sync import CardState, CardSync, state_of
 from bot.cards import Card
+from bot.outbound import DeliveryError, Target
 from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
@@ -37,9 +38,9 @@ from domain.polls import (
     view_of,
 )
 from domain.text import escape_markdown as md
-from storage import finished
+from storage import channels, finished, people
 from storage import polls as poll_store
-from storage.models import Poll
+from storage.models import Channel, Poll
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,34 @@ def card_sync(services: Services) -> CardSync:
 # --- creating ---------------------------------------------------------------------------------
 
 
-async def create_poll(turn: Turn, spec: PollSpec, key: str | None = None) -> Poll | None:
-    """Store the poll, then post its card; None if `key` (the dialog instance, else the
+async def postable_channels(turn: Turn) -> list[Channel]:
+    """The team channels a person may post a poll drafted in the 1:1 chat to: those linked to
+    a city or TAG they have a role in (the roster says where they belong; Teams' own channel
+    membership is not asked, since a bot learns it only per team and per call). Admins: every
+    linked channel."""
+    roles = await turn.roles()
+    return await channels.linked_to_any(
+        turn.session,
+        city_ids=[r.city_id for r in roles if r.city_id is not None],
+        tag_ids=[r.tag_id for r in roles if r.tag_id is not None],
+        everyone=people.is_admin(roles),
+    )
+
+
+async def place_label(turn: Turn, channel: Channel) -> str:
+    """ "Aarhus · General": the city or TAG a channel is linked to, then its name (every
+    team's first channel is called General)."""
+    city = await people.city(turn.session, channel.city_id) if channel.city_id else None
+    tag = await people.tag(turn.session, channel.tag_id) if channel.tag_id else None
+    owner = city.name if city else tag.name if tag else None
+    return " · ".join(part for part in (owner, channel.name) if part) or "a team channel"
+
+
+async def create_poll(
+    turn: Turn, spec: PollSpec, key: str | None = None, *, channel_pk: int | None = None
+) -> Poll | None:
+    """Store the poll, then post its card — here, or in the team channel `channel_pk` (one of
+    `postable_channels`, checked again here); None if `key` (the dialog instance, else the
     activity) already made one: a re-delivered create or a second click posts nothing twice."""
     session = turn.session
     key = key or f"create|{turn.activity_key}"
@@ -99,15 +126,24 @@ async def create_poll(turn: Turn, spec: PollSpec, key: str | None = None) -> Pol
     if already is not None:
         await turn.reply(already)
         return None
+    channel: Channel | None = None
+    if channel_pk is not None:
+        channel = next((c for c in await postable_channels(turn) if c.id == channel_pk), None)
+        if channel is None:
+            await turn.reply(
+                "I can post your poll only to a channel of a city or TAG you belong to. "
+                "Nothing was posted."
+            )
+            return None
     who = turn.sender
     zone = await turn.timezone()
     poll = await poll_store.add(
         session,
         poll_store.PollDraft(
             source_key=key,
-            channel_id=turn.channel_id,
-            conversation_id=turn.reply_conversation_id,
-            service_url=turn.service_url,
+            channel_id=channel.id if channel else turn.channel_id,
+            conversation_id=channel.conversation_id if channel else turn.reply_conversation_id,
+            service_url=channel.service_url if channel else turn.service_url,
             question=spec.question,
             options=spec.options,
             multi=spec.multi,
@@ -122,8 +158,29 @@ async def create_poll(turn: Turn, spec: PollSpec, key: str | None = None) -> Pol
     await finished.record(session, key, poll.id)
     view = view_of(poll, turn.now())
     await turn.commit()
-    response = await turn.reply(card=poll_card(view), on_sent=f"poll-posted:{poll.id}")
-    poll.activity_id = response.id or None if response is not None else None
+    if channel is not None:
+        target = Target(channel.service_url, channel.conversation_id, channel.tenant_id)
+        try:
+            poll.activity_id = await turn.post(
+                target, poll_card(view), on_sent=f"poll-posted:{poll.id}"
+            )
+        except DeliveryError as error:
+            log.warning("poll %s could not be posted to channel %s: %s", poll.id, channel.id, error)
+            await turn.reply(
+                f"Poll #{poll.id} is saved, but Teams refused it in "
+                f"{md(await place_label(turn, channel))} (is the bot still installed there?). "
+                "Here it is instead:",
+            )
+            channel = None
+        else:
+            await turn.commit()
+            await turn.reply(
+                f"Poll #{poll.id} is posted in {md(await place_label(turn, channel))}; votes "
+                "update its card there."
+            )
+    if channel is None:
+        response = await turn.reply(card=poll_card(view), on_sent=f"poll-posted:{poll.id}")
+        poll.activity_id = response.id or None if response is not None else None
     await turn.commit()
     turn.services.nudge_scheduler()
     log.info(
