@@ -68,3 +68,71 @@ def test_alembic_upgrade_head_from_the_command_line(tmp_path: Path) -> None:
         check=False,
     )
     assert "(head)" in current.stdout
+
+
+async def test_migrating_an_existing_sqlite_database_keeps_its_rows_and_never_reuses_an_id(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.migrate import alembic_config
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        async with database.engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0011"))
+            await connection.commit()
+        now = "2026-12-01 10:00:00"
+        series = (
+            "INSERT INTO reminder_series (id, channel_id, kind, first_type, first_day, at_time,"
+            " timezone, interval_weeks, nudges, paused, created_by, source_key, created_at,"
+            " updated_at) VALUES (:id, 1, 'ecosystem', 'complete_ecosystem', '2026-12-10',"
+            " '10:00', 'Europe/Copenhagen', 2, '[]', 0, 'Alice', :key, :now, :now)"
+        )
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO channels (id, conversation_id, conversation_type, channel_id,"
+                    " service_url, reference, installed, installed_at, updated_at) VALUES"
+                    " (1, '19:general', 'channel', 'msteams', 'https://x', '{}', 1, :now, :now)"
+                ),
+                {"now": now},
+            )
+            for number in (1, 2, 3):
+                await connection.execute(
+                    text(series), {"id": number, "key": f"k{number}", "now": now}
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO reminder_deliveries (key, series_id, channel_id, occurrence_at,"
+                    " nudge, status, late, created_at) VALUES"
+                    " ('d1', 1, 1, :now, 'day_before', 'sent', 0, :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(text("DELETE FROM reminder_series WHERE id = 3"))
+
+        await migrate(database.engine)
+
+        async with database.engine.begin() as connection:
+            table = await connection.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'reminder_series'")
+            )
+            assert "AUTOINCREMENT" in str(table)
+            ids = (
+                await connection.execute(text("SELECT id FROM reminder_series ORDER BY id"))
+            ).scalars()
+            assert list(ids) == [1, 2]
+            # The rows that refer to a rebuilt table are untouched (no cascade on the rebuild).
+            deliveries = await connection.scalar(text("SELECT count(*) FROM reminder_deliveries"))
+            assert deliveries == 1
+            assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+            await connection.execute(text("DELETE FROM reminder_series WHERE id = 2"))
+            await connection.execute(
+                text(series.replace("(:id, ", "(").replace("(id, ", "(")), {"key": "k4", "now": now}
+            )
+            newest = await connection.scalar(text("SELECT max(id) FROM reminder_series"))
+            assert newest == 3  # after 2, the highest id the table ever had, not 2 again
+    finally:
+        await database.dispose()

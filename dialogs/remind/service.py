@@ -159,6 +159,11 @@ async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> str:
     """Save the series the setup card described, once per dialog instance; the reply."""
     place = await linked_place(turn)
     assert turn.channel_id is not None
+    # Before the claim, so a second click of the refused card is refused the same way.
+    twin = await identical_series(turn, turn.channel_id, answers)
+    if twin is not None:
+        turn.mark_dialog_finished()
+        return twin
     already = await once.finish(turn, key, "reminder series")
     if already is not None:
         return already
@@ -181,6 +186,49 @@ async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> str:
         for i, moment in coming
     )
     return f"Series #{row.id} saved: {KIND_LABELS[series.kind]}, {rhythm(series, row.at_time)}. Next:\n\n{lines}"
+
+
+def same_meetings(row: ReminderSeries, answers: dict[str, Any]) -> bool:
+    """Whether a stored series and the setup card's answers remind of the same meetings: the
+    same kind, text, time of day, zone and rhythm, and the new first meeting is one of the
+    stored series' meetings, of the same type (an alternating series in the same phase).
+    Which nudges it sends does not matter: the channel would get the same meeting twice."""
+    if (row.kind, row.at_time, row.timezone, row.interval_weeks) != (
+        answers["kind"], answers["time"], answers["timezone"], answers["interval"],
+    ):  # fmt: skip
+        return False
+    if (row.custom_text or "").strip().casefold() != (answers["text"] or "").strip().casefold():
+        return False
+    stored = series_of(row)
+    new = Series(
+        SeriesKind(answers["kind"]), date.fromisoformat(answers["day"]),
+        time.fromisoformat(answers["time"]), answers["timezone"], answers["interval"],
+        MeetingType(answers["first_type"]),
+    )  # fmt: skip
+    first = occurrence(new, 0)
+    for index, moment in upcoming(stored, first - timedelta(minutes=1), 1):
+        return moment == first and meeting_label(stored, index) == meeting_label(new, 0)
+    return False
+
+
+async def identical_series(turn: Turn, channel_id: int, answers: dict[str, Any]) -> str | None:
+    """Why the series the card describes is not saved (the channel has it already), or None."""
+    for row in await reminder_store.of_channel(turn.session, channel_id):
+        if same_meetings(row, answers):
+            where = place_word(turn)
+            state = f" (paused: `remind resume {row.id}` starts it again)" if row.paused else ""
+            return (
+                f"{where.capitalize()} already has this series: #{row.id}, "
+                f"{KIND_LABELS[series_of(row).kind]}, {rhythm(series_of(row), row.at_time)}{state}. "
+                f"Nothing saved. `remind list` shows it; `remind delete {row.id}` first "
+                "if you want to set it up anew."
+            )
+    return None
+
+
+def place_word(turn: Turn) -> str:
+    """What to call the conversation: "this channel" in a channel, "this chat" elsewhere."""
+    return "this channel" if turn.is_channel else "this chat"
 
 
 async def change(turn: Turn, sub: str, row: ReminderSeries) -> str:
