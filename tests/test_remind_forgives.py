@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import ReminderSeries
 from tests.harness import teams
 from tests.harness.bot import BotUnderTest
+from tests.harness.cards import card_text
 from tests.harness.remind import first_meeting, series_row, set_up, setup_form
 
 
@@ -83,3 +85,51 @@ async def test_a_deleted_series_number_is_never_given_again_and_its_old_commands
         assert "I don't know series #2." in reply.text
     assert not (await series_row(bot, 3)).paused
     assert await series_count(bot) == 2
+
+
+async def test_a_first_day_typed_the_writers_way_is_read_as_their_locale_writes_it(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    # A day past the 12th, so day/month and month/day cannot both be dates.
+    day = next(
+        first_meeting() + timedelta(days=n)
+        for n in range(31)
+        if (first_meeting() + timedelta(days=n)).day > 12
+    )
+    for locale, typed, clock_time in (
+        ("en-GB", f"{day.day}/{day.month}", "10:00"),
+        ("de-DE", f"{day.day}.{day.month}.", "11:00"),
+        ("en-US", f"{day.month}/{day.day}", "12:00"),
+    ):
+        await bot.say("remind setup")
+        reply = await bot.submit(setup_form(day=typed, time=clock_time), locale=locale)
+        assert "saved" in reply.text, (locale, reply.text)
+        series_id = int(reply.text.split("Series #", 1)[1].split(" ", 1)[0])
+        assert (await series_row(bot, series_id)).first_day == day, locale
+
+
+@pytest.mark.parametrize(
+    "conversation",
+    [teams.personal(teams.ALICE), teams.Conversation("19:group-chat@thread.v2", "groupChat")],
+    ids=["personal", "group chat"],
+)
+async def test_remind_in_a_chat_speaks_of_this_chat(
+    rostered_bot: BotUnderTest, conversation: teams.Conversation
+) -> None:
+    bot = rostered_bot
+    reply = await bot.say("remind setup", conversation=conversation)
+    assert "this chat cannot be linked" in reply.text
+    assert "this channel" not in reply.text
+    reply = await bot.say("remind pause 7", conversation=conversation)
+    assert "this channel" not in reply.text
+    reply = await bot.say("remind list", conversation=conversation)
+    shown = " ".join([reply.text, *(card_text(card) for card in reply.cards)])
+    assert "this channel" not in shown
+
+
+async def test_remind_in_an_unlinked_channel_still_speaks_of_this_channel(
+    rostered_bot: BotUnderTest,
+) -> None:
+    reply = await rostered_bot.say("remind setup", conversation=teams.channel("Random"))
+    assert "Link this channel" in reply.text

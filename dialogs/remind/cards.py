@@ -74,13 +74,11 @@ class SeriesLine:
     next_meetings: tuple[tuple[str, datetime], ...]
 
 
-def series_list_card(title: str, lines: Sequence[SeriesLine]) -> Card:
+def series_list_card(title: str, lines: Sequence[SeriesLine], here: str = "this channel") -> Card:
     body: list[Element] = [cards.text(title, size="Medium", weight="Bolder")]
     if not lines:
         body.append(
-            cards.text(
-                "No reminder series in this channel. Start one with `remind setup`.", subtle=True
-            )
+            cards.text(f"No reminder series in {here}. Start one with `remind setup`.", subtle=True)
         )
     for line in lines:
         items: list[Element] = [

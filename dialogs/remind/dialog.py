@@ -35,7 +35,7 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
             return False
         value: dict[str, Any] = prompt.recognized.value
         turn = Turn.of(prompt.context)
-        answers = service.read_setup_form(value, turn.now())
+        answers = service.read_setup_form(value, turn.now(), turn.locale)
         if isinstance(answers, list):
             await prompt.context.send_activity("Please fix the card: " + "; ".join(answers) + ".")
             return False

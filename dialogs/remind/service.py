@@ -68,6 +68,8 @@ from storage.reminders import SeriesDraft, series_of
 log = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=2)
+# The zone a typed day is read in when the card's zone is not one we know (it is refused then).
+DEFAULT_ZONE = "Europe/Brussels"
 REMINDER_HANDLER = "reminder"
 
 
@@ -86,6 +88,11 @@ async def may_manage(turn: Turn) -> str | None:
         if has_tag_role(roles, place.tag.id):
             return None
         return f"Only the members with a role in {md(place.tag.name)} (or an admin) manage reminders here."
+    if not turn.is_channel:  # only a team channel can be linked (dialogs/link)
+        return (
+            "Reminders go to a team channel linked to a city or TAG, and this chat cannot be "
+            "linked: run `remind setup` in your city's or TAG's channel."
+        )
     return "Link this channel to its city or TAG first (`link city <name>` or `link tag <name>`)."
 
 
@@ -103,8 +110,12 @@ async def setup_form(turn: Turn) -> Card:
     return setup_card(day=day, timezone=zone, is_tag=place.tag is not None)
 
 
-def read_setup_form(value: dict[str, Any], now: datetime) -> dict[str, Any] | list[str]:
-    """The submitted setup card as the answers the save takes, or what to fix in it."""
+def read_setup_form(
+    value: dict[str, Any], now: datetime, locale: str | None = None
+) -> dict[str, Any] | list[str]:
+    """The submitted setup card as the answers the save takes, or what to fix in it. A day
+    typed rather than picked ("15/12") is read as the writer's `locale` writes dates, in the
+    series' zone."""
     problems = []
     try:
         kind = SeriesKind(str(value.get("kind")))
@@ -115,7 +126,9 @@ def read_setup_form(value: dict[str, Any], now: datetime) -> dict[str, Any] | li
     if zone is None:
         problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
     try:
-        day = card_date(value.get("day"))
+        day = card_date(
+            value.get("day"), locale=locale, now=now, zone=ZoneInfo(zone or DEFAULT_ZONE)
+        )
         at = time.fromisoformat(str(value.get("time") or "")[:5])
         if day is None:
             raise ValueError("no day")
@@ -246,7 +259,7 @@ async def change(turn: Turn, sub: str, row: ReminderSeries) -> str:
             place.tag.id if place.tag else None,
         ):
             return (
-                f"Series #{row.id} was set up for what this channel was linked to before; "
+                f"Series #{row.id} was set up for what {place_word(turn)} was linked to before; "
                 "it stays stopped. `remind setup` makes a new one."
             )
         row.paused, row.disabled_reason, row.updated_at = False, None, turn.now()
@@ -275,7 +288,8 @@ async def series_list(turn: Turn) -> Card | None:
             (meeting_label(series, i), moment) for i, moment in upcoming(series, turn.now(), 2)
         )
         lines.append(SeriesLine(row.id, series.kind, status, rhythm(series, row.at_time), coming))
-    return series_list_card(f"Reminder series of {md(channel.name or 'this channel')}", lines)
+    here = place_word(turn)
+    return series_list_card(f"Reminder series of {md(channel.name or here)}", lines, here)
 
 
 # --- delivery --------------------------------------------------------------------------------------
