@@ -33,6 +33,13 @@ async def test_the_same_series_set_up_again_is_refused_with_the_existing_ones_nu
         assert "Nothing saved" in reply.text
         assert "`remind list`" in reply.text
     assert await series_count(bot) == 1
+    # The refusal carries a button that lists the series (a click: no @mention needed).
+    (card,) = reply.cards
+    assert f"#{first}" in card_text(card)
+    (button,) = card["actions"]
+    assert button["title"] == "Show the series"
+    listed = await bot.submit(button["data"])
+    assert f"#{first}" in card_text(listed.cards[0])
     # The same meetings two weeks on (the same phase of the alternation) are the same series.
     await bot.say("remind setup")
     later = (first_meeting() + timedelta(days=28)).isoformat()

@@ -37,6 +37,7 @@ from dialogs.remind.cards import (
     reminder_card,
     series_list_card,
     setup_card,
+    twin_card,
 )
 from domain.actions import Item, Kind, Status, overdue_by_owner
 from domain.minutes import MeetingType
@@ -168,8 +169,10 @@ def read_setup_form(
     }  # fmt: skip
 
 
-async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> str:
-    """Save the series the setup card described, once per dialog instance; the reply."""
+async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> tuple[str, Card | None]:
+    """Save the series the setup card described, once per dialog instance; the reply. A series
+    the channel already has is refused with the existing one's number and a button that
+    lists it; nothing is saved."""
     place = await linked_place(turn)
     assert turn.channel_id is not None
     # Before the claim, so a second click of the refused card is refused the same way.
@@ -179,7 +182,7 @@ async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> str:
         return twin
     already = await once.finish(turn, key, "reminder series")
     if already is not None:
-        return already
+        return already, None
     draft = SeriesDraft(
         channel_id=turn.channel_id, city_id=place.city.id if place.city else None,
         tag_id=place.tag.id if place.tag else None, kind=answers["kind"], first_type=answers["first_type"],
@@ -198,7 +201,10 @@ async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> str:
         f"• {meeting_label(series, i)}: {moment.astimezone(series.zone):%a %d %b %Y, %H:%M}"
         for i, moment in coming
     )
-    return f"Series #{row.id} saved: {KIND_LABELS[series.kind]}, {rhythm(series, row.at_time)}. Next:\n\n{lines}"
+    return (
+        f"Series #{row.id} saved: {KIND_LABELS[series.kind]}, {rhythm(series, row.at_time)}. Next:\n\n{lines}",
+        None,
+    )
 
 
 def same_meetings(row: ReminderSeries, answers: dict[str, Any]) -> bool:
@@ -224,18 +230,21 @@ def same_meetings(row: ReminderSeries, answers: dict[str, Any]) -> bool:
     return False
 
 
-async def identical_series(turn: Turn, channel_id: int, answers: dict[str, Any]) -> str | None:
+async def identical_series(
+    turn: Turn, channel_id: int, answers: dict[str, Any]
+) -> tuple[str, Card] | None:
     """Why the series the card describes is not saved (the channel has it already), or None."""
     for row in await reminder_store.of_channel(turn.session, channel_id):
         if same_meetings(row, answers):
             where = place_word(turn)
             state = f" (paused: `remind resume {row.id}` starts it again)" if row.paused else ""
-            return (
-                f"{where.capitalize()} already has this series: #{row.id}, "
-                f"{KIND_LABELS[series_of(row).kind]}, {rhythm(series_of(row), row.at_time)}{state}. "
+            summary = f"{KIND_LABELS[series_of(row).kind]}, {rhythm(series_of(row), row.at_time)}"
+            message = (
+                f"{where.capitalize()} already has this series: #{row.id}, {summary}{state}. "
                 f"Nothing saved. `remind list` shows it; `remind delete {row.id}` first "
                 "if you want to set it up anew."
             )
+            return message, twin_card(series_id=row.id, summary=summary)
     return None
 
 
