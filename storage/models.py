@@ -298,6 +298,8 @@ class ActionEvent(Base):
     """The history of an item's status: who changed it, when, in which meeting."""
 
     __tablename__ = "action_events"
+    # An Undo button names the event it takes back: ids are never reused.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(

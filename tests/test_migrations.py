@@ -112,6 +112,23 @@ async def test_migrating_an_existing_sqlite_database_keeps_its_rows_and_never_re
                 {"now": now},
             )
             await connection.execute(text("DELETE FROM reminder_series WHERE id = 3"))
+            for number in (1, 2):
+                await connection.execute(
+                    text(
+                        "INSERT INTO action_items (id, kind, text, status, source_type, source_id,"
+                        " created_at, updated_at) VALUES (:id, 'action', 'Do it', 'done',"
+                        " 'minutes', 1, :now, :now)"
+                    ),
+                    {"id": number, "now": now},
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO action_events (action_id, status, by_name, at)"
+                        " VALUES (:id, 'done', 'Alice', :now)"
+                    ),
+                    {"id": number, "now": now},
+                )
+            await connection.execute(text("DELETE FROM action_items WHERE id = 2"))
 
         await migrate(database.engine)
 
@@ -127,6 +144,21 @@ async def test_migrating_an_existing_sqlite_database_keeps_its_rows_and_never_re
             # The rows that refer to a rebuilt table are untouched (no cascade on the rebuild).
             deliveries = await connection.scalar(text("SELECT count(*) FROM reminder_deliveries"))
             assert deliveries == 1
+            assert await connection.scalar(text("SELECT count(*) FROM action_events")) == 1
+            assert list(
+                (await connection.execute(text("SELECT id FROM action_items"))).scalars()
+            ) == [1]
+            await connection.execute(
+                text(
+                    "INSERT INTO action_items (kind, text, status, source_type, source_id,"
+                    " created_at, updated_at) VALUES ('action', 'New', 'open', 'minutes', 1,"
+                    " :now, :now)"
+                ),
+                {"now": now},
+            )
+            # 2 was deleted before the migration: a fresh table would hand out 2 again; the
+            # rebuilt one starts after the highest id it kept (max(id), what SQLite can know).
+            assert await connection.scalar(text("SELECT max(id) FROM action_items")) == 2
             assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
             await connection.execute(text("DELETE FROM reminder_series WHERE id = 2"))
             await connection.execute(
@@ -134,5 +166,33 @@ async def test_migrating_an_existing_sqlite_database_keeps_its_rows_and_never_re
             )
             newest = await connection.scalar(text("SELECT max(id) FROM reminder_series"))
             assert newest == 3  # after 2, the highest id the table ever had, not 2 again
+    finally:
+        await database.dispose()
+
+
+async def test_every_table_whose_ids_buttons_name_never_reuses_them_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+
+    named = {
+        "polls", "stakeholders", "minutes", "action_items", "action_events", "agenda_templates",
+        "agendas", "agenda_proposals", "tag_summaries", "reminder_series", "outbox",
+    }  # fmt: skip
+    declared = {
+        table.name
+        for table in Base.metadata.sorted_tables
+        if table.dialect_options["sqlite"].get("autoincrement")
+    }
+    assert declared == named
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'new.sqlite3'}")
+    try:
+        await migrate(database.engine)
+        async with database.engine.connect() as connection:
+            for table in sorted(named):
+                sql = await connection.scalar(
+                    text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}
+                )
+                assert "AUTOINCREMENT" in str(sql), table
     finally:
         await database.dispose()

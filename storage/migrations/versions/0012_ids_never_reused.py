@@ -25,7 +25,7 @@ depends_on = None
 
 TABLES = (
     'polls', 'stakeholders', 'minutes', 'action_items', 'agenda_templates', 'agendas',
-    'agenda_proposals', 'tag_summaries', 'reminder_series',
+    'agenda_proposals', 'tag_summaries', 'reminder_series', 'action_events',
 )
 
 
