@@ -52,7 +52,7 @@ class SeriesRef(Payload):
 @router.command(
     "remind",
     USAGE,
-    "Fortnightly reminders in a channel or chat: set up, list, pause, resume, delete.",
+    "Fortnightly reminders in a city or TAG channel: set up, list, pause, resume, delete.",
     starts="remind setup",
 )
 async def remind_command(turn: Turn, args: str) -> None:
