@@ -163,6 +163,26 @@ async def set_status(
     return True
 
 
+async def last_event(session: AsyncSession, action_id: int) -> ActionEvent | None:
+    """The item's latest status change (the one an Undo may take back)."""
+    return await session.scalar(
+        select(ActionEvent)
+        .where(ActionEvent.action_id == action_id)
+        .order_by(ActionEvent.id.desc())
+        .limit(1)
+    )
+
+
+async def status_before(session: AsyncSession, event: ActionEvent) -> str | None:
+    """The status the item had before `event`, if its history says (None: not recorded)."""
+    return await session.scalar(
+        select(ActionEvent.status)
+        .where(ActionEvent.action_id == event.action_id, ActionEvent.id < event.id)
+        .order_by(ActionEvent.id.desc())
+        .limit(1)
+    )
+
+
 async def history(session: AsyncSession, action_id: int) -> list[ActionEvent]:
     result = await session.scalars(
         select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(ActionEvent.id)

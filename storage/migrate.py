@@ -29,10 +29,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def _upgrade(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+    # On SQLite no transaction is open yet: env.py turns foreign keys off before it begins one.
     command.upgrade(alembic_config(connection), "head")
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
         await connection.run_sync(_upgrade)
+        await connection.commit()
     log.info("database schema is at the newest revision")

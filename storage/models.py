@@ -169,6 +169,9 @@ class Poll(Base):
     card in Teams shows, so a card left behind (crash, throttling) is caught up later."""
 
     __tablename__ = "polls"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -213,7 +216,7 @@ class Stakeholder(Base):
     """A local ecosystem partner of a city (not a Teams user); the register grows as typed."""
 
     __tablename__ = "stakeholders"
-    __table_args__ = (UniqueConstraint("city_id", "key"),)
+    __table_args__ = (UniqueConstraint("city_id", "key"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"), index=True)
@@ -226,6 +229,9 @@ class Minutes(Base):
     """The minutes of one ecosystem call (or city reps alignment meeting)."""
 
     __tablename__ = "minutes"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -256,6 +262,9 @@ class ActionItem(Base):
     """An action, agreement or commitment, from minutes or a TAG summary, with an owner."""
 
     __tablename__ = "action_items"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -289,6 +298,8 @@ class ActionEvent(Base):
     """The history of an item's status: who changed it, when, in which meeting."""
 
     __tablename__ = "action_events"
+    # An Undo button names the event it takes back: ids are never reused.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(
@@ -305,6 +316,9 @@ class AgendaTemplate(Base):
     """An agenda template: the programme default (no TAG), or a TAG's own."""
 
     __tablename__ = "agenda_templates"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tag_id: Mapped[int | None] = mapped_column(
@@ -320,6 +334,9 @@ class Agenda(Base):
     """The agenda of one TAG working session, posted to the TAG channel."""
 
     __tablename__ = "agendas"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -360,6 +377,9 @@ class AgendaProposal(Base):
     """An item a TAG member proposes from the agenda card; its owner accepts or declines it."""
 
     __tablename__ = "agenda_proposals"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agenda_id: Mapped[int] = mapped_column(ForeignKey("agendas.id", ondelete="CASCADE"), index=True)
@@ -376,6 +396,9 @@ class TagSummary(Base):
     """A mentor's or expert's summary of a TAG working session."""
 
     __tablename__ = "tag_summaries"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -401,6 +424,9 @@ class ReminderSeries(Base):
     """A channel's meeting series: the database is the truth; scheduler jobs derive from it."""
 
     __tablename__ = "reminder_series"
+    # Ids are never reused (SQLite reuses the highest after a delete): a button or command
+    # naming a deleted one must not act on a newer one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(

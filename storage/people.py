@@ -193,3 +193,12 @@ def city_ids_with(roles: list[RoleAssignment], *wanted: str) -> list[int]:
 
 def tag_ids_with(roles: list[RoleAssignment], *wanted: str) -> list[int]:
     return sorted({r.tag_id for r in roles if r.tag_id is not None and r.role in wanted})
+
+
+async def city_zones(session: AsyncSession) -> list[tuple[str, list[str]]]:
+    """The time zones the programme's cities use, each with its cities' names, by zone."""
+    rows = (await session.execute(select(City.timezone, City.name).order_by(City.name))).all()
+    zones: dict[str, list[str]] = {}
+    for zone, name in rows:
+        zones.setdefault(zone, []).append(name)
+    return sorted(zones.items())

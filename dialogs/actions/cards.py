@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
 
 from bot import cards
 from bot.cards import Card, Element
 from domain.actions import STATUS_LABELS, Item, Status
 
 SET = "actions.set"
+UNDO = "actions.undo"
 # The list a card shows; its buttons carry it, so a click redraws the same list.
 View = Literal["open", "mine", "overdue"]
 VIEWS: tuple[str, ...] = get_args(View)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What a click just did, above the list; `undo` is the data of its Undo button."""
+
+    text: str
+    undo: dict[str, Any] | None = None
+
+
+def notice_element(notice: Notice) -> Element:
+    items: list[Element] = [cards.text(notice.text)]
+    if notice.undo is not None:
+        items.append({"type": "ActionSet", "actions": [cards.execute("Undo", UNDO, notice.undo)]})
+    return cards.container(items, style="emphasis")
+
+
 def actions_card(
-    title: str, view: str, items: list[Item], today_of: dict[int, bool], total: int
+    title: str,
+    view: str,
+    items: list[Item],
+    today_of: dict[int, bool],
+    total: int,
+    notice: Notice | None = None,
 ) -> Card:
     body: list[Element] = [cards.text(title, size="Medium", weight="Bolder")]
+    if notice is not None:
+        body.append(notice_element(notice))
     if not items:
         body.append(cards.text("Nothing here. 🎉", subtle=True))
     for item in items:

@@ -14,7 +14,7 @@ from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.actions import service
-from dialogs.actions.cards import SET, VIEWS, View
+from dialogs.actions.cards import SET, UNDO, VIEWS, Notice, View
 from dialogs.context import CITY_WRITERS
 from domain.actions import STATUS_LABELS, Status
 from storage import actions as action_store
@@ -66,13 +66,18 @@ class SetStatus(Payload):
         )
 
 
+def _refusal(item: ActionItem) -> ActionResult:
+    return ActionResult.refuse(
+        f"Sorry, only the owner of action #{item.id} or a representative of its city can change it."
+    )
+
+
 @router.action(SET, SetStatus)
 async def set_action(turn: Turn, click: SetStatus) -> ActionResult:
     item, status, view = click.item, click.status, click.view
     if not await service.may_update(turn, item):
-        return ActionResult.refuse(
-            f"Sorry, only the owner of action #{item.id} or a representative of its city can change it."
-        )
+        return _refusal(item)
+    previous = item.status
     changed = await service.set_status(turn, item, status)
     label = STATUS_LABELS[status]
     message = (
@@ -80,5 +85,45 @@ async def set_action(turn: Turn, click: SetStatus) -> ActionResult:
         if changed
         else f"Action #{item.id} was already {label}."
     )
-    card = await service.build_view(turn, view)
+    # The card says what changed, with an Undo for a few minutes (a second click of the
+    # same button changes nothing and shows the same Undo).
+    notice = await service.change_notice(turn, item, view, previous if changed else None)
+    card = await service.build_view(turn, view, notice)
+    return ActionResult(message=message, card=card if not isinstance(card, str) else None)
+
+
+@dataclass
+class UndoStatus(Payload):
+    """Undo under a status change: the item, the change it takes back, the status before."""
+
+    action_id: int
+    event_id: int
+    previous: Status
+    view: View = "open"
+    item: ActionItem = field(init=False, repr=False)
+
+    async def scope(self, turn: Turn) -> Scope | str:
+        item = await action_store.get(turn.session, self.action_id)
+        if item is None:
+            return f"Action #{self.action_id} no longer exists."
+        self.item = item
+        return Scope(
+            f"Action #{item.id}",
+            city_id=item.city_id,
+            tag_id=item.tag_id,
+            city_roles=CITY_WRITERS,
+            owner_person_id=item.owner_person_id,
+        )
+
+
+@router.action(UNDO, UndoStatus)
+async def undo_action(turn: Turn, click: UndoStatus) -> ActionResult:
+    item = click.item
+    if not await service.may_update(turn, item):
+        return _refusal(item)
+    refused = await service.undo(turn, item, click.event_id, click.previous)
+    if refused is not None:
+        return ActionResult.refuse(refused)
+    message = f"Undone: action #{item.id} is {STATUS_LABELS[Status(item.status)]} again."
+    card = await service.build_view(turn, click.view, Notice(message))
     return ActionResult(message=message, card=card if not isinstance(card, str) else None)

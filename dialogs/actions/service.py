@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.cards import Card
 from bot.turn import Turn
-from dialogs.actions.cards import actions_card
+from dialogs.actions.cards import Notice, actions_card
 from dialogs.context import TAG_ROLES, can_write_city, has_tag_role, linked_place, readable_city_ids
-from domain.actions import Item, Kind, Status, overdue
+from domain.actions import STATUS_LABELS, Item, Kind, Status, overdue
 from domain.text import escape_markdown as md
 from storage import actions as action_store
 from storage import people
@@ -18,6 +19,10 @@ from storage.models import ActionItem, City
 log = logging.getLogger(__name__)
 
 SHOWN = 20
+# How long a status change from the card can be taken back with its Undo button.
+UNDO_WINDOW = timedelta(minutes=10)
+# The source of the history entry an Undo writes: it names the change it took back.
+UNDO_SOURCE = "undo"
 
 
 def item_of(row: ActionItem, city: City | None) -> Item:
@@ -32,7 +37,7 @@ def item_of(row: ActionItem, city: City | None) -> Item:
     )
 
 
-async def build_view(turn: Turn, view: str) -> Card | str:
+async def build_view(turn: Turn, view: str, notice: Notice | None = None) -> Card | str:
     """The card of a list (`open`, `mine`, `overdue`), or why there is none to show here."""
     roles = await turn.roles()
     person = await turn.person()
@@ -81,7 +86,7 @@ async def build_view(turn: Turn, view: str) -> Card | str:
         title += f" — {md(place.city.name)}"
     elif place.tag:
         title += f" — {md(place.tag.name)}"
-    return actions_card(title, view, items[:SHOWN], flags, len(items))
+    return actions_card(title, view, items[:SHOWN], flags, len(items), notice)
 
 
 async def may_update(turn: Turn, item: ActionItem) -> bool:
@@ -104,3 +109,51 @@ async def set_status(turn: Turn, item: ActionItem, status: Status) -> bool:
     await turn.commit()
     log.info("action %s set to %s", item.id, status)
     return changed
+
+
+async def change_notice(
+    turn: Turn, item: ActionItem, view: str, previous: str | None = None
+) -> Notice:
+    """What the card says after a click set the item's status: with an Undo button while the
+    change is the item's latest and younger than UNDO_WINDOW (so a second click of the same
+    button shows the same Undo). `previous` is the status before, when this click changed it."""
+    label = STATUS_LABELS[Status(item.status)]
+    text = f"Action #{item.id} is now {label}."
+    event = await action_store.last_event(turn.session, item.id)
+    if (
+        event is None
+        or event.source_type == UNDO_SOURCE
+        or event.status != item.status
+        or turn.now() - event.at > UNDO_WINDOW
+    ):
+        return Notice(text)
+    if previous is None:
+        previous = await action_store.status_before(turn.session, event) or Status.OPEN.value
+    minutes = int(UNDO_WINDOW.total_seconds() // 60)
+    undo = {"action_id": item.id, "event_id": event.id, "previous": previous, "view": view}
+    return Notice(f"{text} You can undo this for {minutes} minutes.", undo)
+
+
+async def undo(turn: Turn, item: ActionItem, event_id: int, previous: Status) -> str | None:
+    """Take back the change `event_id` made to the item, restoring `previous`: None if done
+    (now or by an earlier click), else why not."""
+    event = await action_store.last_event(turn.session, item.id)
+    if event is not None and event.source_type == UNDO_SOURCE and event.source_id == event_id:
+        return None  # a second click of the same Undo
+    current = STATUS_LABELS[Status(item.status)]
+    if event is None or event.id != event_id:
+        return f"Action #{item.id} has changed since; that Undo no longer applies (it is {current} now)."
+    minutes = int(UNDO_WINDOW.total_seconds() // 60)
+    if turn.now() - event.at > UNDO_WINDOW:
+        return (
+            f"Too late to undo: a change can be taken back for {minutes} minutes. "
+            f"Action #{item.id} stays {current}; set its status from `actions`."
+        )
+    who = turn.sender
+    await action_store.set_status(
+        turn.session, item, previous, who.name or who.user_id,
+        source_type=UNDO_SOURCE, source_id=event_id, now=turn.now(),
+    )  # fmt: skip
+    await turn.commit()
+    log.info("action %s: change %s undone, back to %s", item.id, event_id, previous)
+    return None

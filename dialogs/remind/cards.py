@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import cards
-from bot.cards import DIALOG_VERB, Card, Element, card_time
+from bot.cards import COMMAND_VERB, DIALOG_VERB, Card, Element, card_time
 from domain.agenda import PREPARATION
 from domain.minutes import MEETING_LABELS, MeetingType
 from domain.recurrence import DEFAULT_NUDGES, KIND_LABELS, NUDGE_LABELS, Nudge, SeriesKind
@@ -74,13 +74,11 @@ class SeriesLine:
     next_meetings: tuple[tuple[str, datetime], ...]
 
 
-def series_list_card(title: str, lines: Sequence[SeriesLine]) -> Card:
+def series_list_card(title: str, lines: Sequence[SeriesLine], here: str = "this channel") -> Card:
     body: list[Element] = [cards.text(title, size="Medium", weight="Bolder")]
     if not lines:
         body.append(
-            cards.text(
-                "No reminder series in this channel. Start one with `remind setup`.", subtle=True
-            )
+            cards.text(f"No reminder series in {here}. Start one with `remind setup`.", subtle=True)
         )
     for line in lines:
         items: list[Element] = [
@@ -203,4 +201,13 @@ def overdue_card(*, series_id: int, by_owner: Sequence[tuple[str, Sequence[OpenI
         ]
     return cards.card(
         body, [cards.submit("Open the tracker", "command", {"text": "actions overdue"})]
+    )
+
+
+def twin_card(*, series_id: int, summary: str) -> Card:
+    """Under the refusal of a series the channel already has: the one it has, and a button
+    that lists the channel's series (a click, so no @mention is needed in a channel)."""
+    return cards.card(
+        [cards.text(f"#{series_id} · {summary}", weight="Bolder")],
+        [cards.submit("Show the series", COMMAND_VERB, {"text": "remind list"})],
     )

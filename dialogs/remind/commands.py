@@ -52,7 +52,7 @@ class SeriesRef(Payload):
 @router.command(
     "remind",
     USAGE,
-    "Fortnightly reminders in this channel: set up, list, pause, resume, delete.",
+    "Fortnightly reminders in a city or TAG channel: set up, list, pause, resume, delete.",
     starts="remind setup",
 )
 async def remind_command(turn: Turn, args: str) -> None:
@@ -80,7 +80,7 @@ async def remind_command(turn: Turn, args: str) -> None:
         await turn.begin_dialog(DIALOG_ID)
         return
     which = f"Which series? Give its number, e.g. `remind {sub} 3`. `remind list` shows them."
-    hint = " `remind list` shows this channel's series."
+    hint = f" `remind list` shows the series of {service.place_word(turn)}."
     found = await payloads.check_typed(turn, SeriesRef, words[1], which, hint)
     if found is None:
         return

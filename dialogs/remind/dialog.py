@@ -35,7 +35,7 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
             return False
         value: dict[str, Any] = prompt.recognized.value
         turn = Turn.of(prompt.context)
-        answers = service.read_setup_form(value, turn.now())
+        answers = service.read_setup_form(value, turn.now(), turn.locale)
         if isinstance(answers, list):
             await prompt.context.send_activity("Please fix the card: " + "; ".join(answers) + ".")
             return False
@@ -57,5 +57,6 @@ class RemindDialog(ComponentDialog):  # type: ignore[misc]
     async def save_series_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)
         key = once.key_of(turn, step.values)
-        await turn.reply(await service.save_series(turn, step.result, key))
+        text, card = await service.save_series(turn, step.result, key)
+        await turn.reply(text, card)
         return await step.end_dialog()

@@ -37,6 +37,7 @@ from dialogs.remind.cards import (
     reminder_card,
     series_list_card,
     setup_card,
+    twin_card,
 )
 from domain.actions import Item, Kind, Status, overdue_by_owner
 from domain.minutes import MeetingType
@@ -68,6 +69,8 @@ from storage.reminders import SeriesDraft, series_of
 log = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=2)
+# The zone a typed day is read in when the card's zone is not one we know (it is refused then).
+DEFAULT_ZONE = "Europe/Brussels"
 REMINDER_HANDLER = "reminder"
 
 
@@ -86,6 +89,11 @@ async def may_manage(turn: Turn) -> str | None:
         if has_tag_role(roles, place.tag.id):
             return None
         return f"Only the members with a role in {md(place.tag.name)} (or an admin) manage reminders here."
+    if not turn.is_channel:  # only a team channel can be linked (dialogs/link)
+        return (
+            "Reminders go to a team channel linked to a city or TAG, and this chat cannot be "
+            "linked: run `remind setup` in your city's or TAG's channel."
+        )
     return "Link this channel to its city or TAG first (`link city <name>` or `link tag <name>`)."
 
 
@@ -103,8 +111,12 @@ async def setup_form(turn: Turn) -> Card:
     return setup_card(day=day, timezone=zone, is_tag=place.tag is not None)
 
 
-def read_setup_form(value: dict[str, Any], now: datetime) -> dict[str, Any] | list[str]:
-    """The submitted setup card as the answers the save takes, or what to fix in it."""
+def read_setup_form(
+    value: dict[str, Any], now: datetime, locale: str | None = None
+) -> dict[str, Any] | list[str]:
+    """The submitted setup card as the answers the save takes, or what to fix in it. A day
+    typed rather than picked ("15/12") is read as the writer's `locale` writes dates, in the
+    series' zone."""
     problems = []
     try:
         kind = SeriesKind(str(value.get("kind")))
@@ -115,7 +127,9 @@ def read_setup_form(value: dict[str, Any], now: datetime) -> dict[str, Any] | li
     if zone is None:
         problems.append("the time zone is not one I know (e.g. Europe/Brussels)")
     try:
-        day = card_date(value.get("day"))
+        day = card_date(
+            value.get("day"), locale=locale, now=now, zone=ZoneInfo(zone or DEFAULT_ZONE)
+        )
         at = time.fromisoformat(str(value.get("time") or "")[:5])
         if day is None:
             raise ValueError("no day")
@@ -155,13 +169,20 @@ def read_setup_form(value: dict[str, Any], now: datetime) -> dict[str, Any] | li
     }  # fmt: skip
 
 
-async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> str:
-    """Save the series the setup card described, once per dialog instance; the reply."""
+async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> tuple[str, Card | None]:
+    """Save the series the setup card described, once per dialog instance; the reply. A series
+    the channel already has is refused with the existing one's number and a button that
+    lists it; nothing is saved."""
     place = await linked_place(turn)
     assert turn.channel_id is not None
+    # Before the claim, so a second click of the refused card is refused the same way.
+    twin = await identical_series(turn, turn.channel_id, answers)
+    if twin is not None:
+        turn.mark_dialog_finished()
+        return twin
     already = await once.finish(turn, key, "reminder series")
     if already is not None:
-        return already
+        return already, None
     draft = SeriesDraft(
         channel_id=turn.channel_id, city_id=place.city.id if place.city else None,
         tag_id=place.tag.id if place.tag else None, kind=answers["kind"], first_type=answers["first_type"],
@@ -180,7 +201,56 @@ async def save_series(turn: Turn, answers: dict[str, Any], key: str) -> str:
         f"• {meeting_label(series, i)}: {moment.astimezone(series.zone):%a %d %b %Y, %H:%M}"
         for i, moment in coming
     )
-    return f"Series #{row.id} saved: {KIND_LABELS[series.kind]}, {rhythm(series, row.at_time)}. Next:\n\n{lines}"
+    return (
+        f"Series #{row.id} saved: {KIND_LABELS[series.kind]}, {rhythm(series, row.at_time)}. Next:\n\n{lines}",
+        None,
+    )
+
+
+def same_meetings(row: ReminderSeries, answers: dict[str, Any]) -> bool:
+    """Whether a stored series and the setup card's answers remind of the same meetings: the
+    same kind, text, time of day, zone and rhythm, and the new first meeting is one of the
+    stored series' meetings, of the same type (an alternating series in the same phase).
+    Which nudges it sends does not matter: the channel would get the same meeting twice."""
+    if (row.kind, row.at_time, row.timezone, row.interval_weeks) != (
+        answers["kind"], answers["time"], answers["timezone"], answers["interval"],
+    ):  # fmt: skip
+        return False
+    if (row.custom_text or "").strip().casefold() != (answers["text"] or "").strip().casefold():
+        return False
+    stored = series_of(row)
+    new = Series(
+        SeriesKind(answers["kind"]), date.fromisoformat(answers["day"]),
+        time.fromisoformat(answers["time"]), answers["timezone"], answers["interval"],
+        MeetingType(answers["first_type"]),
+    )  # fmt: skip
+    first = occurrence(new, 0)
+    for index, moment in upcoming(stored, first - timedelta(minutes=1), 1):
+        return moment == first and meeting_label(stored, index) == meeting_label(new, 0)
+    return False
+
+
+async def identical_series(
+    turn: Turn, channel_id: int, answers: dict[str, Any]
+) -> tuple[str, Card] | None:
+    """Why the series the card describes is not saved (the channel has it already), or None."""
+    for row in await reminder_store.of_channel(turn.session, channel_id):
+        if same_meetings(row, answers):
+            where = place_word(turn)
+            state = f" (paused: `remind resume {row.id}` starts it again)" if row.paused else ""
+            summary = f"{KIND_LABELS[series_of(row).kind]}, {rhythm(series_of(row), row.at_time)}"
+            message = (
+                f"{where.capitalize()} already has this series: #{row.id}, {summary}{state}. "
+                f"Nothing saved. `remind list` shows it; `remind delete {row.id}` first "
+                "if you want to set it up anew."
+            )
+            return message, twin_card(series_id=row.id, summary=summary)
+    return None
+
+
+def place_word(turn: Turn) -> str:
+    """What to call the conversation: "this channel" in a channel, "this chat" elsewhere."""
+    return "this channel" if turn.is_channel else "this chat"
 
 
 async def change(turn: Turn, sub: str, row: ReminderSeries) -> str:
@@ -198,7 +268,7 @@ async def change(turn: Turn, sub: str, row: ReminderSeries) -> str:
             place.tag.id if place.tag else None,
         ):
             return (
-                f"Series #{row.id} was set up for what this channel was linked to before; "
+                f"Series #{row.id} was set up for what {place_word(turn)} was linked to before; "
                 "it stays stopped. `remind setup` makes a new one."
             )
         row.paused, row.disabled_reason, row.updated_at = False, None, turn.now()
@@ -227,7 +297,8 @@ async def series_list(turn: Turn) -> Card | None:
             (meeting_label(series, i), moment) for i, moment in upcoming(series, turn.now(), 2)
         )
         lines.append(SeriesLine(row.id, series.kind, status, rhythm(series, row.at_time), coming))
-    return series_list_card(f"Reminder series of {md(channel.name or 'this channel')}", lines)
+    here = place_word(turn)
+    return series_list_card(f"Reminder series of {md(channel.name or here)}", lines, here)
 
 
 # --- delivery --------------------------------------------------------------------------------------

@@ -19,3 +19,8 @@ async def save_timezone(turn: Turn, zone: str) -> None:
 
 def saved(zone: str) -> str:
     return f"Done: I'll show times to you in {zone}."
+
+
+async def city_zones(turn: Turn) -> list[tuple[str, list[str]]]:
+    """The zones the programme's cities use (the card offers them), with their cities."""
+    return await people.city_zones(turn.session)

@@ -14,7 +14,30 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _foreign_keys(connection: Connection, on: bool) -> None:
+    """SQLite's foreign keys, switched on the driver's connection: the pragma is ignored inside
+    a transaction, and a statement through SQLAlchemy would begin one."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
 def _run(connection: Connection) -> None:
+    # Batch migrations rebuild SQLite tables (copy, drop, rename): with foreign keys on,
+    # dropping a table would delete or null the rows of the tables that refer to it.
+    keys_off = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if keys_off:
+        _foreign_keys(connection, on=False)
+    try:
+        _migrate(connection)
+    finally:
+        if keys_off:
+            _foreign_keys(connection, on=True)
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

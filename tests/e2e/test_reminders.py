@@ -83,6 +83,23 @@ def test_a_series_set_up_on_the_card_sends_its_reminder_to_the_channel(
     expect(listing).to_contain_text("Complete ecosystem meeting")
     teams.check_rendering(listing, "reminder list card")
 
+    # The same series set up again is refused, naming the one the channel has, and saves nothing.
+    again = general.new_post("remind setup")
+    twin = again.card("Set up a reminder series")
+    twin.get_by_placeholder("Select a date...").fill(f"{meeting:%B} {meeting.day}, {meeting.year}")
+    time_field = twin.get_by_placeholder("Select a time...")
+    time_field.fill(f"{meeting:%H:%M}")
+    time_field.press("Tab")
+    expect(time_field).to_have_value(f"{meeting:%-I:%M %p}")
+    with teams.turn():
+        twin.get_by_role("button", name="Save series").click()
+    again.expect_text("This channel already has this series: #")
+    refusal = again.card("Ecosystem calls (alternating)")
+    teams.check_rendering(refusal, "duplicate series card")
+    with teams.turn():
+        refusal.get_by_role("button", name="Show the series").click()
+    again.card("Reminder series")
+
     teams.screenshot("reminders", show=post.root)
     post.expect_no_apology()
     teams.assert_cards_render_well()
