@@ -314,14 +314,23 @@ async def test_results_of_an_unknown_poll_or_one_from_elsewhere(bot: BotUnderTes
 
 
 async def test_the_creator_closes_from_the_card_and_the_card_freezes(bot: BotUnderTest) -> None:
-    poll_id, _ = await create(bot)
+    poll_id, card_id = await create(bot)
     await vote(bot, poll_id, "1", who=teams.BOB)
     await settle(bot)
     bot.connector.clear()
     reply = await bot.execute("poll.close", {"poll_id": poll_id}, who=teams.ALICE)
     assert "Closed — final results" in card_text(reply.body["value"])
     await settle(bot)
-    assert bot.connector.sent() == []  # closing posts nothing else
+    # the result once, as a reply in the poll card's thread; closing again posts nothing more
+    await bot.execute("poll.close", {"poll_id": poll_id}, who=teams.ALICE)
+    await bot.say(f"poll close {poll_id}")
+    await settle(bot)
+    (result,) = [c for c in bot.connector.sent() if "is closed" in c.text]
+    assert result.kind == "reply"
+    assert result.activity_id == card_id
+    assert result.conversation_id == teams.AARHUS_GENERAL.id
+    assert "Charging points: 1 vote (100%)" in result.text
+    assert "1 voter" in result.text
     final = bot.connector.updates()[-1].card
     assert "Closed — final results" in card_text(final)
     assert not any(e.get("type") == "Input.ChoiceSet" for e in final["body"])
@@ -386,7 +395,12 @@ async def test_the_poll_closes_by_itself_after_a_restart_past_its_deadline(
     final = connector.updates()[-1]
     assert final.activity_id == activity_id
     assert tally_in(final.card) == ["0 · 0%", "0 · 0%", "1 · 100%"]
-    assert connector.sent() == []
+    await connector.wait_for(lambda c: bool(c.sent()))
+    await second.services.require_outbox().wait_empty()
+    (result,) = connector.sent()  # the result once, under the poll, after the restart
+    assert result.kind == "reply"
+    assert result.activity_id == activity_id
+    assert "Heat pumps: 1 vote (100%)" in result.text
 
 
 async def test_a_poll_closes_at_its_deadline_while_running(
@@ -407,6 +421,10 @@ async def test_a_poll_closes_at_its_deadline_while_running(
         lambda c: any("Closed" in card_text(u.card) for u in c.updates()), within=10
     )
     assert (await poll_row(bot, poll_id)).closed_at is not None
+    await connector.wait_for(lambda c: any("is closed" in t for t in c.texts()), within=10)
+    (result,) = [c for c in connector.sent() if "is closed" in c.text]
+    assert result.kind == "reply"
+    assert "0 voters" in result.text
 
 
 # --- export --------------------------------------------------------------------------------

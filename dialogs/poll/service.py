@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.card_sync import CardState, CardSync, state_of
 from bot.cards import Card
 from bot.outbound import DeliveryError, Target
+from bot.outbox import Message
 from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
@@ -37,6 +38,7 @@ from domain.polls import (
     tally_from_counts,
     view_of,
 )
+from domain.text import counted
 from domain.text import escape_markdown as md
 from storage import channels, finished, people
 from storage import polls as poll_store
@@ -256,7 +258,33 @@ async def close(turn: Turn, poll: Poll) -> Closed:
     final = await recount(turn.session, poll)
     await poll_store.close(turn.session, poll, turn.now(), list(final.counts), final.voters)
     view = view_of(poll, turn.now(), final)
+    stage_result(turn.services, turn.session, poll, view)
     await turn.commit()
+    turn.services.require_outbox().wake()
     card_sync(turn.services).request(poll.id)
     turn.services.nudge_scheduler()
     return Closed(view)
+
+
+def result_text(view: PollView) -> str:
+    """The line posted under a poll when it closes: the question, each option, the winner."""
+    lines = [f"📊 Poll #{view.id} is closed: **{md(view.question)}**"]
+    for index, option in enumerate(view.options):
+        count = view.tally.counts[index] if index < len(view.tally.counts) else 0
+        percent = view.tally.percentages[index] if index < len(view.tally.percentages) else 0
+        mark = "🏆 " if index in view.tally.leaders and view.tally.voters else ""
+        lines.append(f"- {mark}{md(option)}: {counted(count, 'vote')} ({percent}%)")
+    lines.append(counted(view.tally.voters, "voter"))
+    return "\n".join(lines)
+
+
+def stage_result(services: Services, session: AsyncSession, poll: Poll, view: PollView) -> None:
+    """Queue the result as a reply under the poll card (in a channel: in its thread), in the
+    transaction that closes the poll: a second close finds it closed and posts nothing."""
+    message = Message(
+        kind="reply" if poll.activity_id else "send",
+        target=Target(poll.service_url, poll.conversation_id),
+        body={"type": "message", "text": result_text(view), "textFormat": "markdown"},
+        activity_id=poll.activity_id,
+    )
+    services.require_outbox().stage(session, message, claim=False)
