@@ -255,6 +255,11 @@ class Turn:
             text = text or ""
         return Sent(await self.io.send(text, card, files=files or [], on_sent=on_sent))
 
+    async def send_file(self, file: File, text: str) -> None:
+        """Give the sender `file` the way Teams accepts files from a bot (bot/file_delivery.py):
+        `text` says what it is ("Minutes #3 as Word, ready to e-mail to the stakeholders.")."""
+        await self.reply(text, files=[file])
+
     async def post(self, target: Target, card: Card, *, on_sent: str | None = None) -> str | None:
         """Post a card to another conversation (e.g. the channel linked to a city): an
         outbox row in this turn's transaction, sent after its commit. Returns the activity id,

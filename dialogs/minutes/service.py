@@ -529,7 +529,7 @@ def export_file(doc: MinutesDoc, file_format: str) -> File:
 async def send_export(turn: Turn, minutes: Minutes, file_format: str) -> None:
     doc = await doc_of(turn, minutes)
     label = "Word" if file_format == "docx" else "Markdown"
-    await turn.reply(
+    await turn.send_file(
+        export_file(doc, file_format),
         f"Minutes #{minutes.id} as {label}, ready to e-mail to the stakeholders.",
-        files=[export_file(doc, file_format)],
     )

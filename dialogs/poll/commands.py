@@ -165,9 +165,8 @@ async def export_command(turn: Turn, raw: str) -> None:
     as_of = f"{turn.now().astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
     content = export_csv(view, as_of)
     file = File(f"poll-{poll.id}.csv", "text/csv", content.encode("utf-8-sig"))
-    await turn.reply(
-        f"Results of poll #{poll.id} as CSV ({counted(view.tally.voters, 'voter')}).",
-        files=[file],
+    await turn.send_file(
+        file, f"Results of poll #{poll.id} as CSV ({counted(view.tally.voters, 'voter')})."
     )
 
 
