@@ -126,6 +126,25 @@ def execute(title: str, verb: str, data: dict[str, Any] | None = None, **extra: 
     }
 
 
+# Teams refreshes a card automatically for at most this many listed people (Universal Actions
+# user-specific views); everyone else sees the shared card and may refresh it by hand.
+MAX_REFRESH_USERS = 60
+
+
+def with_refresh(shared: Card, verb: str, data: dict[str, Any], user_ids: Sequence[str]) -> Card:
+    """`shared` (what everyone sees) with a Universal Actions `refresh`: Teams sends an
+    `adaptiveCard/action` invoke (trigger "automatic") for each of `user_ids` who opens it, and
+    shows that person alone the card the invoke answers with. The first MAX_REFRESH_USERS ids
+    are kept, duplicates dropped; with none, people refresh by hand (trigger "manual")."""
+    unique = list(dict.fromkeys(i for i in user_ids if i))[:MAX_REFRESH_USERS]
+    refresh: dict[str, Any] = {
+        "action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}},
+    }
+    if unique:
+        refresh["userIds"] = unique
+    return {**shared, "refresh": refresh}
+
+
 @dataclass(frozen=True)
 class CommandHelp:
     usage: str

@@ -61,6 +61,12 @@ class TurnIO(Protocol):
         """The sender's Teams locale ("en-GB", "de-DE"), if the activity names one."""
         ...
 
+    @property
+    def refresh_trigger(self) -> str | None:
+        """ "automatic" when Teams asks for one person's view of a card (Universal Actions
+        refresh), "manual" for a click; None for anything but an Action.Execute invoke."""
+        ...
+
     async def send(
         self, text: str | None, card: Card | None, *, files: list[File], on_sent: str | None
     ) -> str | None:
@@ -148,6 +154,12 @@ class Turn:
     @property
     def is_channel(self) -> bool:
         return self.io.conversation_type == "channel"
+
+    @property
+    def is_automatic_refresh(self) -> bool:
+        """Teams asking for the sender's own view of a card: answer with that view only, never
+        update the shared message (which would make Teams refresh everyone's again: a loop)."""
+        return self.io.refresh_trigger == "automatic"
 
     @property
     def locale(self) -> str:

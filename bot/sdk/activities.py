@@ -159,3 +159,13 @@ def sanitize(activity: Activity) -> None:
     account = activity.from_property
     if account is not None and isinstance(getattr(account, "name", None), str):
         account.name = clean(account.name)  # stored as the author of what they create
+
+
+def refresh_trigger(activity: Activity) -> str | None:
+    """How an `adaptiveCard/action` invoke came: "automatic" (Teams refreshing a card for a
+    person listed in its refresh.userIds), "manual" (a click, or a refresh by hand), else None."""
+    if activity.type != "invoke" or activity.name != "adaptiveCard/action":
+        return None
+    value = activity.value
+    trigger = value.get("trigger") if isinstance(value, dict) else None
+    return trigger if trigger in ("automatic", "manual") else None

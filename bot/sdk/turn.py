@@ -70,6 +70,10 @@ class ContextIO:
         return activities.locale(self.context.activity)
 
     @property
+    def refresh_trigger(self) -> str | None:
+        return activities.refresh_trigger(self.context.activity)
+
+    @property
     def sdk_context(self) -> TurnContext:
         return self.context
 
