@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import URL, make_url
@@ -27,6 +28,16 @@ DEFAULT_SERVICE_URL_HOSTS = (
     "smba.infra.dod.teams.microsoft.us",
     "*.botframework.com",
 )
+# Where Teams' file consent flow may have the bot upload a file (the uploadUrl of a
+# fileConsent/invoke): the user's OneDrive, which lives on SharePoint (commercial, GCC, GCC
+# High/DoD, and Microsoft's own dogfood ring).
+DEFAULT_UPLOAD_HOSTS = (
+    "*.sharepoint.com",
+    "*.sharepoint.us",
+    "*.sharepoint-mil.us",
+    "*.sharepoint-df.com",
+)
+DEFAULT_FILE_LINK_DAYS = 7
 # App types whose tokens come from one tenant: that tenant may always use the bot.
 SINGLE_TENANT_TYPES = ("SingleTenant", "UserAssignedMSI")
 # How the sender paces its calls: by Teams' rate limits, or not at all (tests, a fake connector).
@@ -86,6 +97,13 @@ class Settings:
     # fake connector: the tests set it so a dialog's replies do not wait out the real seconds,
     # and test the pacing itself on a clock they move.
     pacing: Pacing = "teams"
+    # Where people reach this bot from outside Teams (its download links, GET /files/<token>):
+    # the public https origin in production; empty: http://<host>:<port>, fine on one machine.
+    public_url: str = ""
+    # How long a download link works (days).
+    file_link_days: int = DEFAULT_FILE_LINK_DAYS
+    # Hosts a consented file may be uploaded to (https only; loopback only when listed).
+    upload_hosts: tuple[str, ...] = DEFAULT_UPLOAD_HOSTS
 
     @property
     def authenticated(self) -> bool:
@@ -95,6 +113,14 @@ class Settings:
         if self.allowed_tenants is None:
             return True
         return tenant is not None and tenant.lower() in self.allowed_tenants
+
+    @property
+    def link_origin(self) -> str:
+        """The origin download links start with (no trailing slash)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:
@@ -137,17 +163,34 @@ def parse_tenants(raw: str) -> frozenset[str] | None:
     return frozenset(tenants)
 
 
-def parse_service_url_hosts(raw: str) -> tuple[str, ...]:
-    """ICC_SERVICE_URL_HOSTS: host names or `*.suffix` patterns separated by commas."""
+def parse_service_url_hosts(raw: str, name: str = "ICC_SERVICE_URL_HOSTS") -> tuple[str, ...]:
+    """ICC_SERVICE_URL_HOSTS (or ICC_UPLOAD_HOSTS): host names or `*.suffix` patterns
+    separated by commas."""
     hosts = tuple(item.strip().lower() for item in raw.split(","))
     for host in hosts:
         # A wildcard names a domain of its own, never a whole top-level domain ("*.com").
         if not _HOST_PATTERN.fullmatch(host) or (host.startswith("*.") and host.count(".") < 2):
             raise ConfigError(
-                "ICC_SERVICE_URL_HOSTS must be host names or *.domain patterns separated by "
-                f"commas; got {host!r}"
+                f"{name} must be host names or *.domain patterns separated by commas; got {host!r}"
             )
     return hosts
+
+
+def parse_public_url(raw: str) -> str:
+    """ICC_PUBLIC_URL: an http(s) origin, perhaps with a path prefix; no query, no fragment."""
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
+        raise ConfigError(
+            f"ICC_PUBLIC_URL must be the bot's public address, e.g. https://icc-bot.example.org; "
+            f"got {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 def default_secret_key_file(database_url: str) -> str:
@@ -295,6 +338,16 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         values["allowed_tenants"] = parse_tenants(get("ICC_ALLOWED_TENANTS"))
     if get("ICC_SERVICE_URL_HOSTS"):
         values["service_url_hosts"] = parse_service_url_hosts(get("ICC_SERVICE_URL_HOSTS"))
+    if get("ICC_UPLOAD_HOSTS"):
+        values["upload_hosts"] = parse_service_url_hosts(
+            get("ICC_UPLOAD_HOSTS"), "ICC_UPLOAD_HOSTS"
+        )
+    if get("ICC_PUBLIC_URL"):
+        values["public_url"] = parse_public_url(get("ICC_PUBLIC_URL"))
+    if get("ICC_FILE_LINK_DAYS"):
+        values["file_link_days"] = _parse_int(
+            "ICC_FILE_LINK_DAYS", get("ICC_FILE_LINK_DAYS"), 1, 90
+        )
     if get("LOG_LEVEL"):
         level = get("LOG_LEVEL").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -327,6 +327,56 @@ class Outbound:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
+    async def create_personal_conversation(
+        self,
+        service_url: str,
+        *,
+        bot_id: str,
+        user_id: str,
+        tenant_id: str | None,
+        retry: RetryPolicy | None = None,
+    ) -> str:
+        """The 1:1 chat between the bot and `user_id` (Teams answers with the existing one if
+        there is one): what `POST /v3/conversations` answers for a member of a team the bot is
+        installed in. Retried like a send; ConversationGone when Teams refuses (403/404: the
+        person is not reachable), DeliveryFailed otherwise."""
+        url = f"{service_url.rstrip('/')}/v3/conversations"
+        body: dict[str, Any] = {
+            "isGroup": False,
+            "bot": {"id": bot_id},
+            "members": [{"id": user_id}],
+        }
+        if tenant_id:
+            body["tenantId"] = tenant_id
+            body["channelData"] = {"tenant": {"id": tenant_id}}
+        target = Target(service_url, f"personal:{user_id}", tenant_id)
+        answer = await self._call("POST", url, target, body, retry=retry)
+        conversation_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(conversation_id, str) or not conversation_id:
+            raise DeliveryFailed("POST conversation answered without an id")
+        return conversation_id
+
+    async def upload(self, url: str, content: bytes, *, allowed: Callable[[str], bool]) -> None:
+        """PUT `content` at a pre-authorised upload URL (the file consent flow's OneDrive
+        upload session): one request with its Content-Range, no bot token. A URL `allowed`
+        refuses is never called (DeliveryRefused); any other answer than 2xx, a timeout or a
+        broken connection: DeliveryFailed."""
+        if not allowed(url):
+            raise DeliveryRefused("upload refused: not an allowed upload host")
+        size = len(content)
+        headers = {
+            "Content-Length": str(size),
+            "Content-Range": f"bytes 0-{size - 1}/{size}",
+        }
+        try:
+            async with self._http.put(
+                url, data=content, headers=headers, timeout=self._timeout
+            ) as response:
+                if response.status >= 300:
+                    raise DeliveryFailed(f"upload answered {response.status}", response.status)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise DeliveryFailed(f"upload: {type(error).__name__}") from error
+
     async def get_member(
         self, service_url: str, conversation_id: str, user_id: str
     ) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import members
+from bot import file_delivery, members
 from bot.activities import Sender
 from bot.cards import Card, card_message, split_card
 from bot.files import File
@@ -62,14 +62,20 @@ class TurnIO(Protocol):
         ...
 
     @property
+    def bot_id(self) -> str:
+        """The bot's own account id in this conversation (the activity's recipient)."""
+        ...
+
+    @property
+    def tenant_id(self) -> str | None: ...
+
+    @property
     def refresh_trigger(self) -> str | None:
         """ "automatic" when Teams asks for one person's view of a card (Universal Actions
         refresh), "manual" for a click; None for anything but an Action.Execute invoke."""
         ...
 
-    async def send(
-        self, text: str | None, card: Card | None, *, files: list[File], on_sent: str | None
-    ) -> str | None:
+    async def send(self, text: str | None, card: Card | None, *, on_sent: str | None) -> str | None:
         """Send one message here; the new activity's id, or None while it waits in the outbox."""
         ...
 
@@ -154,6 +160,14 @@ class Turn:
     @property
     def is_channel(self) -> bool:
         return self.io.conversation_type == "channel"
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self.io.tenant_id
+
+    @property
+    def bot_id(self) -> str:
+        return self.io.bot_id
 
     @property
     def is_automatic_refresh(self) -> bool:
@@ -252,7 +266,6 @@ class Turn:
         text: str | None = None,
         card: Card | None = None,
         *,
-        files: list[File] | None = None,
         on_sent: str | None = None,
     ) -> Sent:
         """Send a message here. It is queued if Teams refuses it now: its id is then None, and
@@ -261,25 +274,31 @@ class Turn:
         if card is not None:
             *first_parts, card = split_card(card)
             for part in first_parts:  # a card over Teams' message size goes out in parts
-                await self.io.send(text, part, files=[], on_sent=None)
+                await self.io.send(text, part, on_sent=None)
                 text = None
         else:
             text = text or ""
-        return Sent(await self.io.send(text, card, files=files or [], on_sent=on_sent))
+        return Sent(await self.io.send(text, card, on_sent=on_sent))
 
     async def send_file(self, file: File, text: str) -> None:
         """Give the sender `file` the way Teams accepts files from a bot (bot/file_delivery.py):
         `text` says what it is ("Minutes #3 as Word, ready to e-mail to the stakeholders.")."""
-        await self.reply(text, files=[file])
+        await file_delivery.deliver(self, file, text)
 
     async def post(self, target: Target, card: Card, *, on_sent: str | None = None) -> str | None:
         """Post a card to another conversation (e.g. the channel linked to a city): an
         outbox row in this turn's transaction, sent after its commit. Returns the activity id,
         or None when Teams refused it for now and it stays queued (`on_sent` is told the id
         when it is delivered). ConversationGone/DeliveryFailed: refused for good."""
+        return await self.post_activity(target, card_message(card), on_sent=on_sent)
+
+    async def post_activity(
+        self, target: Target, body: dict[str, Any], *, on_sent: str | None = None
+    ) -> str | None:
+        """`post` for a message that is not one Adaptive Card (a file card, a link)."""
         outbox = self.services.require_outbox()
         message = Message(
-            kind="send", target=target, body=card_message(card), on_sent=on_sent,
+            kind="send", target=target, body=body, on_sent=on_sent,
             expires_at=self.now() + self.reply_max_age,
         )  # fmt: skip
         row = outbox.stage(self.session, message, claim=True)

@@ -10,11 +10,15 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
+from bot import file_links
 from bot.service_urls import service_url_check
 from bot.services import Services
+from storage import files
+from storage.db import is_unavailable_error
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +230,45 @@ async def healthz(request: web.Request) -> web.Response:
     if queue is not None:
         payload["outbox"] = queue
     return web.json_response(payload, status=503 if database == "unreachable" else 200)
+
+
+def _content_disposition(name: str) -> str:
+    """`attachment` with the name in both forms: an ASCII fallback and RFC 5987's UTF-8."""
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+async def download(request: web.Request) -> web.Response:
+    """`GET /files/<token>`: the exported file a signed link names, as a download.
+
+    404 for anything but an intact, unexpired token naming a file that is still kept (a
+    declined or expired one is gone): the answer never says which, so tokens cannot be probed.
+    """
+    services = request.app[SERVICES]
+    now = services.clock()
+    claim = file_links.verify(services.settings.secret_key, request.match_info["token"], now)
+    if claim is None:
+        return problem(404, "not found")
+    try:
+        async with services.database.unit_of_work() as session:
+            row = await files.live(session, claim.file_id, now)
+    except Exception as error:
+        if is_unavailable_error(error):
+            return problem(503, "service unavailable", **{"Retry-After": RETRY_AFTER_SECONDS})
+        raise
+    if row is None:
+        return problem(404, "not found")
+    return web.Response(
+        body=row.content,
+        headers={
+            "Content-Type": row.content_type,
+            "Content-Disposition": _content_disposition(row.name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 async def _nothing() -> None:

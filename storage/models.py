@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -496,6 +497,27 @@ class FinishedDialog(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ExportedFile(Base):
+    """A file the bot made for someone (an export, an invite): what its download link serves
+    and what the file consent flow uploads. Kept until it expires; a declined consent drops it."""
+
+    __tablename__ = "exported_files"
+    # A link names its row's id: an id must never come back for another file.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(120))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Who asked for it (Teams user id) and in which tenant: only they may accept its upload.
+    owner_user_id: Mapped[str] = mapped_column(String(200))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    # Set once the consent flow has put it in the owner's OneDrive.
+    uploaded_at: Mapped[datetime | None] = mapped_column()
+
+
 __all__ = [
     "ActionEvent",
     "ActionItem",
@@ -506,6 +528,7 @@ __all__ = [
     "Base",
     "Channel",
     "City",
+    "ExportedFile",
     "FinishedDialog",
     "Minutes",
     "Person",

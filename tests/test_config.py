@@ -109,6 +109,28 @@ def test_service_url_hosts_default_to_teams_and_bot_framework() -> None:
     assert settings.service_url_hosts == ("teams.example.org", "*.proxy.example")
 
 
+def test_download_links_and_uploads_have_safe_defaults_and_can_be_set() -> None:
+    defaults = load_settings({})
+    assert defaults.file_link_days == 7
+    assert defaults.link_origin == "http://127.0.0.1:3978"
+    assert all(
+        host.endswith(
+            (".sharepoint.com", ".sharepoint.us", ".sharepoint-mil.us", ".sharepoint-df.com")
+        )
+        for host in defaults.upload_hosts
+    )
+    chosen = load_settings(
+        {
+            "ICC_PUBLIC_URL": "https://icc-bot.example.org/bot/",
+            "ICC_FILE_LINK_DAYS": "30",
+            "ICC_UPLOAD_HOSTS": "*.sharepoint.com",
+        }
+    )
+    assert chosen.link_origin == "https://icc-bot.example.org/bot"
+    assert chosen.file_link_days == 30
+    assert chosen.upload_hosts == ("*.sharepoint.com",)
+
+
 def test_without_a_key_the_key_file_sits_beside_the_sqlite_file(tmp_path: Path) -> None:
     database = tmp_path / "data" / "bot.sqlite3"
     settings = load_settings({"DATABASE_URL": f"sqlite+aiosqlite:///{database}"})
@@ -182,6 +204,12 @@ def test_a_key_file_without_a_key_is_one_clear_line(tmp_path: Path) -> None:
         ({"ICC_SERVICE_URL_HOSTS": "*"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_SERVICE_URL_HOSTS": "*.com"}, "ICC_SERVICE_URL_HOSTS"),
         ({"ICC_PACING": "fast"}, "ICC_PACING must be teams or off, got 'fast'"),
+        ({"ICC_UPLOAD_HOSTS": "*.com"}, "ICC_UPLOAD_HOSTS must be host names"),
+        ({"ICC_PUBLIC_URL": "icc-bot.example.org"}, "ICC_PUBLIC_URL must be the bot's public"),
+        ({"ICC_PUBLIC_URL": "https://bot.example.org/?a=1"}, "ICC_PUBLIC_URL must be"),
+        ({"ICC_PUBLIC_URL": "javascript:alert(1)"}, "ICC_PUBLIC_URL must be"),
+        ({"ICC_FILE_LINK_DAYS": "0"}, "ICC_FILE_LINK_DAYS must be between 1 and 90"),
+        ({"ICC_FILE_LINK_DAYS": "a week"}, "ICC_FILE_LINK_DAYS must be a whole number"),
         (
             {**CREDENTIALS, "ICC_ALLOWED_TENANTS": TENANT_A, "ICC_PACING": "off"},
             "ICC_PACING=off is for tests only",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from typing import Any
 
@@ -19,6 +18,7 @@ from tests.harness.bot import BotUnderTest
 from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
 from tests.harness.database import POSTGRES_URL, reset_postgres
+from tests.harness.files import delivered
 from tests.harness.minutes import run_minutes
 from tests.harness.polls import ONE_LINER, create, settle
 from tests.harness.settings import settings_for
@@ -236,9 +236,7 @@ async def test_hostile_text_stays_literal_in_cards_and_exports(
     assert "<at>" not in shown or "\\<at\\>" in shown
     assert json.loads(json.dumps(card)) == card  # still one well-formed card
     reply = await bot.say("minutes export 1")
-    markdown = base64.b64decode(
-        reply.calls[-1].attachments[0]["contentUrl"].split(",", 1)[1]
-    ).decode()
+    markdown = (await delivered(bot, reply.calls)).text
     assert "[click me](https" not in markdown
     assert "<script>" not in markdown.replace("\\<script>", "")  # escaped where it stands
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from tests.harness import roster, teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
+from tests.harness.files import delivered
 from tests.harness.minutes import (
     LISBON,
     action_rows,
@@ -296,18 +296,20 @@ async def test_exports_as_markdown_and_word(rostered_bot: BotUnderTest) -> None:
     bot = rostered_bot
     await run_minutes(bot, tour={"t0_progress": "Data platform live"})
     reply = await bot.say("minutes export 1")
-    (file,) = reply.calls[-1].attachments
-    assert file["name"].endswith(".md")
-    markdown = base64.b64decode(file["contentUrl"].split(",", 1)[1]).decode()
+    file = await delivered(bot, bot.connector.calls)
+    assert file.name.endswith(".md")
+    assert file.content_type == "text/markdown"
+    assert "I've sent “minutes-1-" in reply.text  # asked in the channel: sent to the 1:1 chat
+    markdown = file.text
     assert "## Agreements" in markdown
     assert "shares the consumption data monthly" in markdown
     assert "| Share the EV charging data | Energy Agency |" in markdown
     assert markdown.index("## Agreements") < markdown.index("## Tour de table")
     reply = await bot.execute("minutes.export", {"minutes_id": 1, "format": "docx"})
     assert reply.body["type"] == "application/vnd.microsoft.activity.message"
-    (file,) = reply.calls[-1].attachments
-    assert file["name"].endswith(".docx")
-    document = docx.Document(io.BytesIO(base64.b64decode(file["contentUrl"].split(",", 1)[1])))
+    file = await delivered(bot, reply.calls)
+    assert file.name.endswith(".docx")
+    document = docx.Document(io.BytesIO(file.content))
     headings = [
         p.text
         for p in document.paragraphs
@@ -653,9 +655,8 @@ async def test_the_markdown_export_keeps_ordinary_punctuation_without_backslashe
         rows=(("- check the [link](http://evil.example)", "Dr. Smith-Jones (Port)", later(9)),),
         closing={"verb": "dialog", "step": "closing", "next_steps": "- not a list\n# not a title"},
     )
-    reply = await bot.say("minutes export 1")
-    (file,) = reply.calls[-1].attachments
-    markdown = base64.b64decode(file["contentUrl"].split(",", 1)[1]).decode()
+    await bot.say("minutes export 1")
+    markdown = (await delivered(bot, bot.connector.calls)).text
     assert "- **Dr. Smith-Jones (Port)**: 50% of 3*4 by Friday" in markdown
     assert "- #1 priority: \\*\\*really\\*\\*" in markdown
     assert "| - check the [link\\](http://evil.example) | Dr. Smith-Jones (Port) |" in markdown

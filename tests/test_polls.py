@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import codecs
 import csv
 import io
@@ -23,6 +22,7 @@ from tests.harness import clock, teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.cards import card_text
 from tests.harness.connector import FakeConnector
+from tests.harness.files import delivered
 from tests.harness.polls import ONE_LINER, ballots, create, settle, tally_in, vote
 
 
@@ -437,11 +437,10 @@ async def test_export_replies_with_a_csv_file(bot: BotUnderTest) -> None:
     await vote(bot, poll_id, "1", who=teams.MARTA)
     await settle(bot)
     reply = await bot.say(f"poll export {poll_id}")
-    (call,) = [c for c in reply.calls if c.kind == "reply"]
-    (file,) = call.attachments
-    assert file["contentType"] == "text/csv"
-    assert file["name"] == f"poll-{poll_id}.csv"
-    raw = base64.b64decode(file["contentUrl"].split(",", 1)[1])
+    file = await delivered(bot, reply.calls)
+    assert file.content_type == "text/csv"
+    assert file.name == f"poll-{poll_id}.csv"
+    raw = file.content
     assert raw.startswith(codecs.BOM_UTF8)  # Excel reads accented names right only with it
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == [f"Poll #{poll_id}", "Date?"]
@@ -459,9 +458,7 @@ async def test_export_of_an_anonymous_poll_has_no_voters_column(bot: BotUnderTes
     await vote(bot, poll_id, "0")
     await settle(bot)
     reply = await bot.say(f"poll export {poll_id}")
-    content = base64.b64decode(
-        reply.calls[-1].attachments[0]["contentUrl"].split(",", 1)[1]
-    ).decode("utf-8-sig")
+    content = (await delivered(bot, reply.calls)).text
     assert content.splitlines()[3] == "option,votes,percent"
     assert "1 voter" in content.splitlines()[1]  # one, not "1 voters"
     assert f"Results of poll #{poll_id} as CSV (1 voter)." in reply.text

@@ -17,6 +17,7 @@ from botbuilder.dialogs import ComponentDialog, DialogContext, DialogSet, Dialog
 from botbuilder.dialogs.prompts import Prompt
 from botbuilder.schema import Activity, ActivityTypes
 
+from bot import file_delivery
 from bot.cards import COMMAND_VERB, DIALOG_VERB, INSTANCE, help_card
 from bot.handler import (
     CANCEL_WORDS,
@@ -292,6 +293,14 @@ class IccBot(TeamsActivityHandler):  # type: ignore[misc]
     # --- invokes (Action.Execute) --------------------------------------------------------
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == "fileConsent/invoke":
+            # Answered 200 with no body whatever came of it: the outcome is a chat message.
+            await file_delivery.answer_consent(Turn.of(turn_context), turn_context.activity.value)
+            response = InvokeResponse(status=int(HTTPStatus.OK))
+            turn_context.turn_state[_INVOKE_RESPONSE_KEY] = Activity(
+                type=ActivityTypes.invoke_response, value=response
+            )
+            return response
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         turn = Turn.of(turn_context)

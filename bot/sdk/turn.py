@@ -12,11 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activities import Sender
 from bot.cards import Card
-from bot.files import File
 from bot.handler import DIALOG_FINISHED
 from bot.sdk import activities
 from bot.sdk.adapter import ON_SENT, TICKET, outgoing
-from bot.sdk.attachments import attachment, file_attachment
+from bot.sdk.attachments import attachment
 from bot.turn import TURN_KEY, Turn
 
 if TYPE_CHECKING:
@@ -70,6 +69,14 @@ class ContextIO:
         return activities.locale(self.context.activity)
 
     @property
+    def bot_id(self) -> str:
+        return str(getattr(self.context.activity.recipient, "id", "") or "")
+
+    @property
+    def tenant_id(self) -> str | None:
+        return activities.tenant_id(self.context.activity)
+
+    @property
     def refresh_trigger(self) -> str | None:
         return activities.refresh_trigger(self.context.activity)
 
@@ -77,15 +84,11 @@ class ContextIO:
     def sdk_context(self) -> TurnContext:
         return self.context
 
-    async def send(
-        self, text: str | None, card: Card | None, *, files: list[File], on_sent: str | None
-    ) -> str | None:
+    async def send(self, text: str | None, card: Card | None, *, on_sent: str | None) -> str | None:
         if card is not None:
             message = MessageFactory.attachment(attachment(card), text=text)
         else:
             message = MessageFactory.text(text or "")
-        if files:
-            message.attachments = (message.attachments or []) + [file_attachment(f) for f in files]
         if on_sent:
             setattr(message, ON_SENT, on_sent)
         response: ResourceResponse | None = await self.context.send_activity(message)

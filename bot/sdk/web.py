@@ -28,6 +28,7 @@ from bot.signing_keys import SigningKeysUnavailable
 from bot.web import (
     RETRY_AFTER_SECONDS,
     SERVICES,
+    download,
     healthz,
     keep_running,
     parse_document,
@@ -162,3 +163,4 @@ async def messages(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/files/{token}", download)

@@ -2,7 +2,10 @@
 
 It can be told to answer the next requests with 429 (and Retry-After), 5xx, 403, or to hang.
 Every Adaptive Card it receives is kept, to be run through Microsoft's card parser. It answers
-member lookups (`GET …/members/{id}`) for the members it was told about, 404 for anyone else.
+member lookups (`GET …/members/{id}`) for the members it was told about, 404 for anyone else;
+creates 1:1 chats (`POST /v3/conversations`: the chat's id is `a:personal-<user>`, as
+tests.harness.teams.personal names it), refused with 403 for the members in `unreachable`; and
+stands in for OneDrive's upload sessions of the file consent flow (`PUT /upload/<name>`).
 """
 
 from __future__ import annotations
@@ -99,6 +102,16 @@ class SentCard:
 
 
 @dataclass
+class Upload:
+    """A file the bot PUT to the stand-in OneDrive upload URL."""
+
+    name: str
+    content: bytes
+    headers: dict[str, str]
+    status: int
+
+
+@dataclass
 class CardProblem:
     sent: SentCard
     problems: list[str]
@@ -124,6 +137,10 @@ class FakeConnector:
     # Members it knows (a TeamsChannelAccount each, by Teams user id), and the lookups made.
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     member_lookups: list[MemberLookup] = field(default_factory=list)
+    # Teams users the bot cannot open a 1:1 chat with (POST /v3/conversations answers 403).
+    unreachable: set[str] = field(default_factory=set)
+    # Files PUT to the upload endpoint (the consent flow's OneDrive stand-in), in order.
+    uploads: list[Upload] = field(default_factory=list)
     # An outage: every send, reply and update is answered 503 while this is set.
     down: bool = False
     # Throttling: this fraction of sends, replies and updates is answered 429 (Retry-After 1),
@@ -296,6 +313,15 @@ class FakeConnector:
         n = next(self._ids)
         call.returned_id = f"act-{n}"
         if request.path == "/v3/conversations":
+            members = body.get("members")
+            member = members[0].get("id") if isinstance(members, list) and members else None
+            if isinstance(member, str) and not body.get("isGroup"):
+                if member in self.unreachable:
+                    call.status = 403
+                    error = {"code": "BotNotInConversationRoster", "message": "not reachable"}
+                    return web.json_response({"error": error}, status=403)
+                # Teams answers with the one 1:1 chat of that user and the bot.
+                return web.json_response({"id": f"a:personal-{member.split(':', 1)[-1]}"})
             return web.json_response(
                 {"id": f"a:created-{n}", "activityId": call.returned_id, "serviceUrl": self.url}
             )
@@ -332,8 +358,27 @@ class FakeConnector:
             )
         return web.json_response(member)
 
+    def upload_url(self, name: str) -> str:
+        """Where a fileConsent/invoke of this fake Teams says to upload `name`."""
+        return f"{self.url}/upload/{name}"
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        content = await request.read()
+        fault = self._take_fault(request.method, request.path)
+        status = fault.status if fault is not None and not fault.hang_seconds else 201
+        if fault is not None and fault.hang_seconds:
+            await asyncio.sleep(fault.hang_seconds)
+        name = unquote(request.match_info["name"])
+        self.uploads.append(Upload(name, content, dict(request.headers), status))
+        if status >= 300:
+            return web.json_response({"error": {"code": "Fault"}}, status=status)
+        return web.json_response(
+            {"id": f"drive-item-{len(self.uploads)}", "name": name}, status=201
+        )
+
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_put("/upload/{name}", self._upload)
         app.router.add_post("/v3/conversations", self._handle)
         app.router.add_post("/v3/conversations/{conversation_id}/activities", self._handle)
         app.router.add_post(

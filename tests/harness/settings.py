@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config import Settings, load_settings
+from config import DEFAULT_UPLOAD_HOSTS, Settings, load_settings
 
 SECRET_KEY = "test-secret"
 
@@ -17,5 +17,7 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "run_scheduler": False,
         "secret_key": SECRET_KEY,
         "pacing": "off",
+        # The fake connector stands in for OneDrive too (its /upload/ endpoint, on loopback).
+        "upload_hosts": (*DEFAULT_UPLOAD_HOSTS, "127.0.0.1"),
     }
     return load_settings({}, **{**values, **overrides})
