@@ -114,12 +114,13 @@ def test_the_package_builds_and_microsofts_validator_reports_no_errors(package: 
     assert "${{" not in json.dumps(manifest)
 
 
-def test_the_bot_is_installable_in_every_scope_and_takes_no_files(package: Built) -> None:
+def test_the_bot_is_installable_in_every_scope_and_sends_files_by_consent(package: Built) -> None:
     manifest = package.manifest
 
     (bot,) = manifest["bots"]
     assert set(bot["scopes"]) == SCOPES
-    assert bot["supportsFiles"] is False
+    # The file consent flow in 1:1 chats (bot/file_delivery.py) needs it.
+    assert bot["supportsFiles"] is True
     assert manifest["name"]["short"] == "ICC bot"
     assert "Intelligent Cities Challenge" in manifest["description"]["full"]
 
