@@ -277,6 +277,19 @@ class PollView:
     tally: Tally
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Whom a poll card is drawn for. The message everyone sees is drawn for EVERYONE (no
+    ballot, no rights); one person's own view, answered to their refresh or click and shown to
+    them alone, adds their ballot and, for the poll's creator, the creator's buttons."""
+
+    choices: tuple[int, ...] | None = None  # their ballot; None: they have not voted
+    creator: bool = False
+
+
+EVERYONE = Viewer()
+
+
 def is_closed(poll: PollFacts, now: datetime) -> bool:
     return poll.closed_at is not None or (poll.closes_at is not None and poll.closes_at <= now)
 

@@ -223,6 +223,26 @@ async def ballots(session: AsyncSession, poll_id: int) -> list[Ballot]:
     return [Ballot(tuple(choices), name) for choices, name in rows]
 
 
+async def choices_of(session: AsyncSession, poll_id: int, voter_key: str) -> tuple[int, ...] | None:
+    """One person's ballot (by their voter key), or None if they have not voted."""
+    connection = await session.connection()
+    result = await connection.execute(_BALLOT_OF, {"poll_id": poll_id, "voter_key": voter_key})
+    choices = result.scalar()
+    return tuple(choices) if choices is not None else None
+
+
+async def recent_voter_keys(session: AsyncSession, poll_id: int, limit: int) -> list[str]:
+    """The voter keys of the `limit` ballots changed last, the latest first (a named poll's
+    keys are its voters' Teams user ids)."""
+    rows = await session.scalars(
+        select(PollBallot.voter_key)
+        .where(PollBallot.poll_id == poll_id)
+        .order_by(PollBallot.updated_at.desc(), PollBallot.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 async def mark_synced(session: AsyncSession, poll_id: int, version: int) -> None:
     await session.execute(
         update(Poll)

@@ -31,8 +31,9 @@ from tests.harness.connector import FakeConnector
 from tests.harness.hostile import json_values
 from tests.harness.process import free_port
 
-VERBS = ["poll.vote", "poll.close", "poll.voters", "minutes.export", "actions.set", "agenda.rsvp",
-         "agenda.propose", "agenda.decide", "command", "dialog", "no.such.verb"]  # fmt: skip
+VERBS = ["poll.vote", "poll.close", "poll.voters", "poll.refresh", "minutes.export", "actions.set",
+         "agenda.rsvp", "agenda.propose", "agenda.decide", "command", "dialog",
+         "no.such.verb"]  # fmt: skip
 STATE_TABLES = ("polls", "poll_ballots", "minutes", "action_items", "stakeholders", "agendas",
                 "agenda_responses", "reminder_series", "tag_summaries", "people")  # fmt: skip
 

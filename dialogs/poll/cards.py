@@ -1,5 +1,6 @@
 """The poll's cards (Adaptive Card 1.5) as pure functions of the poll's view: the card
-everyone votes on, who voted for what, and the settings card of the `poll` dialog."""
+everyone votes on and each person's own view of it, who voted for what, and the settings card
+of the `poll` dialog."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 
 from bot import cards
 from bot.cards import DIALOG_VERB, Card, Element, card_time
-from domain.polls import PollView
+from domain.polls import EVERYONE, PollView, Viewer
 from domain.text import counted
 
 VOTE = "poll.vote"
@@ -62,10 +63,10 @@ def _result_rows(view: PollView) -> list[Element]:
     return rows
 
 
-def poll_card(
-    view: PollView, *, viewer_choices: tuple[int, ...] | None = None, note: str | None = None
-) -> Card:
-    """The card everyone sees; with `viewer_choices`/`note`, the view of one voter after voting."""
+def poll_card(view: PollView, viewer: Viewer = EVERYONE, *, note: str | None = None) -> Card:
+    """The poll as `viewer` sees it. For EVERYONE (the shared message): the question, the
+    results and Vote. A voter also sees their ballot, chosen on the card, and Change vote; the
+    creator also Close poll and, on a named poll, Show voters. `note`: what a click just did."""
     kind = "multiple choice" if view.multi else "single choice"
     secrecy = "anonymous" if view.anonymous else "named"
     body: list[Element] = [
@@ -77,10 +78,14 @@ def poll_card(
         body.append(cards.text("Closed — final results", color="Attention", weight="Bolder"))
     elif view.closes_at is not None:
         body.append(cards.text(f"Closes {card_time(view.closes_at)}", subtle=True, spacing="Small"))
+    voted = viewer.choices or ()
     if note:
         body.append(
             cards.container([cards.text(note, color="Good", weight="Bolder")], style="good")
         )
+    elif voted:
+        chosen = ", ".join(cards.escape(view.options[i]) for i in voted if i < len(view.options))
+        body.append(cards.text(f"You voted: {chosen}", color="Good", weight="Bolder"))
     actions: list[Element] = []
     if not view.closed:
         choice_set: Element = {
@@ -93,16 +98,31 @@ def poll_card(
                 {"title": option, "value": str(i)} for i, option in enumerate(view.options)
             ],
         }
-        if viewer_choices:
-            choice_set["value"] = ",".join(str(i) for i in viewer_choices)
+        if voted:
+            choice_set["value"] = ",".join(str(i) for i in voted)
         body.append(choice_set)
-        actions.append(cards.execute("Vote", VOTE, {"poll_id": view.id}, style="positive"))
+        title = "Change vote" if voted else "Vote"
+        actions.append(cards.execute(title, VOTE, {"poll_id": view.id}, style="positive"))
     body.append(cards.container(_result_rows(view), separator=True, spacing="Medium"))
-    if not view.anonymous:
+    if viewer.creator and not view.anonymous:
         actions.append(cards.execute("Show voters", VOTERS, {"poll_id": view.id}))
-    if not view.closed:
+    if viewer.creator and not view.closed:
         actions.append(cards.execute("Close poll", CLOSE, {"poll_id": view.id}))
     return cards.card(body, actions)
+
+
+def shared_card(view: PollView, refresh_ids: Sequence[str]) -> Card:
+    """The message everyone sees, with the refresh that shows each of `refresh_ids` (at most
+    60 are kept) their own view as soon as they open it; others refresh it by hand."""
+    return cards.with_refresh(poll_card(view), REFRESH, {"poll_id": view.id}, refresh_ids)
+
+
+def personal_card(view: PollView, viewer: Viewer, user_id: str, *, note: str | None = None) -> Card:
+    """One person's view (an invoke response: Teams shows it to them alone), refreshing itself
+    for them when it is shown again (Teams asks at most once a minute)."""
+    return cards.with_refresh(
+        poll_card(view, viewer, note=note), REFRESH, {"poll_id": view.id}, [user_id]
+    )
 
 
 def voters_card(view: PollView) -> Card:

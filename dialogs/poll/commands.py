@@ -4,8 +4,8 @@
     poll                      (a dialog asks for each part)
     poll results <id> | poll close <id> | poll export <id>
 
-The commands and the card's buttons (vote, show voters, back to the poll, close); the work is
-in service.py.
+The commands and the card's buttons (vote, show voters, back to the poll, close) and its
+refresh (each person's own view); the work is in service.py.
 """
 
 from __future__ import annotations
@@ -21,9 +21,17 @@ from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.poll import jobs, service
-from dialogs.poll.cards import CLOSE, REFRESH, VOTE, VOTERS, poll_card, voters_card
+from dialogs.poll.cards import CLOSE, REFRESH, VOTE, VOTERS, personal_card, voters_card
 from dialogs.poll.dialog import DIALOG_ID, PollDialog
-from domain.polls import PollError, PollParts, PollView, export_csv, parse_poll_command, view_of
+from domain.polls import (
+    PollError,
+    PollParts,
+    PollView,
+    Viewer,
+    export_csv,
+    parse_poll_command,
+    view_of,
+)
 from domain.text import counted
 from domain.text import escape_markdown as md
 from storage import polls as poll_store
@@ -152,8 +160,10 @@ async def close_command(turn: Turn, raw: str) -> None:
     poll = await _poll_for_reader(turn, raw, "poll close <id>", CloseRef)
     if poll is None:
         return
-    result = await _close(turn, poll)
-    await turn.reply(result.message)
+    closed = await _close(turn, poll)
+    await turn.reply(
+        closed.message if isinstance(closed, ActionResult) else _closed_message(poll, closed)
+    )
 
 
 async def export_command(turn: Turn, raw: str) -> None:
@@ -183,16 +193,18 @@ async def vote_action(turn: Turn, click: VoteClick) -> ActionResult:
     except PollError as error:
         return ActionResult.refuse(str(error))
     chosen = md(voted.chosen)
+    who = turn.sender.user_id
+    viewer = Viewer(choices=voted.choices, creator=click.poll.creator_user_id == who)
     return ActionResult(
         message=f"Your vote on poll #{click.poll_id} is counted: {chosen}",
-        card=poll_card(
-            voted.view, viewer_choices=voted.choices, note=f"✓ Your vote is counted: {chosen}"
-        ),
+        card=personal_card(voted.view, viewer, who, note=f"✓ Your vote is counted: {chosen}"),
     )
 
 
 @router.action(VOTERS, PollClick)
 async def voters_action(turn: Turn, click: PollClick) -> ActionResult:
+    # Only the creator's own view shows the button, but who voted for what on a named poll is
+    # no secret: `poll results` shows it to anyone in the conversation, and so does this.
     found = click.poll
     if found.anonymous:
         return ActionResult.refuse("This poll is anonymous: nobody can see who voted for what.")
@@ -209,28 +221,42 @@ def _voter_lines(view: PollView) -> list[str]:
 
 @router.action(REFRESH, PollClick)
 async def refresh_action(turn: Turn, click: PollClick) -> ActionResult:
+    """The sender's own view of the poll: Teams asks for it when someone listed in the shared
+    card's refresh opens it (trigger "automatic"), when anyone refreshes it by hand, and the
+    voters card's "Back to the poll" asks for it too. It only reads: it never updates the
+    shared message (whose update would make Teams refresh everyone's view again: a loop)."""
     found = click.poll
-    return ActionResult(message=f"Poll #{found.id}", card=poll_card(view_of(found, turn.now())))
+    view = view_of(found, turn.now())
+    viewer = await service.viewer_of(turn, found)
+    return ActionResult(
+        message=f"Poll #{found.id}", card=personal_card(view, viewer, turn.sender.user_id)
+    )
 
 
 @router.action(CLOSE, CloseClick)
 async def close_action(turn: Turn, click: CloseClick) -> ActionResult:
-    return await _close(turn, click.poll)
+    closed = await _close(turn, click.poll)
+    if isinstance(closed, ActionResult):
+        return closed
+    viewer = await service.viewer_of(turn, click.poll)
+    return ActionResult(
+        message=_closed_message(click.poll, closed),
+        card=personal_card(closed.view, viewer, turn.sender.user_id),
+    )
 
 
-async def _close(turn: Turn, poll: Poll) -> ActionResult:
+async def _close(turn: Turn, poll: Poll) -> service.Closed | ActionResult:
+    """The poll closed by the sender (service.close), or the refusal."""
     try:
-        closed = await service.close(turn, poll)
+        return await service.close(turn, poll)
     except PollError as error:
         return ActionResult.refuse(str(error))
+
+
+def _closed_message(poll: Poll, closed: service.Closed) -> str:
     if closed.already:
-        return ActionResult(
-            message=f"Poll #{poll.id} was already closed.", card=poll_card(closed.view)
-        )
-    return ActionResult(
-        message=f"Poll #{poll.id} is closed. The card shows the final results.",
-        card=poll_card(closed.view),
-    )
+        return f"Poll #{poll.id} was already closed."
+    return f"Poll #{poll.id} is closed. The card shows the final results."
 
 
 # --- the feature's part in the app's life ---------------------------------------------------

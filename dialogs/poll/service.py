@@ -18,18 +18,19 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.card_sync import CardState, CardSync, state_of
-from bot.cards import Card
+from bot.cards import MAX_REFRESH_USERS, Card
 from bot.outbound import DeliveryError, Target
 from bot.outbox import Message
 from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
-from dialogs.poll.cards import poll_card
+from dialogs.poll.cards import shared_card
 from domain.polls import (
     PollError,
     PollSpec,
     PollView,
     Tally,
+    Viewer,
     anonymous_voter_key,
     apply_ballot,
     is_closed,
@@ -65,11 +66,42 @@ async def recount(session: AsyncSession, poll: Poll) -> Tally:
 # --- the shared card, refreshed in place --------------------------------------------------
 
 
+async def refresh_ids(session: AsyncSession, poll: Poll) -> list[str]:
+    """Whose Teams shows them their own view of the shared card as soon as they open it: the
+    creator, then the voters who voted last (MAX_REFRESH_USERS in all); everyone else gets
+    Teams' manual refresh. An anonymous poll's ballots are keyed by a keyed hash, not by Teams
+    id, so its voters cannot be listed: the creator alone, and the voters refresh by hand."""
+    if poll.anonymous:
+        return [poll.creator_user_id]
+    voters = await poll_store.recent_voter_keys(session, poll.id, MAX_REFRESH_USERS)
+    return [poll.creator_user_id, *voters]
+
+
+async def shared(session: AsyncSession, poll: Poll, now: datetime) -> Card:
+    """The card of the message everyone sees (drawn for no one in particular)."""
+    return shared_card(view_of(poll, now), await refresh_ids(session, poll))
+
+
+async def viewer_of(turn: Turn, poll: Poll | Row[Any]) -> Viewer:
+    """The sender as the poll's card sees them: their ballot, and whether they created it."""
+    choices = await poll_store.choices_of(turn.session, poll.id, voter_key(turn, poll))
+    return Viewer(choices=choices, creator=poll.creator_user_id == turn.sender.user_id)
+
+
+def voter_key(turn: Turn, poll: Poll | Row[Any]) -> str:
+    """What the sender's ballot is stored under: their Teams id, or for an anonymous poll a
+    keyed hash of it."""
+    who = turn.sender.user_id
+    if poll.anonymous:
+        return anonymous_voter_key(turn.services.settings.secret_key, poll.id, who)
+    return who
+
+
 async def _card_state(session: AsyncSession, poll_id: int, now: datetime) -> CardState | None:
     poll = await poll_store.get(session, poll_id)
 
     async def draw(posted: Poll) -> Card:
-        return poll_card(view_of(posted, now))
+        return await shared(session, posted, now)
 
     return await state_of(session, poll, draw)
 
@@ -158,14 +190,12 @@ async def create_poll(
         ),
     )
     await finished.record(session, key, poll.id)
-    view = view_of(poll, turn.now())
+    card = shared_card(view_of(poll, turn.now()), [who.user_id])
     await turn.commit()
     if channel is not None:
         target = Target(channel.service_url, channel.conversation_id, channel.tenant_id)
         try:
-            poll.activity_id = await turn.post(
-                target, poll_card(view), on_sent=f"poll-posted:{poll.id}"
-            )
+            poll.activity_id = await turn.post(target, card, on_sent=f"poll-posted:{poll.id}")
         except DeliveryError as error:
             log.warning("poll %s could not be posted to channel %s: %s", poll.id, channel.id, error)
             await turn.reply(
@@ -181,7 +211,7 @@ async def create_poll(
                 "update its card there."
             )
     if channel is None:
-        response = await turn.reply(card=poll_card(view), on_sent=f"poll-posted:{poll.id}")
+        response = await turn.reply(card=card, on_sent=f"poll-posted:{poll.id}")
         poll.activity_id = response.id or None if response is not None else None
     await turn.commit()
     turn.services.nudge_scheduler()
@@ -213,17 +243,13 @@ async def vote(turn: Turn, poll: Row[Any], choice: object) -> Voted:
         raise PollError(f"Poll #{poll_id} is closed; your vote was not counted.")
     choices = parse_choices(choice, len(poll.options), multi=poll.multi)
     who = turn.sender
-    if poll.anonymous:
-        voter_key = anonymous_voter_key(turn.services.settings.secret_key, poll_id, who.user_id)
-        voter_name = None
-    else:
-        voter_key, voter_name = who.user_id, who.name or who.user_id
+    voter_name = None if poll.anonymous else who.name or who.user_id
     counts, voters = list(poll.counts), poll.voters
     claimed, previous = await poll_store.cast_ballot(
         turn.session,
         f"vote|{turn.activity_key}",
         poll_id,
-        voter_key,
+        voter_key(turn, poll),
         voter_name,
         list(choices),
         now,
