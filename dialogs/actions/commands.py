@@ -1,9 +1,11 @@
 """`actions`: the action tracker over minutes and TAG summaries.
 
-    actions | actions open | actions mine | actions overdue
+    actions | actions open | actions mine | actions overdue | actions export [<city or TAG>]
 
 A card per list; an item's owner (or a city rep / lead expert of its city, or for a TAG
 commitment the TAG's mentor and experts) marks it done, blocked or dropped from the card.
+`actions export` sends the whole tracker of the channel's city or TAG (or, in a 1:1 chat, the
+person's one city or TAG, or the one named) as an Excel workbook.
 """
 
 from __future__ import annotations
@@ -22,16 +24,22 @@ from storage.models import ActionItem
 
 router = Router()
 
-USAGE = "actions [open | mine | overdue]"
+USAGE = "actions [open | mine | overdue | export [<city or TAG>]]"
 
 
 @router.command(
     "actions",
     USAGE,
-    "List open, your or overdue actions; mark them done from the card.",
+    "List open, your or overdue actions; mark them done from the card; export the tracker to Excel.",
     starts="actions",
 )
 async def actions_command(turn: Turn, args: str) -> None:
+    first, _, rest = args.strip().partition(" ")
+    if first.lower() == "export":
+        refused = await service.send_tracker(turn, rest)
+        if refused is not None:
+            await turn.reply(refused)
+        return
     view = args.strip().lower() or "open"
     if view not in VIEWS:
         await turn.reply(f"Usage: `{USAGE}`")
