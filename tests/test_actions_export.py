@@ -214,3 +214,23 @@ async def test_a_channel_exports_its_own_city_only(rostered_bot: BotUnderTest) -
     assert "Here I export Aarhus's tracker only" in reply.text
     reply = await rostered_bot.say("actions export aarhus")
     assert len(delivered_files(reply)) == 1
+
+
+async def test_the_export_button_under_the_list_sends_the_same_workbook_to_those_allowed(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    await braga_minutes(bot)
+    card = (await bot.say("actions")).cards[0]
+    (button,) = [a for a in card["actions"] if a["title"] == "Export to Excel"]
+    reply = await bot.execute(button["verb"], button["data"])
+    assert reply.body["value"] == "The action tracker is sent as an Excel workbook."
+    (file,) = delivered_files(reply)
+    assert {row["Action"] for row in tracker_rows(file)} == {
+        "Share the EV charging data",
+        "Draft the port pilot",
+    }
+    reply = await bot.execute(button["verb"], button["data"], who=teams.MARTA)
+    assert "Only Aarhus's city representatives" in reply.body["value"]
+    assert delivered_files(reply) == []

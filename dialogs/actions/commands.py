@@ -16,7 +16,7 @@ from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.actions import service
-from dialogs.actions.cards import SET, UNDO, VIEWS, Notice, View
+from dialogs.actions.cards import EXPORT, SET, UNDO, VIEWS, Notice, View
 from dialogs.context import CITY_WRITERS
 from domain.actions import STATUS_LABELS, Status
 from storage import actions as action_store
@@ -135,3 +135,17 @@ async def undo_action(turn: Turn, click: UndoStatus) -> ActionResult:
     message = f"Undone: action #{item.id} is {STATUS_LABELS[Status(item.status)]} again."
     card = await service.build_view(turn, click.view, Notice(message))
     return ActionResult(message=message, card=card if not isinstance(card, str) else None)
+
+
+@dataclass
+class ExportClick(Payload):
+    """Export to Excel under an action list: what `actions export` sends from here. It names no
+    object; who may have which tracker is decided as for the command."""
+
+
+@router.action(EXPORT, ExportClick)
+async def export_action(turn: Turn, click: ExportClick) -> ActionResult:
+    refused = await service.send_tracker(turn, "")
+    if refused is not None:
+        return ActionResult.refuse(refused)
+    return ActionResult(message="The action tracker is sent as an Excel workbook.")
