@@ -178,6 +178,7 @@ def render_tracker_xlsx(tracker: Tracker) -> bytes:
     )  # fmt: skip
     formats = ("0", "", "", _DATE, "", "", "", "", _DATE_TIME, _DATE_TIME)
     widths = [len(header) for header in headers]
+    wrap = Alignment(wrap_text=True, vertical="top")  # one object: building one per row is slow
     for column, header in enumerate(headers, start=1):
         _put(sheet, 1, column, header)
         sheet.cell(row=1, column=column).font = Font(bold=True)
@@ -195,7 +196,7 @@ def render_tracker_xlsx(tracker: Tracker) -> bytes:
                 len(cell_text(value)) if isinstance(value, str) else len(number_format or "0000")
             )
             widths[column - 1] = max(widths[column - 1], shown)
-        sheet.cell(row=index, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row=index, column=2).alignment = wrap
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(max(width, 8), 60) + 2
     sheet.freeze_panes = "A2"
