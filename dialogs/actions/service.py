@@ -272,9 +272,10 @@ async def tracker_scope(turn: Turn, name: str) -> TrackerScope | str:
             names.append(tag.name)
     names.sort(key=str.casefold)
     shown = ", ".join(md(n) for n in names[:8]) + (", …" if len(names) > 8 else "")
+    # A code span shows Markdown escapes literally: only a backtick could break out of it.
     return (
         f"You work with several cities or TAGs ({shown}): say which, e.g. "
-        f"`actions export {md(names[0])}`, or run `actions export` in its channel."
+        f"`actions export {names[0].replace('`', '')}`, or run `actions export` in its channel."
     )
 
 
