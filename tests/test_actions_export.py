@@ -234,3 +234,26 @@ async def test_the_export_button_under_the_list_sends_the_same_workbook_to_those
     reply = await bot.execute(button["verb"], button["data"], who=teams.MARTA)
     assert "Only Aarhus's city representatives" in reply.body["value"]
     assert delivered_files(reply) == []
+
+
+async def test_an_unlinked_channel_gets_no_tracker_even_for_an_admin(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    elsewhere = teams.channel("General", team="Programme Lounge")
+    for who in (teams.ALICE, teams.ADA):
+        reply = await bot.say("actions export Aarhus", conversation=elsewhere, who=who)
+        assert delivered_files(reply) == []
+        assert "I can't tell whose tracker to export here" in reply.text
+
+
+async def test_the_buttons_submit_fallback_sends_the_workbook_too(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """Older hosts send Action.Execute's fallback, an Action.Submit message with the same data."""
+    bot = rostered_bot
+    await run_minutes(bot)
+    reply = await bot.submit({"verb": "actions.export", "action_id": "not a number"})
+    (file,) = delivered_files(reply)  # fields the button never sends are ignored
+    assert len(tracker_rows(file)) == 2
