@@ -112,6 +112,19 @@ async def get(session: AsyncSession, minutes_id: int) -> Minutes | None:
     return await session.get(Minutes, minutes_id)
 
 
+async def meetings(
+    session: AsyncSession, minutes_ids: Iterable[int]
+) -> dict[int, tuple[str, date]]:
+    """The meeting type and date of each of these minutes, by id (an action's source meeting)."""
+    ids = set(minutes_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Minutes.id, Minutes.meeting_type, Minutes.meeting_date).where(Minutes.id.in_(ids))
+    )
+    return {row.id: (row.meeting_type, row.meeting_date) for row in rows}
+
+
 async def latest(session: AsyncSession, city_ids: Iterable[int], limit: int = 10) -> list[Minutes]:
     ids = list(city_ids)
     if not ids:

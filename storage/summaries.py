@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -42,6 +43,19 @@ async def add(session: AsyncSession, draft: SummaryDraft) -> TagSummary:
 
 async def get(session: AsyncSession, summary_id: int) -> TagSummary | None:
     return await session.get(TagSummary, summary_id)
+
+
+async def sessions(session: AsyncSession, summary_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """The TAG and session number of each of these summaries, by id (a commitment's source)."""
+    ids = set(summary_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(TagSummary.id, TagSummary.tag_id, TagSummary.session_number).where(
+            TagSummary.id.in_(ids)
+        )
+    )
+    return {row.id: (row.tag_id, row.session_number) for row in rows}
 
 
 async def latest(session: AsyncSession, tag_id: int) -> TagSummary | None:

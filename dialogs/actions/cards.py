@@ -11,6 +11,7 @@ from domain.actions import STATUS_LABELS, Item, Status
 
 SET = "actions.set"
 UNDO = "actions.undo"
+EXPORT = "actions.export"
 # The list a card shows; its buttons carry it, so a click redraws the same list.
 View = Literal["open", "mine", "overdue"]
 VIEWS: tuple[str, ...] = get_args(View)
@@ -88,4 +89,5 @@ def actions_card(
         )
     if total > len(items):
         body.append(cards.text(f"… and {total - len(items)} more.", subtle=True))
-    return cards.card(body)
+    # The whole tracker of here (open and closed), as `actions export` sends it.
+    return cards.card(body, actions=[cards.execute("Export to Excel", EXPORT)])

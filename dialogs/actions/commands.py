@@ -1,9 +1,11 @@
 """`actions`: the action tracker over minutes and TAG summaries.
 
-    actions | actions open | actions mine | actions overdue
+    actions | actions open | actions mine | actions overdue | actions export [<city or TAG>]
 
 A card per list; an item's owner (or a city rep / lead expert of its city, or for a TAG
 commitment the TAG's mentor and experts) marks it done, blocked or dropped from the card.
+`actions export` sends the whole tracker of the channel's city or TAG (or, in a 1:1 chat, the
+person's one city or TAG, or the one named) as an Excel workbook.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from bot.payloads import Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.actions import service
-from dialogs.actions.cards import SET, UNDO, VIEWS, Notice, View
+from dialogs.actions.cards import EXPORT, SET, UNDO, VIEWS, Notice, View
 from dialogs.context import CITY_WRITERS
 from domain.actions import STATUS_LABELS, Status
 from storage import actions as action_store
@@ -22,16 +24,22 @@ from storage.models import ActionItem
 
 router = Router()
 
-USAGE = "actions [open | mine | overdue]"
+USAGE = "actions [open | mine | overdue | export [<city or TAG>]]"
 
 
 @router.command(
     "actions",
     USAGE,
-    "List open, your or overdue actions; mark them done from the card.",
+    "List open, your or overdue actions; mark them done from the card; export the tracker to Excel.",
     starts="actions",
 )
 async def actions_command(turn: Turn, args: str) -> None:
+    first, _, rest = args.strip().partition(" ")
+    if first.lower() == "export":
+        refused = await service.send_tracker(turn, rest)
+        if refused is not None:
+            await turn.reply(refused)
+        return
     view = args.strip().lower() or "open"
     if view not in VIEWS:
         await turn.reply(f"Usage: `{USAGE}`")
@@ -127,3 +135,17 @@ async def undo_action(turn: Turn, click: UndoStatus) -> ActionResult:
     message = f"Undone: action #{item.id} is {STATUS_LABELS[Status(item.status)]} again."
     card = await service.build_view(turn, click.view, Notice(message))
     return ActionResult(message=message, card=card if not isinstance(card, str) else None)
+
+
+@dataclass
+class ExportClick(Payload):
+    """Export to Excel under an action list: what `actions export` sends from here. It names no
+    object; who may have which tracker is decided as for the command."""
+
+
+@router.action(EXPORT, ExportClick)
+async def export_action(turn: Turn, click: ExportClick) -> ActionResult:
+    refused = await service.send_tracker(turn, "")
+    if refused is not None:
+        return ActionResult.refuse(refused)
+    return ActionResult(message="The action tracker is sent as an Excel workbook.")

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.cards import Card
+from bot.files import File
 from bot.turn import Turn
 from dialogs.actions.cards import Notice, actions_card
-from dialogs.context import TAG_ROLES, can_write_city, has_tag_role, linked_place, readable_city_ids
+from dialogs.context import (
+    CITY_WRITERS,
+    TAG_ROLES,
+    can_write_city,
+    has_tag_role,
+    linked_place,
+    readable_city_ids,
+    shown_where,
+)
 from domain.actions import STATUS_LABELS, Item, Kind, Status, overdue
+from domain.exports import XLSX, Tracker, TrackerRow, render_tracker_xlsx
+from domain.minutes import MEETING_LABELS, MeetingType
+from domain.names import closest_names, did_you_mean
+from domain.text import counted, quote, slug
 from domain.text import escape_markdown as md
 from storage import actions as action_store
+from storage import minutes as minutes_store
 from storage import people
-from storage.models import ActionItem, City
+from storage import summaries as summary_store
+from storage.models import ActionItem, City, Tag
 
 log = logging.getLogger(__name__)
 
@@ -156,4 +173,220 @@ async def undo(turn: Turn, item: ActionItem, event_id: int, previous: Status) ->
     )  # fmt: skip
     await turn.commit()
     log.info("action %s: change %s undone, back to %s", item.id, event_id, previous)
+    return None
+
+
+# --- the tracker as an Excel workbook ------------------------------------------------------------
+
+# More rows than any city or TAG has (a city's fortnightly calls over two years leave a few
+# hundred); a cap so one request cannot build an unbounded file: 2000 rows take about 0.9 s.
+EXPORT_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class TrackerScope:
+    """Whose tracker an export is: one city's items or one TAG's commitments."""
+
+    label: str  # "Aarhus", "TAG Green Buildings"
+    zone: ZoneInfo
+    city_id: int | None = None
+    tag_id: int | None = None
+
+
+def _city_scope(city: City) -> TrackerScope:
+    return TrackerScope(city.name, ZoneInfo(city.timezone), city_id=city.id)
+
+
+def _tag_scope(tag: Tag) -> TrackerScope:
+    return TrackerScope(f"TAG {tag.name}", ZoneInfo(tag.timezone), tag_id=tag.id)
+
+
+async def may_export_tag(turn: Turn, tag: Tag) -> bool:
+    """The TAG's mentor and experts, the reps and lead experts of its cities, and admins: who
+    reads its commitments (a TAG's commitments are no city's progress tracker, DOMAIN.md C5)."""
+    roles = await turn.roles()
+    if has_tag_role(roles, tag.id):
+        return True
+    mine = set(people.city_ids_with(roles, *CITY_WRITERS))
+    return bool(mine & set(await people.tag_city_ids(turn.session, tag.id)))
+
+
+async def tracker_scope(turn: Turn, name: str) -> TrackerScope | str:
+    """Whose tracker `actions export [<name>]` means here, or why there is none for this person:
+    a city channel's city, a TAG channel's TAG; in a 1:1 chat the one city or TAG the person
+    works with, or the one named. A channel's tracker goes to the asker alone, so it needs a role
+    there, not just a seat in the channel: mentors and outsiders get no city's tracker."""
+    roles = await turn.roles()
+    place = await linked_place(turn)
+    name = " ".join(name.split())
+    if place.city is not None or place.tag is not None:
+        here = place.city.name if place.city else place.tag.name if place.tag else ""
+        if name and name.casefold() not in (here.casefold(), f"tag {here}".casefold()):
+            return (
+                f"Here I export {md(here)}'s tracker only. For another city or TAG, run "
+                "`actions export` in its channel, or `actions export <name>` in a 1:1 chat with me."
+            )
+        if place.city is not None:
+            if can_write_city(roles, place.city.id):
+                return _city_scope(place.city)
+            return (
+                f"Only {md(place.city.name)}'s city representatives, lead expert and admins can "
+                f"export its action tracker. {shown_where()}"
+            )
+        assert place.tag is not None
+        if await may_export_tag(turn, place.tag):
+            return _tag_scope(place.tag)
+        return (
+            f"Only {md(place.tag.name)}'s mentor and experts, the representatives of its cities "
+            "and admins can export its commitments."
+        )
+    if not turn.is_personal:
+        return (
+            "I can't tell whose tracker to export here: run `actions export` in a city or TAG "
+            "channel (linked with `link`), or in a 1:1 chat with me."
+        )
+    cities = await readable_city_ids(turn)
+    tags = people.tag_ids_with(roles, *TAG_ROLES)
+    if name:
+        return await _named_scope(turn, name, cities, tags)
+    if len(cities) + len(tags) == 1:
+        if cities:
+            city = await people.city(turn.session, cities[0])
+            if city is not None:
+                return _city_scope(city)
+        else:
+            tag = await people.tag(turn.session, tags[0])
+            if tag is not None:
+                return _tag_scope(tag)
+    if not cities and not tags:
+        if not roles:
+            return "I don't know you from the programme roster yet, so I can't tell whose tracker to export."
+        return (
+            "You have no role in a city or TAG whose tracker I could export. "
+            "If that is wrong, ask the programme admin to add your role to the roster."
+        )
+    names = [c.name for c in (await action_store.city_names(turn.session, cities)).values()]
+    for tag_id in tags:
+        tag = await people.tag(turn.session, tag_id)
+        if tag is not None:
+            names.append(tag.name)
+    names.sort(key=str.casefold)
+    shown = ", ".join(md(n) for n in names[:8]) + (", …" if len(names) > 8 else "")
+    # A code span shows Markdown escapes literally: only a backtick could break out of it.
+    return (
+        f"You work with several cities or TAGs ({shown}): say which, e.g. "
+        f"`actions export {names[0].replace('`', '')}`, or run `actions export` in its channel."
+    )
+
+
+async def _named_scope(
+    turn: Turn, name: str, cities: list[int], tags: list[int]
+) -> TrackerScope | str:
+    bare = name[4:].strip() if name.casefold().startswith("tag ") else name
+    city = await people.city_by_name(turn.session, name)
+    if city is not None:
+        if city.id in cities:
+            return _city_scope(city)
+        return f"You can't export {md(city.name)}'s action tracker. {shown_where()}"
+    tag = await people.tag_by_name(turn.session, bare)
+    if tag is not None:
+        if tag.id in tags or await may_export_tag(turn, tag):
+            return _tag_scope(tag)
+        return f"You can't export the commitments of {md(tag.name)}: you have no role in it or its cities."
+    known = closest_names(
+        name, [*await people.city_names(turn.session), *await people.tag_names(turn.session)]
+    )
+    return f"I don't know a city or TAG called {quote(name)}.{did_you_mean([md(n) for n in known])}"
+
+
+def source_label(
+    item: ActionItem,
+    minutes: dict[int, tuple[str, date]],
+    sessions: dict[int, tuple[int, int]],
+    tag_names: dict[int, str],
+) -> str:
+    """The meeting that recorded an item: "Complete ecosystem meeting 2026-11-12",
+    "TAG session 4 (Green Buildings)"."""
+    if item.source_type == "minutes" and item.source_id in minutes:
+        meeting_type, meeting_date = minutes[item.source_id]
+        return f"{MEETING_LABELS[MeetingType(meeting_type)]} {meeting_date.isoformat()}"
+    if item.source_type == "summary" and item.source_id in sessions:
+        tag_id, number = sessions[item.source_id]
+        tag = tag_names.get(tag_id)
+        return f"TAG session {number}" + (f" ({tag})" if tag else "")
+    return f"{item.source_type} #{item.source_id}"
+
+
+@dataclass(frozen=True)
+class TrackerFile:
+    file: File
+    items: int
+    capped: bool
+
+
+async def tracker_file(turn: Turn, scope: TrackerScope) -> TrackerFile:
+    """Every action and commitment of the scope, open or closed, as an .xlsx."""
+    rows = await action_store.listing(
+        turn.session,
+        city_ids=[scope.city_id] if scope.city_id is not None else None,
+        tag_ids=[scope.tag_id] if scope.tag_id is not None else None,
+        only_open=False,
+        limit=EXPORT_LIMIT,
+    )
+    cities = await action_store.city_names(turn.session, [r.city_id for r in rows if r.city_id])
+    minutes = await minutes_store.meetings(
+        turn.session, [r.source_id for r in rows if r.source_type == "minutes"]
+    )
+    sessions = await summary_store.sessions(
+        turn.session, [r.source_id for r in rows if r.source_type == "summary"]
+    )
+    tag_names: dict[int, str] = {}
+    for tag_id in {r.tag_id for r in rows if r.tag_id} | {t for t, _ in sessions.values()}:
+        tag = await people.tag(turn.session, tag_id)
+        if tag is not None:
+            tag_names[tag_id] = tag.name
+    now = turn.now()
+    zones = {city.name: ZoneInfo(city.timezone) for city in cities.values()}
+    every = [item_of(row, cities.get(row.city_id) if row.city_id else None) for row in rows]
+    late = {item.id for item in overdue(every, now, zones, scope.zone)}
+    tracker = Tracker(
+        scope=scope.label,
+        as_of=now,
+        zone=scope.zone,
+        rows=[
+            TrackerRow(
+                id=row.id,
+                text=row.text,
+                owner=row.owner_name,
+                due=row.due_date,
+                status=Status(row.status),
+                overdue=row.id in late,
+                place=item.city_name or tag_names.get(row.tag_id or 0, ""),
+                source=source_label(row, minutes, sessions, tag_names),
+                created=row.created_at,
+                updated=row.updated_at,
+            )
+            for row, item in zip(rows, every, strict=True)
+        ],
+    )
+    name = f"actions-{slug(scope.label)}-{now.astimezone(scope.zone):%Y-%m-%d}.xlsx"
+    # openpyxl is pure Python: in a thread, other turns get the event loop between its slices.
+    file = File(name, XLSX, await asyncio.to_thread(render_tracker_xlsx, tracker))
+    return TrackerFile(file, len(rows), len(rows) >= EXPORT_LIMIT)
+
+
+async def send_tracker(turn: Turn, name: str) -> str | None:
+    """Send the tracker `actions export [<name>]` means here; None if sent, else why not."""
+    scope = await tracker_scope(turn, name)
+    if isinstance(scope, str):
+        return scope
+    made = await tracker_file(turn, scope)
+    as_of = f"{turn.now().astimezone(scope.zone):%d %b %Y %H:%M} {scope.zone.key}"
+    what = "commitments" if scope.tag_id is not None else "action tracker"
+    capped = f" (the first {EXPORT_LIMIT})" if made.capped else ""
+    await turn.send_file(
+        made.file,
+        f"The {what} of {md(scope.label)} as Excel: {counted(made.items, 'item')}{capped}, "
+        f"open and closed, as of {as_of}.",
+    )
     return None

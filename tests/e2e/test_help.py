@@ -10,7 +10,7 @@ COMMANDS = (
     "help",
     "poll <question> | <option> | <option>",
     "minutes [list | show <id> | edit <id> | export <id> [md|docx]]",
-    "actions [open | mine | overdue]",
+    "actions [open | mine | overdue | export [<city or TAG>]]",
     "agenda [<TAG>]",
     "summary [<TAG>] | summary edit <id>",
     "link city <name> | link tag <name>",

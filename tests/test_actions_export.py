@@ -1,0 +1,259 @@
+"""`actions export`: the tracker of a city or TAG as an Excel workbook, through /api/messages,
+and who may take it away (DOMAIN.md C5: mentors and outsiders get no city's tracker)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import datetime
+
+import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
+
+from bot.files import File
+from domain.exports import XLSX
+from storage.models import ActionItem
+from tests.harness import teams
+from tests.harness.agenda import post_summary
+from tests.harness.bot import BotUnderTest, Reply
+from tests.harness.minutes import LISBON, later, run_minutes, setup_value, today
+
+
+def delivered_files(reply: Reply) -> list[File]:
+    """The files a turn delivered to the asker. The one place that knows how: for now
+    `Turn.send_file` attaches each file to its reply as a data: URI."""
+    files = []
+    for call in reply.calls:
+        for attachment in call.attachments:
+            url = str(attachment.get("contentUrl") or "")
+            if url.startswith("data:"):
+                files.append(
+                    File(
+                        attachment["name"],
+                        attachment["contentType"],
+                        base64.b64decode(url.split(",", 1)[1]),
+                    )
+                )
+    return files
+
+
+def tracker_rows(file: File) -> list[dict[str, object]]:
+    """The "Actions" sheet of a delivered workbook, one dict per row by header."""
+    book = openpyxl.load_workbook(io.BytesIO(file.content))
+    sheet = book["Actions"]
+    assert isinstance(sheet, Worksheet)
+    header, *rows = ([cell.value for cell in row] for row in sheet.iter_rows())
+    return [dict(zip(map(str, header), row, strict=True)) for row in rows]
+
+
+def about(file: File) -> dict[object, object]:
+    sheet = openpyxl.load_workbook(io.BytesIO(file.content))["About"]
+    assert isinstance(sheet, Worksheet)
+    return {row[0].value: row[1].value for row in sheet.iter_rows()}
+
+
+async def braga_minutes(bot: BotUnderTest) -> None:
+    await run_minutes(
+        bot,
+        conversation=teams.BRAGA_GENERAL,
+        who=teams.BEATRIZ,
+        setup=setup_value(zone=LISBON, reps=["Beatriz Rep"]),
+        agreements="none",
+        actions=f"Braga task | city | {later(3)}",
+    )
+
+
+async def test_a_city_channel_exports_that_citys_tracker_open_and_closed(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(
+        bot,
+        rows=(
+            ("Share the EV charging data", "Energy Agency", later(14)),
+            ("Draft the port pilot", "Bob Rep", later(30)),
+            ('=HYPERLINK("http://evil.example","open me")', "Energy Agency", later(7)),
+        ),
+    )
+    await braga_minutes(bot)
+    async with bot.services.database.unit_of_work() as session:
+        pilot = await session.scalar(
+            select(ActionItem).where(ActionItem.text == "Draft the port pilot")
+        )
+    assert pilot is not None
+    await bot.execute("actions.set", {"action_id": pilot.id, "status": "done", "view": "open"})
+
+    reply = await bot.say("actions export")
+    (file,) = delivered_files(reply)
+    assert file.content_type == XLSX
+    assert file.name == f"actions-aarhus-{today().isoformat()}.xlsx"
+    assert "The action tracker of Aarhus as Excel: 3 items, open and closed" in reply.text
+    rows = tracker_rows(file)
+    by_text = {row["Action"]: row for row in rows}
+    assert set(by_text) == {
+        "Share the EV charging data",
+        "Draft the port pilot",
+        '=HYPERLINK("http://evil.example","open me")',
+    }  # Braga's action stays Braga's
+    pilot_row = by_text["Draft the port pilot"]
+    assert pilot_row["Action #"] == pilot.id
+    assert (pilot_row["Owner"], pilot_row["Status"], pilot_row["Overdue?"]) == (
+        "Bob Rep",
+        "done",
+        "no",
+    )
+    assert pilot_row["City or TAG"] == "Aarhus"
+    assert pilot_row["Source meeting"] == f"Complete ecosystem meeting {today().isoformat()}"
+    due = pilot_row["Due"]
+    assert isinstance(due, datetime)
+    assert due.date().isoformat() == later(30)
+    assert isinstance(pilot_row["Updated (Europe/Copenhagen)"], datetime)
+    facts = about(file)
+    assert facts["Action tracker of"] == "Aarhus"
+    assert (facts["Items"], facts["Open"]) == (3, 2)
+
+    book = openpyxl.load_workbook(io.BytesIO(file.content))
+    sheet = book["Actions"]
+    assert isinstance(sheet, Worksheet)
+    hostile = next(row for row in sheet.iter_rows(min_row=2) if str(row[1].value).startswith("="))
+    assert hostile[1].data_type == "s"  # text, never a formula
+
+
+async def test_a_mentor_or_an_outsider_in_a_city_channel_gets_no_file(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    for who in (teams.MARTA, teams.OSCAR, teams.BEATRIZ):
+        reply = await bot.say("actions export", who=who)
+        assert delivered_files(reply) == []
+        assert "Only Aarhus's city representatives, lead expert and admins" in reply.text
+    reply = await bot.say("actions export", who=teams.ADA)
+    assert len(delivered_files(reply)) == 1
+
+
+async def test_a_tag_channel_exports_the_tags_commitments_to_its_members(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    await post_summary(
+        bot, f"Aarhus | Retrofit two schools | {later(20)}\nBraga | Map the rooftops"
+    )
+    reply = await bot.say("actions export", conversation=teams.GREEN_TAG, who=teams.MARTA)
+    (file,) = delivered_files(reply)
+    assert file.name.startswith("actions-tag-green-buildings-")
+    assert "The commitments of TAG Green Buildings as Excel: 2 items" in reply.text
+    rows = tracker_rows(file)
+    assert [(row["Action"], row["Owner"], row["City or TAG"]) for row in rows] == [
+        ("Retrofit two schools", "Aarhus", "Aarhus"),
+        ("Map the rooftops", "Braga", "Braga"),
+    ]  # no city's own actions from its ecosystem calls
+    assert {row["Source meeting"] for row in rows} == {"TAG session 1 (Green Buildings)"}
+    assert rows[1]["Due"] is None
+    assert about(file)["Action tracker of"] == "TAG Green Buildings"
+    # A rep of one of its cities may take it too; another TAG's mentor and outsiders may not.
+    reply = await bot.say("actions export", conversation=teams.GREEN_TAG, who=teams.BEATRIZ)
+    assert len(delivered_files(reply)) == 1
+    for who in (teams.PAULO, teams.OSCAR):
+        reply = await bot.say("actions export", conversation=teams.GREEN_TAG, who=who)
+        assert delivered_files(reply) == []
+        assert "Only Green Buildings's mentor and experts" in reply.text
+
+
+async def test_in_a_1_1_chat_the_one_city_is_exported_and_several_need_a_name(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    await braga_minutes(bot)
+    reply = await bot.say("actions export", conversation=teams.personal(teams.ALICE))
+    (file,) = delivered_files(reply)
+    assert {row["Action"] for row in tracker_rows(file)} == {
+        "Share the EV charging data",
+        "Draft the port pilot",
+    }
+    reply = await bot.say(
+        "actions export Braga", conversation=teams.personal(teams.ALICE), who=teams.ALICE
+    )
+    assert delivered_files(reply) == []
+    assert "You can't export Braga's action tracker" in reply.text
+
+    admin = teams.personal(teams.ADA)
+    reply = await bot.say("actions export", conversation=admin, who=teams.ADA)
+    assert delivered_files(reply) == []
+    assert "several cities or TAGs (Aarhus, Braga, Curitiba, Kalamata, Valencia)" in reply.text
+    reply = await bot.say("actions export braga", conversation=admin, who=teams.ADA)
+    (file,) = delivered_files(reply)
+    assert [row["Action"] for row in tracker_rows(file)] == ["Braga task"]
+    reply = await bot.say("actions export Bragaa", conversation=admin, who=teams.ADA)
+    assert "I don't know a city or TAG called" in reply.text
+    assert "Braga" in reply.text
+
+    reply = await bot.say(
+        "actions export", conversation=teams.personal(teams.MARTA), who=teams.MARTA
+    )
+    (file,) = delivered_files(reply)  # a mentor's one TAG: its commitments, no city's actions
+    assert about(file)["Action tracker of"] == "TAG Green Buildings"
+    assert tracker_rows(file) == []
+    reply = await bot.say(
+        "actions export Aarhus", conversation=teams.personal(teams.MARTA), who=teams.MARTA
+    )
+    assert delivered_files(reply) == []
+    reply = await bot.say(
+        "actions export", conversation=teams.personal(teams.OSCAR), who=teams.OSCAR
+    )
+    assert delivered_files(reply) == []
+    assert "roster" in reply.text
+
+
+async def test_a_channel_exports_its_own_city_only(rostered_bot: BotUnderTest) -> None:
+    reply = await rostered_bot.say("actions export Braga")
+    assert delivered_files(reply) == []
+    assert "Here I export Aarhus's tracker only" in reply.text
+    reply = await rostered_bot.say("actions export aarhus")
+    assert len(delivered_files(reply)) == 1
+
+
+async def test_the_export_button_under_the_list_sends_the_same_workbook_to_those_allowed(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    await braga_minutes(bot)
+    card = (await bot.say("actions")).cards[0]
+    (button,) = [a for a in card["actions"] if a["title"] == "Export to Excel"]
+    reply = await bot.execute(button["verb"], button["data"])
+    assert reply.body["value"] == "The action tracker is sent as an Excel workbook."
+    (file,) = delivered_files(reply)
+    assert {row["Action"] for row in tracker_rows(file)} == {
+        "Share the EV charging data",
+        "Draft the port pilot",
+    }
+    reply = await bot.execute(button["verb"], button["data"], who=teams.MARTA)
+    assert "Only Aarhus's city representatives" in reply.body["value"]
+    assert delivered_files(reply) == []
+
+
+async def test_an_unlinked_channel_gets_no_tracker_even_for_an_admin(
+    rostered_bot: BotUnderTest,
+) -> None:
+    bot = rostered_bot
+    await run_minutes(bot)
+    elsewhere = teams.channel("General", team="Programme Lounge")
+    for who in (teams.ALICE, teams.ADA):
+        reply = await bot.say("actions export Aarhus", conversation=elsewhere, who=who)
+        assert delivered_files(reply) == []
+        assert "I can't tell whose tracker to export here" in reply.text
+
+
+async def test_the_buttons_submit_fallback_sends_the_workbook_too(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """Older hosts send Action.Execute's fallback, an Action.Submit message with the same data."""
+    bot = rostered_bot
+    await run_minutes(bot)
+    reply = await bot.submit({"verb": "actions.export", "action_id": "not a number"})
+    (file,) = delivered_files(reply)  # fields the button never sends are ignored
+    assert len(tracker_rows(file)) == 2
