@@ -3,8 +3,8 @@ and who may take it away (DOMAIN.md C5: mentors and outsiders get no city's trac
 
 from __future__ import annotations
 
-import base64
 import io
+import re
 from datetime import datetime
 
 import openpyxl
@@ -17,24 +17,20 @@ from storage.models import ActionItem
 from tests.harness import teams
 from tests.harness.agenda import post_summary
 from tests.harness.bot import BotUnderTest, Reply
+from tests.harness.files import fetch, links_in
 from tests.harness.minutes import LISBON, later, run_minutes, setup_value, today
 
 
-def delivered_files(reply: Reply) -> list[File]:
-    """The files a turn delivered to the asker. The one place that knows how: for now
-    `Turn.send_file` attaches each file to its reply as a data: URI."""
+async def delivered_files(bot: BotUnderTest, reply: Reply) -> list[File]:
+    """The files a turn delivered to the asker, downloaded by their links (wherever they went:
+    a channel's request is answered in the asker's 1:1 chat)."""
     files = []
-    for call in reply.calls:
-        for attachment in call.attachments:
-            url = str(attachment.get("contentUrl") or "")
-            if url.startswith("data:"):
-                files.append(
-                    File(
-                        attachment["name"],
-                        attachment["contentType"],
-                        base64.b64decode(url.split(",", 1)[1]),
-                    )
-                )
+    for _, link in links_in(reply.calls):
+        status, headers, content = await fetch(bot, link)
+        assert status == 200, f"the download link answered {status}"
+        name = re.search(r'filename="([^"]*)"', headers["Content-Disposition"])
+        assert name is not None
+        files.append(File(name.group(1), headers["Content-Type"], content))
     return files
 
 
@@ -85,7 +81,7 @@ async def test_a_city_channel_exports_that_citys_tracker_open_and_closed(
     await bot.execute("actions.set", {"action_id": pilot.id, "status": "done", "view": "open"})
 
     reply = await bot.say("actions export")
-    (file,) = delivered_files(reply)
+    (file,) = await delivered_files(bot, reply)
     assert file.content_type == XLSX
     assert file.name == f"actions-aarhus-{today().isoformat()}.xlsx"
     assert "The action tracker of Aarhus as Excel: 3 items, open and closed" in reply.text
@@ -127,10 +123,10 @@ async def test_a_mentor_or_an_outsider_in_a_city_channel_gets_no_file(
     await run_minutes(bot)
     for who in (teams.MARTA, teams.OSCAR, teams.BEATRIZ):
         reply = await bot.say("actions export", who=who)
-        assert delivered_files(reply) == []
+        assert await delivered_files(bot, reply) == []
         assert "Only Aarhus's city representatives, lead expert and admins" in reply.text
     reply = await bot.say("actions export", who=teams.ADA)
-    assert len(delivered_files(reply)) == 1
+    assert len(await delivered_files(bot, reply)) == 1
 
 
 async def test_a_tag_channel_exports_the_tags_commitments_to_its_members(
@@ -142,7 +138,7 @@ async def test_a_tag_channel_exports_the_tags_commitments_to_its_members(
         bot, f"Aarhus | Retrofit two schools | {later(20)}\nBraga | Map the rooftops"
     )
     reply = await bot.say("actions export", conversation=teams.GREEN_TAG, who=teams.MARTA)
-    (file,) = delivered_files(reply)
+    (file,) = await delivered_files(bot, reply)
     assert file.name.startswith("actions-tag-green-buildings-")
     assert "The commitments of TAG Green Buildings as Excel: 2 items" in reply.text
     rows = tracker_rows(file)
@@ -155,10 +151,10 @@ async def test_a_tag_channel_exports_the_tags_commitments_to_its_members(
     assert about(file)["Action tracker of"] == "TAG Green Buildings"
     # A rep of one of its cities may take it too; another TAG's mentor and outsiders may not.
     reply = await bot.say("actions export", conversation=teams.GREEN_TAG, who=teams.BEATRIZ)
-    assert len(delivered_files(reply)) == 1
+    assert len(await delivered_files(bot, reply)) == 1
     for who in (teams.PAULO, teams.OSCAR):
         reply = await bot.say("actions export", conversation=teams.GREEN_TAG, who=who)
-        assert delivered_files(reply) == []
+        assert await delivered_files(bot, reply) == []
         assert "Only Green Buildings's mentor and experts" in reply.text
 
 
@@ -169,7 +165,7 @@ async def test_in_a_1_1_chat_the_one_city_is_exported_and_several_need_a_name(
     await run_minutes(bot)
     await braga_minutes(bot)
     reply = await bot.say("actions export", conversation=teams.personal(teams.ALICE))
-    (file,) = delivered_files(reply)
+    (file,) = await delivered_files(bot, reply)
     assert {row["Action"] for row in tracker_rows(file)} == {
         "Share the EV charging data",
         "Draft the port pilot",
@@ -177,15 +173,15 @@ async def test_in_a_1_1_chat_the_one_city_is_exported_and_several_need_a_name(
     reply = await bot.say(
         "actions export Braga", conversation=teams.personal(teams.ALICE), who=teams.ALICE
     )
-    assert delivered_files(reply) == []
+    assert await delivered_files(bot, reply) == []
     assert "You can't export Braga's action tracker" in reply.text
 
     admin = teams.personal(teams.ADA)
     reply = await bot.say("actions export", conversation=admin, who=teams.ADA)
-    assert delivered_files(reply) == []
+    assert await delivered_files(bot, reply) == []
     assert "several cities or TAGs (Aarhus, Braga, Curitiba, Kalamata, Valencia)" in reply.text
     reply = await bot.say("actions export braga", conversation=admin, who=teams.ADA)
-    (file,) = delivered_files(reply)
+    (file,) = await delivered_files(bot, reply)
     assert [row["Action"] for row in tracker_rows(file)] == ["Braga task"]
     reply = await bot.say("actions export Bragaa", conversation=admin, who=teams.ADA)
     assert "I don't know a city or TAG called" in reply.text
@@ -194,26 +190,28 @@ async def test_in_a_1_1_chat_the_one_city_is_exported_and_several_need_a_name(
     reply = await bot.say(
         "actions export", conversation=teams.personal(teams.MARTA), who=teams.MARTA
     )
-    (file,) = delivered_files(reply)  # a mentor's one TAG: its commitments, no city's actions
+    (file,) = await delivered_files(
+        bot, reply
+    )  # a mentor's one TAG: its commitments, no city's actions
     assert about(file)["Action tracker of"] == "TAG Green Buildings"
     assert tracker_rows(file) == []
     reply = await bot.say(
         "actions export Aarhus", conversation=teams.personal(teams.MARTA), who=teams.MARTA
     )
-    assert delivered_files(reply) == []
+    assert await delivered_files(bot, reply) == []
     reply = await bot.say(
         "actions export", conversation=teams.personal(teams.OSCAR), who=teams.OSCAR
     )
-    assert delivered_files(reply) == []
+    assert await delivered_files(bot, reply) == []
     assert "roster" in reply.text
 
 
 async def test_a_channel_exports_its_own_city_only(rostered_bot: BotUnderTest) -> None:
     reply = await rostered_bot.say("actions export Braga")
-    assert delivered_files(reply) == []
+    assert await delivered_files(rostered_bot, reply) == []
     assert "Here I export Aarhus's tracker only" in reply.text
     reply = await rostered_bot.say("actions export aarhus")
-    assert len(delivered_files(reply)) == 1
+    assert len(await delivered_files(rostered_bot, reply)) == 1
 
 
 async def test_the_export_button_under_the_list_sends_the_same_workbook_to_those_allowed(
@@ -226,14 +224,14 @@ async def test_the_export_button_under_the_list_sends_the_same_workbook_to_those
     (button,) = [a for a in card["actions"] if a["title"] == "Export to Excel"]
     reply = await bot.execute(button["verb"], button["data"])
     assert reply.body["value"] == "The action tracker is sent as an Excel workbook."
-    (file,) = delivered_files(reply)
+    (file,) = await delivered_files(bot, reply)
     assert {row["Action"] for row in tracker_rows(file)} == {
         "Share the EV charging data",
         "Draft the port pilot",
     }
     reply = await bot.execute(button["verb"], button["data"], who=teams.MARTA)
     assert "Only Aarhus's city representatives" in reply.body["value"]
-    assert delivered_files(reply) == []
+    assert await delivered_files(bot, reply) == []
 
 
 async def test_an_unlinked_channel_gets_no_tracker_even_for_an_admin(
@@ -244,7 +242,7 @@ async def test_an_unlinked_channel_gets_no_tracker_even_for_an_admin(
     elsewhere = teams.channel("General", team="Programme Lounge")
     for who in (teams.ALICE, teams.ADA):
         reply = await bot.say("actions export Aarhus", conversation=elsewhere, who=who)
-        assert delivered_files(reply) == []
+        assert await delivered_files(bot, reply) == []
         assert "I can't tell whose tracker to export here" in reply.text
 
 
@@ -255,5 +253,5 @@ async def test_the_buttons_submit_fallback_sends_the_workbook_too(
     bot = rostered_bot
     await run_minutes(bot)
     reply = await bot.submit({"verb": "actions.export", "action_id": "not a number"})
-    (file,) = delivered_files(reply)  # fields the button never sends are ignored
+    (file,) = await delivered_files(bot, reply)  # fields the button never sends are ignored
     assert len(tracker_rows(file)) == 2
