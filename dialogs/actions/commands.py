@@ -67,7 +67,7 @@ def item_scope(item: ActionItem) -> Scope:
     )
 
 
-async def listed(
+async def listing_of(
     turn: Turn, view: View, ids: str, owner_id: int | None
 ) -> tuple[Listing, list[ActionItem]] | str:
     """The list a card in a shared conversation shows, from its buttons' data: every item in
@@ -105,14 +105,15 @@ class SetStatus(Payload):
             return f"Action #{self.action_id} no longer exists."
         self.item = item
         if self.ids:  # a card with no ids: a 1:1 chat's, or one posted before lists carried them
-            found = await listed(turn, self.view, self.ids, self.owner_id)
+            found = await listing_of(turn, self.view, self.ids, self.owner_id)
             if isinstance(found, str):
                 return found
             self.listing = found
         return item_scope(item)
 
     @property
-    def listed(self) -> dict[str, Any]:
+    def listed_data(self) -> dict[str, Any]:
+        """What the clicked card lists, for the buttons of the card drawn after the click."""
         return self.listing[0].data() if self.listing else {"view": self.view}
 
 
@@ -158,7 +159,9 @@ async def set_action(turn: Turn, click: SetStatus) -> ActionResult:
     )
     # The card says what changed, with an Undo for a few minutes (a second click of the
     # same button changes nothing and shows the same Undo).
-    notice = await service.change_notice(turn, item, click.listed, previous if changed else None)
+    notice = await service.change_notice(
+        turn, item, click.listed_data, previous if changed else None
+    )
     card = await _redrawn(turn, click, notice, message if changed else None)
     return ActionResult(message=message, card=card)
 
@@ -183,7 +186,7 @@ class UndoStatus(Payload):
             return f"Action #{self.action_id} no longer exists."
         self.item = item
         if self.ids:
-            found = await listed(turn, self.view, self.ids, self.owner_id)
+            found = await listing_of(turn, self.view, self.ids, self.owner_id)
             if isinstance(found, str):
                 return found
             self.listing = found
@@ -212,8 +215,8 @@ class Refresh(Payload):
     listing: tuple[Listing, list[ActionItem]] = field(init=False, repr=False)
 
     async def scope(self, turn: Turn) -> str | None:
-        # Each listed item is checked as a click on it would be (`listed`).
-        found = await listed(turn, self.view, self.ids, self.owner_id)
+        # Each listed item is checked as a click on it would be (`listing_of`).
+        found = await listing_of(turn, self.view, self.ids, self.owner_id)
         if isinstance(found, str):
             return found
         self.listing = found
