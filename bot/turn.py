@@ -6,6 +6,7 @@ SDK-free: the SDK's side of a turn (the incoming activity, sending, dialogs) sit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,15 +19,17 @@ from bot import file_delivery, members
 from bot.activities import Sender
 from bot.cards import Card, card_message, split_card
 from bot.files import File
-from bot.outbound import Target
+from bot.outbound import ConversationGone, DeliveryFailed, Target
 from bot.outbox import Message, Ticket
 from domain.text import base_conversation_id
 from domain.when import DEFAULT_LOCALE
-from storage import people
+from storage import channels, people
 from storage.models import Person, RoleAssignment
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 TURN_KEY = "icc.turn"
 
@@ -68,6 +71,11 @@ class TurnIO(Protocol):
 
     @property
     def tenant_id(self) -> str | None: ...
+
+    @property
+    def reply_to_id(self) -> str | None:
+        """The message a card click came from (its `replyToId`), if the activity names one."""
+        ...
 
     @property
     def refresh_trigger(self) -> str | None:
@@ -304,6 +312,33 @@ class Turn:
         row = outbox.stage(self.session, message, claim=True)
         await self.commit()
         return await outbox.try_now(outbox.ticket_of(row, message))
+
+    async def update_clicked(self, card: Card) -> bool:
+        """Replace, for everyone, the card of the message this click came from (a shared card
+        whose clicker is answered with their own view): an outbox row, sent after the turn's
+        commit. False when the click names no message (nothing to update)."""
+        activity_id = self.io.reply_to_id
+        if not activity_id or self.is_automatic_refresh:
+            return False  # an automatic refresh never updates the shared card: that loops
+        outbox = self.services.require_outbox()
+        target = Target(
+            self.service_url,
+            self.reply_conversation_id,
+            await channels.tenant_of(self.session, self.conversation_id),
+        )
+        message = Message(
+            kind="update", target=target, body=card_message(card), activity_id=activity_id,
+            expires_at=self.now() + self.reply_max_age,
+        )  # fmt: skip
+        row = outbox.stage(self.session, message, claim=True)
+        await self.commit()
+        try:
+            await outbox.try_now(outbox.ticket_of(row, message))
+        except (ConversationGone, DeliveryFailed) as error:
+            # The message is gone (or the bot from there): the clicker still gets their view.
+            log.warning("clicked card %s could not be updated: %s", activity_id, error)
+            return False
+        return True
 
     def mark_dialog_finished(self) -> None:
         self.io.mark_dialog_finished()

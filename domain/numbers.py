@@ -45,3 +45,16 @@ def parse_int(raw: object, *, low: int, high: int) -> int | None:
 def parse_id(raw: object) -> int | None:
     """A database id (1 … MAX_ID) from a card's data or a typed `#12`, else None."""
     return parse_int(raw, low=1, high=MAX_ID)
+
+
+def parse_ids(raw: object, *, most: int) -> tuple[int, ...] | None:
+    """Ids written as "12,13,14" (a card's list of the items it shows): each an id, none twice,
+    at most `most` of them; "" is none. None for anything else."""
+    if not isinstance(raw, str):
+        return None
+    if not raw.strip():
+        return ()
+    ids = tuple(parse_id(part) for part in raw.split(","))
+    if len(ids) > most or any(i is None for i in ids) or len(set(ids)) != len(ids):
+        return None
+    return tuple(i for i in ids if i is not None)

@@ -134,6 +134,17 @@ async def get(session: AsyncSession, action_id: int) -> ActionItem | None:
     return await session.get(ActionItem, action_id)
 
 
+async def by_ids(session: AsyncSession, ids: Sequence[int]) -> list[ActionItem]:
+    """The items with these ids that exist, in the order of `ids`."""
+    if not ids:
+        return []
+    found = {
+        item.id: item
+        for item in (await session.scalars(select(ActionItem).where(ActionItem.id.in_(ids)))).all()
+    }
+    return [found[i] for i in ids if i in found]
+
+
 async def set_status(
     session: AsyncSession,
     item: ActionItem,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,6 +94,10 @@ async def roles_of(session: AsyncSession, person_id: int) -> list[RoleAssignment
 
 async def city_by_name(session: AsyncSession, name: str) -> City | None:
     return await session.scalar(select(City).where(City.key == slug(name)))
+
+
+async def person(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
 
 
 async def city(session: AsyncSession, city_id: int) -> City | None:
@@ -185,6 +191,46 @@ async def city_person_named(session: AsyncSession, city_id: int, name: str) -> P
     wanted = " ".join(name.split()).casefold()
     found = [p for p in await city_people(session, city_id) if p.name.casefold() == wanted]
     return found[0] if len(found) == 1 else None
+
+
+async def teams_ids_of(
+    session: AsyncSession,
+    person_ids: Sequence[int],
+    *,
+    city_ids: Sequence[int] = (),
+    city_roles: Sequence[str] = (),
+    tag_ids: Sequence[int] = (),
+    tag_roles: Sequence[str] = (),
+) -> list[str]:
+    """The Teams user ids we know (from their first message) of these roster people, then of
+    those with one of `city_roles` in `city_ids` or `tag_roles` in `tag_ids`; each once, in
+    that order (people by name within each group)."""
+    found: list[str | None] = []
+    if person_ids:
+        found += (
+            await session.scalars(
+                select(Person.teams_user_id)
+                .where(Person.id.in_(set(person_ids)), Person.teams_user_id.is_not(None))
+                .order_by(Person.name, Person.id)
+            )
+        ).all()
+    scopes = []
+    if city_ids and city_roles:
+        scopes.append(
+            RoleAssignment.city_id.in_(set(city_ids)) & RoleAssignment.role.in_(city_roles)
+        )
+    if tag_ids and tag_roles:
+        scopes.append(RoleAssignment.tag_id.in_(set(tag_ids)) & RoleAssignment.role.in_(tag_roles))
+    if scopes:
+        found += (
+            await session.scalars(
+                select(Person.teams_user_id)
+                .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+                .where(or_(*scopes), Person.teams_user_id.is_not(None))
+                .order_by(Person.name, Person.id)
+            )
+        ).all()
+    return [i for i in dict.fromkeys(found) if i]
 
 
 def city_ids_with(roles: list[RoleAssignment], *wanted: str) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.numbers import MAX_ID, parse_id, parse_int
+from domain.numbers import MAX_ID, parse_id, parse_ids, parse_int
 
 
 @pytest.mark.parametrize("raw", ["12", " #12 ", 12, 12.0, "12.0", "+12"])
@@ -29,3 +29,10 @@ def test_bounds_are_inclusive() -> None:
     assert parse_int("5", low=5, high=10) == 5
     assert parse_int("10", low=5, high=10) == 10
     assert parse_int("11", low=5, high=10) is None
+
+
+def test_a_cards_list_of_ids_is_read_whole_or_not_at_all() -> None:
+    assert parse_ids("12,13, 14", most=20) == (12, 13, 14)
+    assert parse_ids("", most=20) == ()
+    for bad in ("12,x", "12,12", "12,,13", "0", "²", 12, None, "1,2,3"):
+        assert parse_ids(bad, most=2) is None, bad

@@ -77,6 +77,11 @@ class ContextIO:
         return activities.tenant_id(self.context.activity)
 
     @property
+    def reply_to_id(self) -> str | None:
+        reply_to_id: str | None = self.context.activity.reply_to_id
+        return reply_to_id or None
+
+    @property
     def refresh_trigger(self) -> str | None:
         return activities.refresh_trigger(self.context.activity)
 

@@ -1,7 +1,10 @@
-"""The action tracker's card: one list of items, each with Done / Blocked / Dropped buttons."""
+"""The action tracker's card: one list of items, with Done / Blocked / Dropped buttons on those
+the reader may change. Posted in a channel or group chat, the card everyone sees has none: each
+person's own view (Universal Actions refresh) shows theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -12,6 +15,8 @@ from domain.actions import STATUS_LABELS, Item, Status
 SET = "actions.set"
 UNDO = "actions.undo"
 EXPORT = "actions.export"
+# Teams asking for one reader's view of a list posted in a shared conversation.
+REFRESH = "actions.refresh"
 # The list a card shows; its buttons carry it, so a click redraws the same list.
 View = Literal["open", "mine", "overdue"]
 VIEWS: tuple[str, ...] = get_args(View)
@@ -39,7 +44,12 @@ def actions_card(
     today_of: dict[int, bool],
     total: int,
     notice: Notice | None = None,
+    *,
+    changeable: Collection[int] = (),
+    listed: dict[str, Any] | None = None,
 ) -> Card:
+    """The list; status buttons on the items in `changeable`, each carrying `listed` (what the
+    card lists, so that a click redraws the same list)."""
     body: list[Element] = [cards.text(title, size="Medium", weight="Bolder")]
     if notice is not None:
         body.append(notice_element(notice))
@@ -58,35 +68,38 @@ def actions_card(
             )
             if part
         )
-        body.append(
-            cards.container(
-                [
-                    cards.text(
-                        f"#{item.id} {cards.escape(item.text)}",
-                        weight="Bolder" if overdue else None,
-                        color="Attention" if overdue else None,
-                    ),
-                    cards.text(meta, subtle=True, spacing="None"),
-                    {
-                        "type": "ActionSet",
-                        "actions": [
-                            cards.execute(
-                                label,
-                                SET,
-                                {"action_id": item.id, "status": status.value, "view": view},
-                            )
-                            for label, status in (
-                                ("Done", Status.DONE),
-                                ("Blocked", Status.BLOCKED),
-                                ("Dropped", Status.DROPPED),
-                            )
-                            if item.status != status
-                        ],
-                    },
-                ],
-                separator=True,
+        rows: list[Element] = [
+            cards.text(
+                f"#{item.id} {cards.escape(item.text)}",
+                weight="Bolder" if overdue else None,
+                color="Attention" if overdue else None,
+            ),
+            cards.text(meta, subtle=True, spacing="None"),
+        ]
+        if item.id in changeable:
+            rows.append(
+                {
+                    "type": "ActionSet",
+                    "actions": [
+                        cards.execute(
+                            label,
+                            SET,
+                            {
+                                "action_id": item.id,
+                                "status": status.value,
+                                **(listed or {"view": view}),
+                            },
+                        )
+                        for label, status in (
+                            ("Done", Status.DONE),
+                            ("Blocked", Status.BLOCKED),
+                            ("Dropped", Status.DROPPED),
+                        )
+                        if item.status != status
+                    ],
+                }
             )
-        )
+        body.append(cards.container(rows, separator=True))
     if total > len(items):
         body.append(cards.text(f"… and {total - len(items)} more.", subtle=True))
     # The whole tracker of here (open and closed), as `actions export` sends it.

@@ -22,6 +22,8 @@ from domain.agenda import (
 RSVP = "agenda.rsvp"
 PROPOSE = "agenda.propose"
 DECIDE = "agenda.decide"
+# Teams asking for one reader's view of a posted agenda (Universal Actions refresh).
+REFRESH = "agenda.refresh"
 
 
 def budget_line(items: Sequence[AgendaItem], length: int) -> Element:
@@ -215,7 +217,9 @@ def edit_card(
     )
 
 
-def agenda_card(view: AgendaView, questions: Questions) -> Card:
+def agenda_card(view: AgendaView, questions: Questions, answer: bool | None = None) -> Card:
+    """The posted agenda. `answer`: the reader's own attendance answer (True: attending), for
+    that reader's view; None for the shared card everyone sees (both answer buttons)."""
     body: list[Element] = [
         cards.text(
             f"🗓 TAG working session {view.session} of {SESSIONS} · {phase_of(view.session)}"
@@ -260,6 +264,14 @@ def agenda_card(view: AgendaView, questions: Questions) -> Card:
                 subtle=True,
                 size="Small",
                 spacing="None",
+            )
+        )
+    if answer is not None:
+        body.append(
+            cards.text(
+                "You said you will attend." if answer else "You said you can't attend.",
+                weight="Bolder",
+                color="Good" if answer else "Default",
             )
         )
     if view.pending:
@@ -309,13 +321,15 @@ def agenda_card(view: AgendaView, questions: Questions) -> Card:
         ],
         [cards.execute("Propose", PROPOSE, {"agenda_id": view.id})],
     )
+    attend = cards.execute(
+        "I'll attend", RSVP, {"agenda_id": view.id, "attending": True}, style="positive"
+    )
+    decline = cards.execute("Can't attend", RSVP, {"agenda_id": view.id, "attending": False})
+    answers = [attend, decline] if answer is None else [decline if answer else attend]
     return cards.card(
         body,
         [
-            cards.execute(
-                "I'll attend", RSVP, {"agenda_id": view.id, "attending": True}, style="positive"
-            ),
-            cards.execute("Can't attend", RSVP, {"agenda_id": view.id, "attending": False}),
+            *answers,
             {"type": "Action.ShowCard", "title": "Propose an item", "card": propose},
             {
                 "type": "Action.ShowCard",

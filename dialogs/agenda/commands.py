@@ -2,7 +2,8 @@
 
 The posted card carries the preparation checklist, the guiding questions for the session's
 stage, "I'll attend / can't attend" counts updated in place, and item proposals that the
-agenda's owner accepts or declines.
+agenda's owner accepts or declines. Everyone who answered sees their own answer on it, with
+the button to change it (a Universal Actions refresh, answered to that person alone).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bot.payloads import MaxLength, Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.agenda import service
-from dialogs.agenda.cards import DECIDE, PROPOSE, RSVP
+from dialogs.agenda.cards import DECIDE, PROPOSE, REFRESH, RSVP
 from dialogs.agenda.dialog import DIALOG_ID, AgendaDialog
 from dialogs.context import TAG_ROLES, has_tag_role, resolve_tag
 from domain.agenda import AgendaError, check_item
@@ -123,6 +124,13 @@ async def rsvp_action(turn: Turn, click: Rsvp) -> ActionResult:
         else "Thanks, noted that you can't attend.",
         card=card,
     )
+
+
+@router.action(REFRESH, AgendaClick)
+async def refresh_action(turn: Turn, click: AgendaClick) -> ActionResult:
+    """Teams asking for the clicker's own view of the posted agenda (automatically for those
+    who answered, or by hand): answered to that person alone, nothing written or sent."""
+    return ActionResult(card=await service.personal_card(turn, click.agenda))
 
 
 @router.action(PROPOSE, Propose)

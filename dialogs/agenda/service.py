@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.card_sync import CardState, CardSync, state_of
-from bot.cards import Card
+from bot.cards import Card, with_refresh
 from bot.publishing import Published, Wording, publish
 from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
-from dialogs.agenda.cards import agenda_card
+from dialogs.agenda.cards import REFRESH, agenda_card
 from domain.agenda import (
     DEFAULT_LENGTH,
     DEFAULT_TEMPLATE,
@@ -42,7 +42,7 @@ from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import finished, people
 from storage import outbox as outbox_store
-from storage.models import Agenda
+from storage.models import Agenda, AgendaResponse
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +213,12 @@ async def update_agenda(turn: Turn, values: dict[str, Any]) -> None:
     )
 
 
-async def view_of(session: AsyncSession, agenda: Agenda) -> AgendaView:
+async def view_of(
+    session: AsyncSession, agenda: Agenda, answers: list[AgendaResponse] | None = None
+) -> AgendaView:
     tag = await people.tag(session, agenda.tag_id)
-    answers = await agenda_store.responses(session, agenda.id)
+    if answers is None:
+        answers = await agenda_store.responses(session, agenda.id)
     proposals = await agenda_store.proposals(session, agenda.id)
     return AgendaView(
         id=agenda.id, tag=tag.name if tag else "?", session=agenda.session_number, starts_at=agenda.starts_at,
@@ -229,8 +232,23 @@ async def view_of(session: AsyncSession, agenda: Agenda) -> AgendaView:
     )  # fmt: skip
 
 
-async def _card_of(session: AsyncSession, agenda: Agenda) -> Card:
-    return agenda_card(await view_of(session, agenda), guiding_questions(agenda.session_number))
+async def _card_of(session: AsyncSession, agenda: Agenda, reader: str | None = None) -> Card:
+    """The agenda's card: the shared one everyone sees (`reader` None), or the view of the
+    Teams user `reader` (their own answer, and the button to change it; a reader who has not
+    answered sees the shared one). Either carries the refresh that asks for each person's view:
+    automatically for those who answered, latest first (Teams takes 60), by hand for others."""
+    answers = await agenda_store.responses(session, agenda.id)
+    mine = next((a.attending for a in answers if reader and a.user_id == reader), None)
+    card = agenda_card(
+        await view_of(session, agenda, answers), guiding_questions(agenda.session_number), mine
+    )
+    latest = sorted(answers, key=lambda a: a.updated_at, reverse=True)
+    return with_refresh(card, REFRESH, {"agenda_id": agenda.id}, [a.user_id for a in latest])
+
+
+async def personal_card(turn: Turn, agenda: Agenda) -> Card:
+    """The posted agenda as the sender of this turn sees it."""
+    return await _card_of(turn.session, agenda, turn.sender.user_id)
 
 
 # --- the card, kept up to date ------------------------------------------------------------------
@@ -261,15 +279,16 @@ def card_sync(services: Services) -> CardSync:
 
 
 async def rsvp(turn: Turn, agenda: Agenda, attending: bool) -> Card:
-    """Record the clicker's answer (the latest counts); the card as it now reads."""
+    """Record the clicker's answer (the latest counts); the card as it now reads for them (the
+    shared card is updated for everyone by card sync)."""
     who = turn.sender
     await agenda_store.respond(
         turn.session, agenda.id, who.user_id, who.name or who.user_id, attending, turn.now()
     )
     await turn.session.refresh(agenda)
-    card = await _card_of(turn.session, agenda)
+    card = await personal_card(turn, agenda)
     await turn.commit()
-    card_sync(turn.services).request(agenda.id)
+    card_sync(turn.services).request(agenda.id)  # the shared card, for everyone
     return card
 
 
@@ -318,7 +337,7 @@ async def decide(turn: Turn, agenda: Agenda, proposal_id: int, accept: bool) -> 
 async def _refreshed(turn: Turn, agenda: Agenda) -> Card:
     await agenda_store.bump(turn.session, agenda.id)
     await turn.session.refresh(agenda)
-    card = await _card_of(turn.session, agenda)
+    card = await personal_card(turn, agenda)
     await turn.commit()
     card_sync(turn.services).request(agenda.id)
     return card

@@ -10,6 +10,13 @@ without a TAG role being refused are covered by the protocol suite (tests/test_t
 `test_members_propose_items_and_the_owner_accepts_or_declines`,
 `test_only_the_mentor_and_experts_build_the_agenda`).
 
+Issue 20: the clicker is answered with their own view ("You said you will attend", and the
+button to change it), then the bot updates the shared card, which the emulator shows as is:
+it does no Universal Actions refresh (no automatic invoke, no Refresh menu), so after the click
+it shows the card everyone sees, with both answer buttons. Each reader's own view (attending,
+declined, a stranger), the refresh's `userIds` and that an automatic refresh sends nothing are
+covered through /api/messages (tests/test_personal_views.py).
+
 The emulator draws cards at the standard width: it does not support the cards'
 `msteams.width: Full` (it says so under each card), which Teams mobile ignores as well. The
 edit card must be usable at that width, so its rendering is checked there.

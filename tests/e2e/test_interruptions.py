@@ -4,6 +4,10 @@ minutes' setup card waits in a thread, `actions` is typed as a reply in that sam
 start them again — then shows the action tracker; `minutes` typed there again starts afresh
 with a new setup card, and `help` in the middle of those keeps them waiting.
 
+The tracker it shows in the channel is the list everyone sees, with no status buttons (issue
+20): the emulator does no Universal Actions refresh, so each person's own view with the buttons
+they may use is covered through /api/messages (tests/test_personal_views.py).
+
 What the emulator cannot represent, covered by the protocol suite (tests/test_interruptions.py):
 a second person in the same thread (dialogs are per person), and a question that takes typed
 text (a poll's question) answered with text that starts with a command word
