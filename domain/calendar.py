@@ -106,11 +106,9 @@ def series_invite(invite: SeriesInvite, now: datetime) -> bytes:
     event.add("summary", _series_title(invite))
     # The wall-clock time the series is set at: a first meeting moved by a DST gap would
     # otherwise move every later one.
-    event.add("dtstart", datetime.combine(start.date(), series.at, tzinfo=series.zone))
-    event.add(
-        "dtend",
-        datetime.combine(start.date(), series.at, tzinfo=series.zone) + timedelta(minutes=minutes),
-    )
+    first = datetime.combine(start.date(), series.at, tzinfo=series.zone)
+    event.add("dtstart", first)
+    event.add("dtend", first + timedelta(minutes=minutes))
     if series.monthly:
         event.add("rrule", {"freq": "monthly", "bymonthday": series.first_day.day})
     else:

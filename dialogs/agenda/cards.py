@@ -22,6 +22,7 @@ from domain.agenda import (
 RSVP = "agenda.rsvp"
 PROPOSE = "agenda.propose"
 DECIDE = "agenda.decide"
+INVITE = "agenda.invite"
 
 
 def budget_line(items: Sequence[AgendaItem], length: int) -> Element:
@@ -233,6 +234,12 @@ def agenda_card(view: AgendaView, questions: Questions) -> Card:
             size="Small",
             spacing="None",
         ),
+        # Beside the time it is about.
+        {
+            "type": "ActionSet",
+            "spacing": "Small",
+            "actions": [cards.execute("📅 Add to calendar", INVITE, {"agenda_id": view.id})],
+        },
     ]
     for index, item in enumerate(view.items, start=1):
         body.append(
