@@ -4,7 +4,6 @@ and who may take it away (DOMAIN.md C5: mentors and outsiders get no city's trac
 from __future__ import annotations
 
 import io
-import re
 from datetime import datetime
 
 import openpyxl
@@ -16,22 +15,9 @@ from domain.exports import XLSX
 from storage.models import ActionItem
 from tests.harness import teams
 from tests.harness.agenda import post_summary
-from tests.harness.bot import BotUnderTest, Reply
-from tests.harness.files import fetch, links_in
+from tests.harness.bot import BotUnderTest
+from tests.harness.files import delivered_files
 from tests.harness.minutes import LISBON, later, run_minutes, setup_value, today
-
-
-async def delivered_files(bot: BotUnderTest, reply: Reply) -> list[File]:
-    """The files a turn delivered to the asker, downloaded by their links (wherever they went:
-    a channel's request is answered in the asker's 1:1 chat)."""
-    files = []
-    for _, link in links_in(reply.calls):
-        status, headers, content = await fetch(bot, link)
-        assert status == 200, f"the download link answered {status}"
-        name = re.search(r'filename="([^"]*)"', headers["Content-Disposition"])
-        assert name is not None
-        files.append(File(name.group(1), headers["Content-Type"], content))
-    return files
 
 
 def tracker_rows(file: File) -> list[dict[str, object]]:

@@ -22,6 +22,7 @@ from domain.agenda import (
 RSVP = "agenda.rsvp"
 PROPOSE = "agenda.propose"
 DECIDE = "agenda.decide"
+INVITE = "agenda.invite"
 # Teams asking for one reader's view of a posted agenda (Universal Actions refresh).
 REFRESH = "agenda.refresh"
 
@@ -237,6 +238,12 @@ def agenda_card(view: AgendaView, questions: Questions, answer: bool | None = No
             size="Small",
             spacing="None",
         ),
+        # Beside the time it is about.
+        {
+            "type": "ActionSet",
+            "spacing": "Small",
+            "actions": [cards.execute("📅 Add to calendar", INVITE, {"agenda_id": view.id})],
+        },
     ]
     for index, item in enumerate(view.items, start=1):
         body.append(

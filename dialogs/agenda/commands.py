@@ -1,9 +1,13 @@
 """`agenda [<TAG>]`: build the agenda of the TAG's next working session and post it.
 
+    agenda [<TAG>] | agenda edit <id> | agenda invite <id>
+
 The posted card carries the preparation checklist, the guiding questions for the session's
-stage, "I'll attend / can't attend" counts updated in place, and item proposals that the
-agenda's owner accepts or declines. Everyone who answered sees their own answer on it, with
-the button to change it (a Universal Actions refresh, answered to that person alone).
+stage, "I'll attend / can't attend" counts updated in place, item proposals that the
+agenda's owner accepts or declines, and "Add to calendar" (the session as an .ics file, as
+`agenda invite <id>` sends it to whoever may read the agenda). Everyone who answered sees their
+own answer on it, with the button to change it (a Universal Actions refresh, answered to that
+person alone).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from bot.payloads import MaxLength, Payload, Scope
 from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.agenda import service
-from dialogs.agenda.cards import DECIDE, PROPOSE, REFRESH, RSVP
+from dialogs.agenda.cards import DECIDE, INVITE, PROPOSE, REFRESH, RSVP
 from dialogs.agenda.dialog import DIALOG_ID, AgendaDialog
 from dialogs.context import TAG_ROLES, has_tag_role, resolve_tag
 from domain.agenda import AgendaError, check_item
@@ -31,15 +35,26 @@ router.add_dialog(AgendaDialog())
 router.card_sync(service.build_card_sync)
 
 
+USAGE = "agenda [<TAG>] | agenda edit <id> | agenda invite <id>"
+
+
 @router.command(
     "agenda",
-    "agenda [<TAG>] | agenda edit <id>",
-    "Build the agenda of the TAG's next working session, or correct a posted one (mentor and experts).",
+    USAGE,
+    "Build the agenda of the TAG's next working session, or correct a posted one (mentor and "
+    "experts); a posted session as a calendar invite (.ics).",
     starts="agenda",
 )
 async def agenda_command(turn: Turn, args: str) -> None:
     words = args.split()
     posted: Agenda | None = None
+    if words and words[0].lower() == "invite":
+        raw = words[1] if len(words) == 2 else ""
+        which = f"Which agenda? `agenda invite <id>` (or press Add to calendar on its card). Usage: `{USAGE}`"
+        found = await payloads.check_typed(turn, AgendaRef, raw, which)
+        if found is not None:
+            await service.send_invite(turn, found.agenda)
+        return
     if words and words[0].lower() == "edit":
         raw = words[1] if len(words) == 2 else ""
         which = "Which agenda? `agenda edit <id>` (or press Edit agenda on its card)."
@@ -113,6 +128,12 @@ class Propose(AgendaClick):
 class Decide(AgendaClick):
     proposal_id: int
     accept: bool
+
+
+@router.action(INVITE, AgendaClick)
+async def invite_action(turn: Turn, click: AgendaClick) -> ActionResult:
+    await service.send_invite(turn, click.agenda)
+    return ActionResult(message="The calendar invite is posted below.")
 
 
 @router.action(RSVP, Rsvp)

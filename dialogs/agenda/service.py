@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.card_sync import CardState, CardSync, state_of
 from bot.cards import Card, with_refresh
+from bot.files import File
 from bot.publishing import Published, Wording, publish
 from bot.services import Services
 from bot.turn import Turn
 from dialogs import once
 from dialogs.agenda.cards import REFRESH, agenda_card
+from domain import calendar
 from domain.agenda import (
     DEFAULT_LENGTH,
     DEFAULT_TEMPLATE,
@@ -37,7 +39,7 @@ from domain.agenda import (
     session_number,
 )
 from domain.text import escape_markdown as md
-from domain.text import quote
+from domain.text import quote, slug
 from storage import agendas as agenda_store
 from storage import channels as channel_store
 from storage import finished, people
@@ -249,6 +251,22 @@ async def _card_of(session: AsyncSession, agenda: Agenda, reader: str | None = N
 async def personal_card(turn: Turn, agenda: Agenda) -> Card:
     """The posted agenda as the sender of this turn sees it."""
     return await _card_of(turn.session, agenda, turn.sender.user_id)
+
+
+# --- the calendar invite -----------------------------------------------------------------------
+
+
+async def send_invite(turn: Turn, agenda: Agenda) -> None:
+    """The session as an .ics file for the asker's calendar."""
+    view = await view_of(turn.session, agenda)
+    # The card version only grows (each change to the card raises it): a calendar importing
+    # the file again updates the event it has (same UID, higher SEQUENCE).
+    content = calendar.session_invite(view, turn.now(), sequence=agenda.card_version - 1)
+    name = f"tag-session-{view.session}-{slug(view.tag)}.ics"
+    await turn.send_file(
+        File(name, "text/calendar", content),
+        f"Session {view.session} of {md(view.tag)} for your calendar (open the file to add it).",
+    )
 
 
 # --- the card, kept up to date ------------------------------------------------------------------

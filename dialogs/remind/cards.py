@@ -12,6 +12,8 @@ from domain.agenda import PREPARATION
 from domain.minutes import MEETING_LABELS, MeetingType
 from domain.recurrence import DEFAULT_NUDGES, KIND_LABELS, NUDGE_LABELS, Nudge, SeriesKind
 
+INVITE = "remind.invite"
+
 
 def setup_card(*, day: date, timezone: str, is_tag: bool) -> Card:
     kinds = (
@@ -72,6 +74,7 @@ class SeriesLine:
     status: str
     rhythm: str
     next_meetings: tuple[tuple[str, datetime], ...]
+    active: bool = True  # neither paused nor stopped: its meetings go in a calendar
 
 
 def series_list_card(title: str, lines: Sequence[SeriesLine], here: str = "this channel") -> Card:
@@ -89,6 +92,16 @@ def series_list_card(title: str, lines: Sequence[SeriesLine], here: str = "this 
             cards.text(f"• {label}: {card_time(moment)}", size="Small", spacing="None")
             for label, moment in line.next_meetings
         ]
+        if line.active:
+            items.append(
+                {
+                    "type": "ActionSet",
+                    "spacing": "Small",
+                    "actions": [
+                        cards.execute("📅 Add to calendar", INVITE, {"series_id": line.id})
+                    ],
+                }
+            )
         body.append(cards.container(items, separator=True))
     return cards.card(body)
 

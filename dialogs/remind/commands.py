@@ -1,10 +1,12 @@
 """`remind`: a channel's meeting series and the reminders the scheduler sends for them.
 
     remind setup | remind list | remind pause <id> | remind resume <id> | remind delete <id>
+    remind invite <id>
 
 Series are rows; the scheduler's jobs are derived from them (scheduler/engine.py), one per
 series, firing at each of its nudges at the same wall-clock time across DST (jobs.py). The
-delivery itself, once per key through the outbox, is in service.py.
+delivery itself, once per key through the outbox, is in service.py. `remind invite <id>` (and
+the Add to calendar button of `remind list`) sends a series as a calendar file.
 """
 
 from __future__ import annotations
@@ -13,15 +15,19 @@ from dataclasses import dataclass, field
 
 from bot import payloads
 from bot.payloads import Payload, Scope
-from bot.router import Router
+from bot.router import ActionResult, Router
 from bot.turn import Turn
 from dialogs.remind import jobs, service
+from dialogs.remind.cards import INVITE
 from dialogs.remind.dialog import DIALOG_ID, RemindDialog
 from storage import channels as channel_store
 from storage import reminders as reminder_store
 from storage.models import ReminderSeries
 
-USAGE = "remind setup | remind list | remind pause <id> | remind resume <id> | remind delete <id>"
+USAGE = (
+    "remind setup | remind list | remind pause <id> | remind resume <id> | remind delete <id> "
+    "| remind invite <id>"
+)
 
 router = Router()
 router.add_dialog(RemindDialog())
@@ -52,7 +58,8 @@ class SeriesRef(Payload):
 @router.command(
     "remind",
     USAGE,
-    "Fortnightly reminders in a city or TAG channel: set up, list, pause, resume, delete.",
+    "Fortnightly reminders in a city or TAG channel: set up, list, pause, resume, delete; a "
+    "series as a calendar invite (.ics).",
     starts="remind setup",
 )
 async def remind_command(turn: Turn, args: str) -> None:
@@ -64,6 +71,15 @@ async def remind_command(turn: Turn, args: str) -> None:
             await turn.reply("I can't list reminders here.")
         else:
             await turn.reply(card=card)
+        return
+    if sub == "invite" and len(words) == 2:
+        # Whoever sees the series in `remind list` may take it into their calendar.
+        found = await payloads.check_typed(
+            turn, SeriesRef, words[1], "Which series? Give its number, e.g. `remind invite 3`. "
+            "`remind list` shows them.", f" `remind list` shows the series of {service.place_word(turn)}.",
+        )  # fmt: skip
+        if found is not None:
+            await service.send_invite(turn, found.series)
         return
     if (
         sub not in ("setup", "pause", "resume", "delete")
@@ -85,3 +101,9 @@ async def remind_command(turn: Turn, args: str) -> None:
     if found is None:
         return
     await turn.reply(await service.change(turn, sub, found.series))
+
+
+@router.action(INVITE, SeriesRef)
+async def invite_action(turn: Turn, click: SeriesRef) -> ActionResult:
+    await service.send_invite(turn, click.series)
+    return ActionResult(message="The calendar invite is posted below.")

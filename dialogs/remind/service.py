@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Card, card_message
+from bot.files import File
 from bot.outbound import ConversationGone, DeliveryFailed, Target
 from bot.outbox import Message, Outcome
 from bot.services import Services
@@ -40,6 +41,7 @@ from dialogs.remind.cards import (
     twin_card,
 )
 from domain.actions import Item, Kind, Status, overdue_by_owner
+from domain.calendar import CalendarError, SeriesInvite, series_invite
 from domain.minutes import MeetingType
 from domain.numbers import parse_int
 from domain.recurrence import (
@@ -56,6 +58,7 @@ from domain.recurrence import (
     upcoming,
 )
 from domain.text import escape_markdown as md
+from domain.text import slug
 from domain.timezones import resolve_zone
 from domain.when import WhenError, card_date
 from storage import actions as action_store
@@ -296,9 +299,36 @@ async def series_list(turn: Turn) -> Card | None:
         coming = tuple(
             (meeting_label(series, i), moment) for i, moment in upcoming(series, turn.now(), 2)
         )
-        lines.append(SeriesLine(row.id, series.kind, status, rhythm(series, row.at_time), coming))
+        lines.append(
+            SeriesLine(
+                row.id, series.kind, status, rhythm(series, row.at_time), coming, status == "active"
+            )
+        )
     here = place_word(turn)
     return series_list_card(f"Reminder series of {md(channel.name or here)}", lines, here)
+
+
+async def send_invite(turn: Turn, row: ReminderSeries) -> None:
+    """The series as an .ics file (one event repeating by its rule) for the asker's calendar;
+    a paused or stopped series gets a reply saying so, and no file."""
+    city = await people.city(turn.session, row.city_id) if row.city_id else None
+    tag = await people.tag(turn.session, row.tag_id) if row.tag_id else None
+    place = city.name if city else tag.name if tag else ""
+    invite = SeriesInvite(
+        id=row.id, series=series_of(row), place=place, text=row.custom_text, paused=row.paused,
+        disabled=row.disabled_reason,
+    )  # fmt: skip
+    try:
+        content = series_invite(invite, turn.now())
+    except CalendarError as error:
+        await turn.reply(str(error))
+        return
+    name = f"series-{row.id}" + (f"-{slug(place)}" if place else "") + ".ics"
+    await turn.send_file(
+        File(name, "text/calendar", content),
+        f"Series #{row.id} for your calendar: {KIND_LABELS[invite.series.kind]}, "
+        f"{rhythm(invite.series, row.at_time)} (open the file to add it).",
+    )
 
 
 # --- delivery --------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.harness.bot import BotUnderTest
+from bot.files import File
+from tests.harness.bot import BotUnderTest, Reply
 from tests.harness.connector import Call
 
 CONSENT_CARD = "application/vnd.microsoft.teams.card.file.consent"
@@ -66,6 +67,19 @@ async def fetch(bot: BotUnderTest, link: str) -> tuple[int, dict[str, str], byte
     parts = urlsplit(link)
     response = await bot.client.get(parts.path)
     return response.status, dict(response.headers), await response.read()
+
+
+async def delivered_files(bot: BotUnderTest, reply: Reply) -> list[File]:
+    """Every file a turn delivered, downloaded by its link (wherever the link went: a file
+    asked for in a channel is sent to the asker's 1:1 chat)."""
+    files = []
+    for _, link in links_in(reply.calls):
+        status, headers, content = await fetch(bot, link)
+        assert status == 200, f"the download link answered {status}"
+        name = re.search(r'filename="([^"]*)"', headers["Content-Disposition"])
+        assert name is not None
+        files.append(File(name.group(1), headers["Content-Type"], content))
+    return files
 
 
 async def delivered(bot: BotUnderTest, calls: Iterable[Call]) -> Delivered:
