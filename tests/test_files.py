@@ -122,6 +122,8 @@ async def test_declining_says_so_and_keeps_nothing(bot: BotUnderTest) -> None:
         "http://contoso-my.sharepoint.com/upload/poll.csv",  # not https
         "https://contoso-my.sharepoint.com.evil.example/upload/poll.csv",
         "https://user@contoso-my.sharepoint.com/upload/poll.csv",
+        "https://contoso-my.sharepoint.com:8443/upload/poll.csv",  # not the https port
+        "https://contoso-my.sharepoint.com./upload/poll.csv",
         "file:///etc/passwd",
         "",
     ],
