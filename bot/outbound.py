@@ -360,7 +360,7 @@ class Outbound:
         """PUT `content` at a pre-authorised upload URL (the file consent flow's OneDrive
         upload session): one request with its Content-Range, no bot token. A URL `allowed`
         refuses is never called (DeliveryRefused); any other answer than 2xx, a timeout or a
-        broken connection: DeliveryFailed."""
+        broken connection: DeliveryFailed (a redirect too: it is not followed)."""
         if not allowed(url):
             raise DeliveryRefused("upload refused: not an allowed upload host")
         size = len(content)
@@ -369,8 +369,9 @@ class Outbound:
             "Content-Range": f"bytes 0-{size - 1}/{size}",
         }
         try:
+            # Never redirected: a 307 keeps the PUT and its body, and its Location is unchecked.
             async with self._http.put(
-                url, data=content, headers=headers, timeout=self._timeout
+                url, data=content, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as response:
                 if response.status >= 300:
                     raise DeliveryFailed(f"upload answered {response.status}", response.status)

@@ -146,6 +146,19 @@ async def test_an_upload_url_outside_the_allow_list_is_never_called(
     assert status == 200  # the file is kept
 
 
+async def test_an_upload_answered_with_a_redirect_is_not_followed(bot: BotUnderTest) -> None:
+    """A PUT redirected (307 keeps the method and the body) would carry the file to wherever
+    the answer points, past the allow-list: the bot treats it as a failed upload."""
+    _, file = await exported(bot)
+    bot.connector.upload_redirect = f"{bot.connector.url}/upload/elsewhere.csv"
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    reply = await bot.post(accept)
+    assert reply.status == 200
+    assert [(u.name, u.status) for u in bot.connector.uploads] == [(file.name, 307)]
+    assert "could not save" in reply.text
+    assert not any(a["contentType"] == FILE_INFO_CARD for c in reply.calls for a in c.attachments)
+
+
 async def test_loopback_is_refused_unless_listed(
     aiohttp_client: Any, settings: Settings, connector: FakeConnector
 ) -> None:

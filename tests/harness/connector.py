@@ -141,6 +141,8 @@ class FakeConnector:
     unreachable: set[str] = field(default_factory=set)
     # Files PUT to the upload endpoint (the consent flow's OneDrive stand-in), in order.
     uploads: list[Upload] = field(default_factory=list)
+    # Where the upload endpoint redirects its next upload (307: the method and body are kept).
+    upload_redirect: str | None = None
     # An outage: every send, reply and update is answered 503 while this is set.
     down: bool = False
     # Throttling: this fraction of sends, replies and updates is answered 429 (Retry-After 1),
@@ -369,7 +371,12 @@ class FakeConnector:
         if fault is not None and fault.hang_seconds:
             await asyncio.sleep(fault.hang_seconds)
         name = unquote(request.match_info["name"])
+        if self.upload_redirect is not None and status < 300:
+            status = 307
         self.uploads.append(Upload(name, content, dict(request.headers), status))
+        if status == 307:
+            location, self.upload_redirect = str(self.upload_redirect), None
+            raise web.HTTPTemporaryRedirect(location)
         if status >= 300:
             return web.json_response({"error": {"code": "Fault"}}, status=status)
         return web.json_response(
