@@ -155,6 +155,12 @@ def _text(value: object, limit: int = 2000) -> str | None:
 async def answer_consent(turn: Turn, value: object) -> None:
     """A `fileConsent/invoke`: the person accepted or declined a consent card of ours."""
     settings = turn.services.settings
+    if not turn.is_personal:
+        # Teams shows consent cards in 1:1 chats only; what an answer gets back (the link when
+        # an upload fails, the file card) must not land where others read it.
+        log.warning("fileConsent/invoke outside a 1:1 chat: %s", turn.conversation_id)
+        await turn.reply("File cards work in our 1:1 chat only: answer the one I sent you there.")
+        return
     value = value if isinstance(value, dict) else {}
     action = value.get("action")
     context = value.get("context")

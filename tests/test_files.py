@@ -196,6 +196,34 @@ async def test_someone_else_cannot_accept_or_decline_my_file(bot: BotUnderTest) 
     assert await kept_files(bot) == 1
 
 
+@pytest.mark.parametrize("action", ["accept", "decline"])
+@pytest.mark.parametrize(
+    "where", [teams.AARHUS_GENERAL, teams.Conversation("19:group-chat@thread.v2", "groupChat")]
+)
+async def test_a_consent_invoke_outside_the_1to1_chat_changes_nothing_and_shows_no_link(
+    bot: BotUnderTest, action: str, where: teams.Conversation
+) -> None:
+    """Teams shows consent cards in 1:1 chats only: an answer to one from a channel is forged
+    or misrouted, and what it would get back (the link when an upload fails, the file card) is
+    for the owner's eyes only."""
+    _, file = await exported(bot)
+    bot.connector.clear()
+    invoke = consent_invoke(
+        bot,
+        action,
+        {"file": file.file_id},
+        who=teams.ALICE,
+        conversation=where,
+        upload_url="https://evil.example.com/upload/poll.csv",
+    )
+    reply = await bot.post(invoke)
+    assert reply.status == 200
+    assert "1:1 chat" in reply.text
+    assert not links_in(bot.connector.calls)
+    assert bot.connector.uploads == []
+    assert await kept_files(bot) == 1
+
+
 @pytest.mark.parametrize(
     "context",
     [None, "1", {"file": "1"}, {"file": True}, {"file": -1}, {"file": 10**30}, [1], {"file": {}}],
