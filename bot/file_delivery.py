@@ -215,17 +215,24 @@ async def _upload(
             f"upload to. {_link_line(settings, row)}"
         )
         return
-    await turn.commit()  # the upload may take a while: not inside the turn's transaction
+    # Claimed and committed before the upload, which may take a while (not inside the turn's
+    # transaction): a second delivery of this accept finds it taken; a decline meanwhile
+    # deletes the row, and the claim (a conditional update) cannot resurrect or trip on it.
+    claimed_at = turn.now()
+    if not await files.claim_upload(turn.session, row.id, claimed_at):
+        await turn.reply(f"“{shown(row.name)}” is already in (or on its way to) your OneDrive.")
+        return
+    await turn.commit()
     try:
         await turn.services.require_outbound().upload(upload_url, row.content, allowed=allowed)
     except DeliveryError as error:
         log.warning("file %d: upload failed: %s", row.id, error)
+        await files.release_upload(turn.session, row.id, claimed_at)
         await turn.reply(
             f"I could not save “{shown(row.name)}” to your OneDrive just now. The download link "
             f"still works: {_link_line(settings, row)}"
         )
         return
-    row.uploaded_at = turn.now()
     card = {
         "contentType": FILE_INFO_CARD,
         "contentUrl": content_url,

@@ -8,6 +8,7 @@ OneDrive's upload session. The Teams emulator shows no consent card, file card o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -96,6 +97,48 @@ async def test_accepting_uploads_the_bytes_to_onedrive_and_sends_the_file_card_o
     assert again.status == 200
     assert len(bot.connector.uploads) == 1
     assert "already in your OneDrive" in again.text
+
+
+async def test_the_same_accept_delivered_twice_at_once_uploads_once_and_sends_one_file_card(
+    bot: BotUnderTest,
+) -> None:
+    """Teams re-sends an invoke it got no answer to; a slow upload means the second arrives
+    while the first is still putting the bytes in OneDrive."""
+    _, file = await exported(bot)
+    bot.connector.clear()
+    bot.connector.hang(1.0, match="/upload/", method="PUT")
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    first, second = await asyncio.gather(bot.post(accept), bot.post(dict(accept)))
+    assert (first.status, second.status) == (200, 200)
+    assert len(bot.connector.uploads) == 1
+    cards = [a for c in bot.connector.sent() for a in c.attachments]
+    assert [a["contentType"] for a in cards] == [FILE_INFO_CARD]
+    assert "already" in first.text + second.text
+
+
+async def test_a_decline_while_the_accept_is_uploading_leaves_no_half_state(
+    bot: BotUnderTest,
+) -> None:
+    _, file = await exported(bot)
+    bot.connector.clear()
+    bot.connector.hang(1.0, match="/upload/", method="PUT")
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    decline = consent_invoke(bot, "decline", {"file": file.file_id}, who=teams.ALICE)
+
+    async def decline_meanwhile() -> Any:
+        await asyncio.sleep(0.4)
+        return await bot.post(decline)
+
+    accepted, declined = await asyncio.gather(bot.post(accept), decline_meanwhile())
+    assert (accepted.status, declined.status) == (200, 200)
+    assert "deleted my copy" in declined.text
+    # The bytes reached OneDrive before the decline could stop them: the person gets its card.
+    assert len(bot.connector.uploads) == 1
+    cards = [a for c in bot.connector.sent() for a in c.attachments]
+    assert [a["contentType"] for a in cards] == [FILE_INFO_CARD]
+    assert await kept_files(bot) == 0
+    status, _, _ = await fetch(bot, file.link)
+    assert status == 404
 
 
 async def test_declining_says_so_and_keeps_nothing(bot: BotUnderTest) -> None:
