@@ -120,7 +120,7 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
             refusal = "I could not open our 1:1 chat to send it to you there"
     row = await files.add(
         turn.session,
-        name=file.name,
+        name=_fitting(file.name),
         content_type=file.content_type,
         content=file.content,
         owner_user_id=turn.sender.user_id,
@@ -141,6 +141,21 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
     await turn.post_activity(there, {"type": "message", "text": f"{text}\n\n{link_line}"})
     await turn.post_activity(there, _consent_message(row, text))
     await turn.reply(f"I've sent “{shown(row.name)}” to you in our 1:1 chat.")
+
+
+# What ExportedFile.name holds: a name built from a city's or TAG's (up to 200 characters
+# themselves) is longer, and PostgreSQL refuses it rather than cut it.
+NAME_LIMIT = 200
+
+
+def _fitting(name: str) -> str:
+    """`name` cut to NAME_LIMIT characters, its extension kept."""
+    if len(name) <= NAME_LIMIT:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 10:
+        return name[:NAME_LIMIT]
+    return f"{stem[: NAME_LIMIT - len(extension) - 1].rstrip('-')}.{extension}"
 
 
 def _expiry(now: datetime, days: int) -> datetime:

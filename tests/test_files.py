@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from bot.web import SERVICES
+from bot.web import BACKGROUND, SERVICES
 from config import DEFAULT_UPLOAD_HOSTS, Settings
 from storage.models import ExportedFile
 from tests.harness import clock, teams
@@ -200,6 +200,31 @@ async def test_an_upload_answered_with_a_redirect_is_not_followed(bot: BotUnderT
     assert [(u.name, u.status) for u in bot.connector.uploads] == [(file.name, 307)]
     assert "could not save" in reply.text
     assert not any(a["contentType"] == FILE_INFO_CARD for c in reply.calls for a in c.attachments)
+
+
+async def test_a_slow_upload_is_answered_at_the_deadline_and_the_file_card_follows(
+    aiohttp_client: Any, settings: Settings, connector: FakeConnector
+) -> None:
+    """Teams re-sends an invoke it has no answer to within about 15 s: the claim is committed
+    before the upload, so the turn is answered at `ack_seconds` and finishes afterwards."""
+    app = create_app(settings.with_overrides(ack_seconds=0.5))
+    app[SERVICES].clock = clock.now
+    bot = BotUnderTest(await aiohttp_client(app), connector)
+    _, file = await exported(bot)
+    connector.clear()
+    connector.hang(2.0, match="/upload/", method="PUT")
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    started = asyncio.get_running_loop().time()
+    reply = await bot.post(accept)
+    assert asyncio.get_running_loop().time() - started < 1.5
+    assert reply.status == 200
+    assert connector.uploads == []  # still uploading
+    background: set[asyncio.Future[Any]] = bot.app[BACKGROUND]
+    await asyncio.wait(background, timeout=10)
+    await bot.services.require_outbox().wait_empty()
+    assert len(connector.uploads) == 1
+    cards = [a for c in connector.sent() for a in c.attachments]
+    assert [a["contentType"] for a in cards] == [FILE_INFO_CARD]
 
 
 async def test_loopback_is_refused_unless_listed(
