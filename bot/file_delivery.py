@@ -13,7 +13,8 @@ and reaches its asker in two ways at once:
 
 Asked in a channel or a group chat, the file goes to the asker's 1:1 chat (created through the
 Bot Connector for a member of a team the bot is in) and the channel gets a short note; when
-Teams will not open that chat, the link is given where it was asked for.
+Teams will not open that chat, the asker is told to ask in a 1:1 chat, and nothing is kept: the
+file and its link never appear where others read them.
 """
 
 from __future__ import annotations
@@ -98,7 +99,6 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
     settings = turn.services.settings
     now = turn.now()
     chat: str | None = None
-    refusal: str | None = None
     if not turn.is_personal:
         # Before anything is written: a slow connector must not hold the turn's transaction.
         await turn.commit()
@@ -117,7 +117,13 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
                 turn.conversation_id,
                 error,
             )
-            refusal = "I could not open our 1:1 chat to send it to you there"
+            # Not the link here instead: others read this conversation, and some may not be
+            # meant to have the file (a city's tracker is not a mentor's); nothing is kept.
+            await turn.reply(
+                f"{text}\n\nI could not open our 1:1 chat to send it to you there, and I do not "
+                "post files where others read them: open a chat with me and ask there."
+            )
+            return
     row = await files.add(
         turn.session,
         name=_fitting(file.name),
@@ -134,9 +140,7 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
         here = Target(turn.service_url, turn.conversation_id, turn.tenant_id)
         await turn.post_activity(here, _consent_message(row, text))
         return
-    if chat is None:
-        await turn.reply(f"{text}\n\n{refusal}, so here is its download link: {link_line}")
-        return
+    assert chat is not None
     there = Target(turn.service_url, chat, turn.tenant_id)
     await turn.post_activity(there, {"type": "message", "text": f"{text}\n\n{link_line}"})
     await turn.post_activity(there, _consent_message(row, text))
