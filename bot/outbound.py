@@ -262,8 +262,15 @@ class Outbound:
             headers = await self._headers(method, target.pacing_key, target.service_url)
             headers["Content-Type"] = "application/json"
             try:
+                # Never redirected: a 307 re-sends the body to a Location nobody checked, and
+                # what answers there would name the conversation (a 1:1 chat's id) we post to.
                 async with self._http.request(
-                    method, url, json=payload, headers=headers, timeout=self._timeout
+                    method,
+                    url,
+                    json=payload,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
                 ) as response:
                     self.sent_count += 1
                     status = response.status
@@ -394,7 +401,9 @@ class Outbound:
         )
         headers = await self._headers("GET member", conversation_id, service_url)
         try:
-            async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
+            async with self._http.get(
+                url, headers=headers, timeout=self._timeout, allow_redirects=False
+            ) as response:
                 if response.status == 404:
                     return None
                 if response.status >= 300:

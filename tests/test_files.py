@@ -341,6 +341,25 @@ async def test_when_teams_will_not_open_the_1to1_chat_the_channel_gets_no_link(
     assert await kept_files(bot) == 0
 
 
+async def test_a_redirect_from_the_connector_is_not_followed_with_the_file(
+    bot: BotUnderTest,
+) -> None:
+    """aiohttp re-sends a POST answered 307 to its Location, and the chat id the bot then used
+    came from whatever answered there: the file's link went to that conversation."""
+    poll_id, _ = await create(bot, "Which day? | Monday | Tuesday")
+    await settle(bot)
+    bot.connector.clear()
+    bot.connector.redirects["/v3/conversations"] = (
+        f"{bot.connector.url}/v3/conversations/19:elsewhere@thread.v2/activities"
+    )
+    reply = await bot.say(f"poll export {poll_id}")
+    assert reply.status in (200, 201)
+    await settle(bot)
+    assert "could not open our 1:1 chat" in reply.text
+    assert [c for c in bot.connector.calls if "elsewhere" in c.path] == []
+    assert not links_in(bot.connector.calls)
+
+
 async def test_a_connector_outage_while_opening_the_chat_loses_nothing(bot: BotUnderTest) -> None:
     poll_id, _ = await create(bot, "Which day? | Monday | Tuesday")
     await settle(bot)

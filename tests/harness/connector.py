@@ -141,6 +141,8 @@ class FakeConnector:
     unreachable: set[str] = field(default_factory=set)
     # Files PUT to the upload endpoint (the consent flow's OneDrive stand-in), in order.
     uploads: list[Upload] = field(default_factory=list)
+    # Paths whose next request is answered 307 (method and body kept) to the Location given.
+    redirects: dict[str, str] = field(default_factory=dict)
     # Where the upload endpoint redirects its next upload (307: the method and body are kept).
     upload_redirect: str | None = None
     # An outage: every send, reply and update is answered 503 while this is set.
@@ -269,6 +271,8 @@ class FakeConnector:
 
     async def _handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
+        if request.path in self.redirects:
+            raise web.HTTPTemporaryRedirect(self.redirects.pop(request.path))
         try:
             body = json.loads(raw) if raw else {}
         except json.JSONDecodeError:
