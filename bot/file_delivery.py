@@ -13,7 +13,8 @@ and reaches its asker in two ways at once:
 
 Asked in a channel or a group chat, the file goes to the asker's 1:1 chat (created through the
 Bot Connector for a member of a team the bot is in) and the channel gets a short note; when
-Teams will not open that chat, the link is given where it was asked for.
+Teams will not open that chat, the asker is told to ask in a 1:1 chat, and nothing is kept: the
+file and its link never appear where others read them.
 """
 
 from __future__ import annotations
@@ -98,7 +99,6 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
     settings = turn.services.settings
     now = turn.now()
     chat: str | None = None
-    refusal: str | None = None
     if not turn.is_personal:
         # Before anything is written: a slow connector must not hold the turn's transaction.
         await turn.commit()
@@ -117,10 +117,16 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
                 turn.conversation_id,
                 error,
             )
-            refusal = "I could not open our 1:1 chat to send it to you there"
+            # Not the link here instead: others read this conversation, and some may not be
+            # meant to have the file (a city's tracker is not a mentor's); nothing is kept.
+            await turn.reply(
+                f"{text}\n\nI could not open our 1:1 chat to send it to you there, and I do not "
+                "post files where others read them: open a chat with me and ask there."
+            )
+            return
     row = await files.add(
         turn.session,
-        name=file.name,
+        name=_fitting(file.name),
         content_type=file.content_type,
         content=file.content,
         owner_user_id=turn.sender.user_id,
@@ -134,13 +140,26 @@ async def deliver(turn: Turn, file: File, text: str) -> None:
         here = Target(turn.service_url, turn.conversation_id, turn.tenant_id)
         await turn.post_activity(here, _consent_message(row, text))
         return
-    if chat is None:
-        await turn.reply(f"{text}\n\n{refusal}, so here is its download link: {link_line}")
-        return
+    assert chat is not None
     there = Target(turn.service_url, chat, turn.tenant_id)
     await turn.post_activity(there, {"type": "message", "text": f"{text}\n\n{link_line}"})
     await turn.post_activity(there, _consent_message(row, text))
     await turn.reply(f"I've sent “{shown(row.name)}” to you in our 1:1 chat.")
+
+
+# What ExportedFile.name holds: a name built from a city's or TAG's (up to 200 characters
+# themselves) is longer, and PostgreSQL refuses it rather than cut it.
+NAME_LIMIT = 200
+
+
+def _fitting(name: str) -> str:
+    """`name` cut to NAME_LIMIT characters, its extension kept."""
+    if len(name) <= NAME_LIMIT:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 10:
+        return name[:NAME_LIMIT]
+    return f"{stem[: NAME_LIMIT - len(extension) - 1].rstrip('-')}.{extension}"
 
 
 def _expiry(now: datetime, days: int) -> datetime:
@@ -155,6 +174,12 @@ def _text(value: object, limit: int = 2000) -> str | None:
 async def answer_consent(turn: Turn, value: object) -> None:
     """A `fileConsent/invoke`: the person accepted or declined a consent card of ours."""
     settings = turn.services.settings
+    if not turn.is_personal:
+        # Teams shows consent cards in 1:1 chats only; what an answer gets back (the link when
+        # an upload fails, the file card) must not land where others read it.
+        log.warning("fileConsent/invoke outside a 1:1 chat: %s", turn.conversation_id)
+        await turn.reply("File cards work in our 1:1 chat only: answer the one I sent you there.")
+        return
     value = value if isinstance(value, dict) else {}
     action = value.get("action")
     context = value.get("context")
@@ -209,17 +234,24 @@ async def _upload(
             f"upload to. {_link_line(settings, row)}"
         )
         return
-    await turn.commit()  # the upload may take a while: not inside the turn's transaction
+    # Claimed and committed before the upload, which may take a while (not inside the turn's
+    # transaction): a second delivery of this accept finds it taken; a decline meanwhile
+    # deletes the row, and the claim (a conditional update) cannot resurrect or trip on it.
+    claimed_at = turn.now()
+    if not await files.claim_upload(turn.session, row.id, claimed_at):
+        await turn.reply(f"“{shown(row.name)}” is already in (or on its way to) your OneDrive.")
+        return
+    await turn.commit()
     try:
         await turn.services.require_outbound().upload(upload_url, row.content, allowed=allowed)
     except DeliveryError as error:
         log.warning("file %d: upload failed: %s", row.id, error)
+        await files.release_upload(turn.session, row.id, claimed_at)
         await turn.reply(
             f"I could not save “{shown(row.name)}” to your OneDrive just now. The download link "
             f"still works: {_link_line(settings, row)}"
         )
         return
-    row.uploaded_at = turn.now()
     card = {
         "contentType": FILE_INFO_CARD,
         "contentUrl": content_url,

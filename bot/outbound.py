@@ -262,8 +262,15 @@ class Outbound:
             headers = await self._headers(method, target.pacing_key, target.service_url)
             headers["Content-Type"] = "application/json"
             try:
+                # Never redirected: a 307 re-sends the body to a Location nobody checked, and
+                # what answers there would name the conversation (a 1:1 chat's id) we post to.
                 async with self._http.request(
-                    method, url, json=payload, headers=headers, timeout=self._timeout
+                    method,
+                    url,
+                    json=payload,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
                 ) as response:
                     self.sent_count += 1
                     status = response.status
@@ -360,7 +367,7 @@ class Outbound:
         """PUT `content` at a pre-authorised upload URL (the file consent flow's OneDrive
         upload session): one request with its Content-Range, no bot token. A URL `allowed`
         refuses is never called (DeliveryRefused); any other answer than 2xx, a timeout or a
-        broken connection: DeliveryFailed."""
+        broken connection: DeliveryFailed (a redirect too: it is not followed)."""
         if not allowed(url):
             raise DeliveryRefused("upload refused: not an allowed upload host")
         size = len(content)
@@ -369,8 +376,9 @@ class Outbound:
             "Content-Range": f"bytes 0-{size - 1}/{size}",
         }
         try:
+            # Never redirected: a 307 keeps the PUT and its body, and its Location is unchecked.
             async with self._http.put(
-                url, data=content, headers=headers, timeout=self._timeout
+                url, data=content, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as response:
                 if response.status >= 300:
                     raise DeliveryFailed(f"upload answered {response.status}", response.status)
@@ -393,7 +401,9 @@ class Outbound:
         )
         headers = await self._headers("GET member", conversation_id, service_url)
         try:
-            async with self._http.get(url, headers=headers, timeout=self._timeout) as response:
+            async with self._http.get(
+                url, headers=headers, timeout=self._timeout, allow_redirects=False
+            ) as response:
                 if response.status == 404:
                     return None
                 if response.status >= 300:

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from config import Settings
+
+# A host name as DNS has it: ASCII letters, digits and hyphens between dots (IDNs in their
+# xn-- form). Anything else can mean one host to this check and another to the resolver:
+# getaddrinfo stops at a NUL, so `localhost\x00.sharepoint.com` would reach 127.0.0.1.
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
 
 
 def host_matches(host: str, pattern: str) -> bool:
@@ -30,11 +36,11 @@ def is_loopback(host: str) -> bool:
 
 
 def allowed_service_url(url: str, hosts: tuple[str, ...], allow_loopback: bool) -> bool:
-    """Whether `url` is https on a listed host, or http(s) on loopback where that is allowed
-    (or listed)."""
+    """Whether `url` is https on a listed host (its default port), or http(s) on loopback where
+    that is allowed (or listed)."""
     try:
         parts = urlsplit(url)
-        host, _port = parts.hostname, parts.port  # .port raises ValueError for a bad port
+        host, port = parts.hostname, parts.port  # .port raises ValueError for a bad port
     except ValueError:
         return False
     if not host or parts.username is not None or parts.scheme not in ("http", "https"):
@@ -42,7 +48,12 @@ def allowed_service_url(url: str, hosts: tuple[str, ...], allow_loopback: bool) 
     listed = any(host_matches(host, pattern) for pattern in hosts)
     if is_loopback(host):
         return listed or allow_loopback
-    return listed and parts.scheme == "https"
+    return (
+        listed
+        and parts.scheme == "https"
+        and port in (None, 443)
+        and _HOST_NAME.fullmatch(host) is not None
+    )
 
 
 @functools.lru_cache(maxsize=8)  # one per app's settings: not rebuilt for every request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ExportedFile
@@ -51,5 +51,31 @@ async def live(session: AsyncSession, file_id: int, now: datetime) -> ExportedFi
 async def drop(session: AsyncSession, file_id: int) -> None:
     await session.execute(
         delete(ExportedFile).where(ExportedFile.id == file_id),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def claim_upload(session: AsyncSession, file_id: int, now: datetime) -> bool:
+    """Mark the file as put in its owner's OneDrive, unless that is already so: True for the
+    one caller that gets to upload it (two deliveries of the same accept race here)."""
+    result = await session.execute(
+        update(ExportedFile)
+        .where(
+            ExportedFile.id == file_id,
+            ExportedFile.uploaded_at.is_(None),
+            ExportedFile.expires_at > now,
+        )
+        .values(uploaded_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def release_upload(session: AsyncSession, file_id: int, claimed_at: datetime) -> None:
+    """The upload claimed at `claimed_at` failed: the file may be accepted again."""
+    await session.execute(
+        update(ExportedFile)
+        .where(ExportedFile.id == file_id, ExportedFile.uploaded_at == claimed_at)
+        .values(uploaded_at=None),
         execution_options={"synchronize_session": False},
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.files import File
 from domain.exports import XLSX
-from storage.models import ActionItem
+from storage.models import ActionItem, City
 from tests.harness import teams
 from tests.harness.agenda import post_summary
 from tests.harness.bot import BotUnderTest
@@ -241,3 +241,22 @@ async def test_the_buttons_submit_fallback_sends_the_workbook_too(
     reply = await bot.submit({"verb": "actions.export", "action_id": "not a number"})
     (file,) = await delivered_files(bot, reply)  # fields the button never sends are ignored
     assert len(tracker_rows(file)) == 2
+
+
+async def test_a_city_with_a_name_as_long_as_the_roster_allows_still_gets_its_workbook(
+    rostered_bot: BotUnderTest,
+) -> None:
+    """The file name holds the city's slug: it is shortened to what the kept file's name
+    column holds (200), its extension kept, instead of failing the turn on PostgreSQL."""
+    bot = rostered_bot
+    long_name = "Aarhus " + "Kommune " * 24  # 199 characters, a City name's limit is 200
+    async with bot.services.database.unit_of_work() as session:
+        city = await session.scalar(select(City).where(City.name == "Aarhus"))
+        assert city is not None
+        city.name = long_name.strip()
+    reply = await bot.say("actions export")
+    assert reply.status in (200, 201)
+    (file,) = await delivered_files(bot, reply)
+    assert file.name.startswith("actions-aarhus-kommune-")
+    assert file.name.endswith(".xlsx")
+    assert len(file.name) <= 200

@@ -8,6 +8,7 @@ OneDrive's upload session. The Teams emulator shows no consent card, file card o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from bot.web import SERVICES
+from bot.web import BACKGROUND, SERVICES
 from config import DEFAULT_UPLOAD_HOSTS, Settings
 from storage.models import ExportedFile
 from tests.harness import clock, teams
@@ -98,6 +99,48 @@ async def test_accepting_uploads_the_bytes_to_onedrive_and_sends_the_file_card_o
     assert "already in your OneDrive" in again.text
 
 
+async def test_the_same_accept_delivered_twice_at_once_uploads_once_and_sends_one_file_card(
+    bot: BotUnderTest,
+) -> None:
+    """Teams re-sends an invoke it got no answer to; a slow upload means the second arrives
+    while the first is still putting the bytes in OneDrive."""
+    _, file = await exported(bot)
+    bot.connector.clear()
+    bot.connector.hang(1.0, match="/upload/", method="PUT")
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    first, second = await asyncio.gather(bot.post(accept), bot.post(dict(accept)))
+    assert (first.status, second.status) == (200, 200)
+    assert len(bot.connector.uploads) == 1
+    cards = [a for c in bot.connector.sent() for a in c.attachments]
+    assert [a["contentType"] for a in cards] == [FILE_INFO_CARD]
+    assert "already" in first.text + second.text
+
+
+async def test_a_decline_while_the_accept_is_uploading_leaves_no_half_state(
+    bot: BotUnderTest,
+) -> None:
+    _, file = await exported(bot)
+    bot.connector.clear()
+    bot.connector.hang(1.0, match="/upload/", method="PUT")
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    decline = consent_invoke(bot, "decline", {"file": file.file_id}, who=teams.ALICE)
+
+    async def decline_meanwhile() -> Any:
+        await asyncio.sleep(0.4)
+        return await bot.post(decline)
+
+    accepted, declined = await asyncio.gather(bot.post(accept), decline_meanwhile())
+    assert (accepted.status, declined.status) == (200, 200)
+    assert "deleted my copy" in declined.text
+    # The bytes reached OneDrive before the decline could stop them: the person gets its card.
+    assert len(bot.connector.uploads) == 1
+    cards = [a for c in bot.connector.sent() for a in c.attachments]
+    assert [a["contentType"] for a in cards] == [FILE_INFO_CARD]
+    assert await kept_files(bot) == 0
+    status, _, _ = await fetch(bot, file.link)
+    assert status == 404
+
+
 async def test_declining_says_so_and_keeps_nothing(bot: BotUnderTest) -> None:
     _, file = await exported(bot)
     assert await kept_files(bot) == 1
@@ -122,6 +165,8 @@ async def test_declining_says_so_and_keeps_nothing(bot: BotUnderTest) -> None:
         "http://contoso-my.sharepoint.com/upload/poll.csv",  # not https
         "https://contoso-my.sharepoint.com.evil.example/upload/poll.csv",
         "https://user@contoso-my.sharepoint.com/upload/poll.csv",
+        "https://contoso-my.sharepoint.com:8443/upload/poll.csv",  # not the https port
+        "https://contoso-my.sharepoint.com./upload/poll.csv",
         "file:///etc/passwd",
         "",
     ],
@@ -142,6 +187,44 @@ async def test_an_upload_url_outside_the_allow_list_is_never_called(
     assert links_in(reply.calls), "the refusal gives the download link instead"
     status, _, _ = await fetch(bot, file.link)
     assert status == 200  # the file is kept
+
+
+async def test_an_upload_answered_with_a_redirect_is_not_followed(bot: BotUnderTest) -> None:
+    """A PUT redirected (307 keeps the method and the body) would carry the file to wherever
+    the answer points, past the allow-list: the bot treats it as a failed upload."""
+    _, file = await exported(bot)
+    bot.connector.upload_redirect = f"{bot.connector.url}/upload/elsewhere.csv"
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    reply = await bot.post(accept)
+    assert reply.status == 200
+    assert [(u.name, u.status) for u in bot.connector.uploads] == [(file.name, 307)]
+    assert "could not save" in reply.text
+    assert not any(a["contentType"] == FILE_INFO_CARD for c in reply.calls for a in c.attachments)
+
+
+async def test_a_slow_upload_is_answered_at_the_deadline_and_the_file_card_follows(
+    aiohttp_client: Any, settings: Settings, connector: FakeConnector
+) -> None:
+    """Teams re-sends an invoke it has no answer to within about 15 s: the claim is committed
+    before the upload, so the turn is answered at `ack_seconds` and finishes afterwards."""
+    app = create_app(settings.with_overrides(ack_seconds=0.5))
+    app[SERVICES].clock = clock.now
+    bot = BotUnderTest(await aiohttp_client(app), connector)
+    _, file = await exported(bot)
+    connector.clear()
+    connector.hang(2.0, match="/upload/", method="PUT")
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    started = asyncio.get_running_loop().time()
+    reply = await bot.post(accept)
+    assert asyncio.get_running_loop().time() - started < 1.5
+    assert reply.status == 200
+    assert connector.uploads == []  # still uploading
+    background: set[asyncio.Future[Any]] = bot.app[BACKGROUND]
+    await asyncio.wait(background, timeout=10)
+    await bot.services.require_outbox().wait_empty()
+    assert len(connector.uploads) == 1
+    cards = [a for c in connector.sent() for a in c.attachments]
+    assert [a["contentType"] for a in cards] == [FILE_INFO_CARD]
 
 
 async def test_loopback_is_refused_unless_listed(
@@ -181,6 +264,34 @@ async def test_someone_else_cannot_accept_or_decline_my_file(bot: BotUnderTest) 
     assert await kept_files(bot) == 1
 
 
+@pytest.mark.parametrize("action", ["accept", "decline"])
+@pytest.mark.parametrize(
+    "where", [teams.AARHUS_GENERAL, teams.Conversation("19:group-chat@thread.v2", "groupChat")]
+)
+async def test_a_consent_invoke_outside_the_1to1_chat_changes_nothing_and_shows_no_link(
+    bot: BotUnderTest, action: str, where: teams.Conversation
+) -> None:
+    """Teams shows consent cards in 1:1 chats only: an answer to one from a channel is forged
+    or misrouted, and what it would get back (the link when an upload fails, the file card) is
+    for the owner's eyes only."""
+    _, file = await exported(bot)
+    bot.connector.clear()
+    invoke = consent_invoke(
+        bot,
+        action,
+        {"file": file.file_id},
+        who=teams.ALICE,
+        conversation=where,
+        upload_url="https://evil.example.com/upload/poll.csv",
+    )
+    reply = await bot.post(invoke)
+    assert reply.status == 200
+    assert "1:1 chat" in reply.text
+    assert not links_in(bot.connector.calls)
+    assert bot.connector.uploads == []
+    assert await kept_files(bot) == 1
+
+
 @pytest.mark.parametrize(
     "context",
     [None, "1", {"file": "1"}, {"file": True}, {"file": -1}, {"file": 10**30}, [1], {"file": {}}],
@@ -212,15 +323,41 @@ async def test_a_file_asked_for_in_a_channel_goes_to_the_askers_1to1_chat(
     assert not links_in(in_channel)
 
 
-async def test_when_teams_will_not_open_the_1to1_chat_the_channel_gets_the_link(
+async def test_when_teams_will_not_open_the_1to1_chat_the_channel_gets_no_link(
     bot: BotUnderTest,
 ) -> None:
+    """Others read the channel, and some may not be meant to have the file (a city's tracker
+    is not a mentor's): the asker is told to ask in a 1:1 chat, and nothing is kept."""
     bot.connector.unreachable.add(teams.ALICE.id)
-    reply, file = await exported(bot, conversation=teams.AARHUS_GENERAL)
-    assert file.conversation_id == teams.AARHUS_GENERAL.id
-    assert file.consent is None
+    poll_id, _ = await create(bot, "Which day? | Monday | Tuesday")
+    await settle(bot)
+    bot.connector.clear()
+    reply = await bot.say(f"poll export {poll_id}")
+    assert reply.status in (200, 201)
     assert "could not open our 1:1 chat" in reply.text
-    assert "Tuesday" in file.text
+    assert "ask there" in reply.text
+    assert not links_in(bot.connector.calls)
+    assert not consent_cards(bot.connector.calls)
+    assert await kept_files(bot) == 0
+
+
+async def test_a_redirect_from_the_connector_is_not_followed_with_the_file(
+    bot: BotUnderTest,
+) -> None:
+    """aiohttp re-sends a POST answered 307 to its Location, and the chat id the bot then used
+    came from whatever answered there: the file's link went to that conversation."""
+    poll_id, _ = await create(bot, "Which day? | Monday | Tuesday")
+    await settle(bot)
+    bot.connector.clear()
+    bot.connector.redirects["/v3/conversations"] = (
+        f"{bot.connector.url}/v3/conversations/19:elsewhere@thread.v2/activities"
+    )
+    reply = await bot.say(f"poll export {poll_id}")
+    assert reply.status in (200, 201)
+    await settle(bot)
+    assert "could not open our 1:1 chat" in reply.text
+    assert [c for c in bot.connector.calls if "elsewhere" in c.path] == []
+    assert not links_in(bot.connector.calls)
 
 
 async def test_a_connector_outage_while_opening_the_chat_loses_nothing(bot: BotUnderTest) -> None:
@@ -229,8 +366,16 @@ async def test_a_connector_outage_while_opening_the_chat_loses_nothing(bot: BotU
     bot.connector.fail(503, times=5, match="/v3/conversations", method="POST")
     reply = await bot.say(f"poll export {poll_id}")
     assert reply.status in (200, 201)
-    file = await delivered(bot, reply.calls)
-    assert file.text.startswith("\ufeff") or "Which day?" in file.text
+    assert "could not open our 1:1 chat" in reply.text
+    assert not links_in(reply.calls)
+    # Once Teams answers again, asking again works.
+    bot.connector.faults.clear()
+    bot.connector.clear()
+    await bot.say(f"poll export {poll_id}")
+    await settle(bot)
+    file = await delivered(bot, bot.connector.calls)
+    assert file.conversation_id == ALICE_CHAT.id
+    assert "Which day?" in file.text
 
 
 async def test_a_signed_link_serves_the_file_with_its_type_and_name(bot: BotUnderTest) -> None:

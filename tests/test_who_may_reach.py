@@ -223,6 +223,9 @@ async def test_with_authentication_loopback_is_refused_unless_listed(
         "http://smba.trafficmanager.net/teams/",  # Teams only ever names https
         "https://10.0.0.5/",
         "https://169.254.169.254/latest/",
+        # getaddrinfo stops at the NUL: the token would go to this machine.
+        "https://localhost\x00.webchat.botframework.com/",
+        "https://smba.trafficmanager.net:8443/teams/",
     ],
 )
 async def test_a_signed_activity_naming_another_service_url_is_403(

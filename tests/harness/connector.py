@@ -141,6 +141,10 @@ class FakeConnector:
     unreachable: set[str] = field(default_factory=set)
     # Files PUT to the upload endpoint (the consent flow's OneDrive stand-in), in order.
     uploads: list[Upload] = field(default_factory=list)
+    # Paths whose next request is answered 307 (method and body kept) to the Location given.
+    redirects: dict[str, str] = field(default_factory=dict)
+    # Where the upload endpoint redirects its next upload (307: the method and body are kept).
+    upload_redirect: str | None = None
     # An outage: every send, reply and update is answered 503 while this is set.
     down: bool = False
     # Throttling: this fraction of sends, replies and updates is answered 429 (Retry-After 1),
@@ -267,6 +271,8 @@ class FakeConnector:
 
     async def _handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
+        if request.path in self.redirects:
+            raise web.HTTPTemporaryRedirect(self.redirects.pop(request.path))
         try:
             body = json.loads(raw) if raw else {}
         except json.JSONDecodeError:
@@ -369,7 +375,12 @@ class FakeConnector:
         if fault is not None and fault.hang_seconds:
             await asyncio.sleep(fault.hang_seconds)
         name = unquote(request.match_info["name"])
+        if self.upload_redirect is not None and status < 300:
+            status = 307
         self.uploads.append(Upload(name, content, dict(request.headers), status))
+        if status == 307:
+            location, self.upload_redirect = str(self.upload_redirect), None
+            raise web.HTTPTemporaryRedirect(location)
         if status >= 300:
             return web.json_response({"error": {"code": "Fault"}}, status=status)
         return web.json_response(

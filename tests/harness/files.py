@@ -112,13 +112,18 @@ def consent_invoke(
     upload_url: str | None = None,
     content_url: str | None = None,
     name: str = "export.csv",
+    conversation: Any = None,
 ) -> dict[str, Any]:
     """The `fileConsent/invoke` Teams sends when `who` clicks Allow or Decline on a consent card
-    in their 1:1 chat; on accept, `uploadInfo` names where (by default the fake OneDrive)."""
+    in their 1:1 chat (or, forged, in `conversation`); on accept, `uploadInfo` names where (by
+    default the fake OneDrive)."""
     from tests.harness import teams
 
     activity = teams.submit(
-        {}, service_url=bot.connector.url, conversation=teams.personal(who), who=who
+        {},
+        service_url=bot.connector.url,
+        conversation=conversation or teams.personal(who),
+        who=who,
     )
     activity["type"] = "invoke"
     activity["name"] = "fileConsent/invoke"
