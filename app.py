@@ -195,6 +195,12 @@ def _announce(settings: Settings) -> None:
         log.warning("Anyone who can reach this port can talk to the bot. Fine for the Teams")
         log.warning("emulator (Agents Playground) on this machine; never expose it like this.")
         log.warning(banner)
+    if settings.authenticated and not settings.public_url:
+        log.warning(
+            "ICC_PUBLIC_URL is not set: download links name %s, which people outside this "
+            "machine cannot reach",
+            settings.link_origin,
+        )
     log.info("database: %s", settings.database_url.split("@")[-1])
     if not settings.secret_key:
         log.info("anonymous ballots keyed by %s (ICC_SECRET_KEY unset)", settings.secret_key_file)

@@ -246,7 +246,12 @@ async def _upload(
         await turn.services.require_outbound().upload(upload_url, row.content, allowed=allowed)
     except DeliveryError as error:
         log.warning("file %d: upload failed: %s", row.id, error)
-        await files.release_upload(turn.session, row.id, claimed_at)
+        if not await files.release_upload(turn.session, row.id, claimed_at):
+            await turn.reply(
+                f"I could not save “{shown(row.name)}” to your OneDrive, and you declined it "
+                "meanwhile, so I kept no copy: ask for the export again if you want it."
+            )
+            return
         await turn.reply(
             f"I could not save “{shown(row.name)}” to your OneDrive just now. The download link "
             f"still works: {_link_line(settings, row)}"

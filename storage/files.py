@@ -71,11 +71,13 @@ async def claim_upload(session: AsyncSession, file_id: int, now: datetime) -> bo
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def release_upload(session: AsyncSession, file_id: int, claimed_at: datetime) -> None:
-    """The upload claimed at `claimed_at` failed: the file may be accepted again."""
-    await session.execute(
+async def release_upload(session: AsyncSession, file_id: int, claimed_at: datetime) -> bool:
+    """The upload claimed at `claimed_at` failed: the file may be accepted again. False when
+    the file is gone meanwhile (declined during the upload)."""
+    result = await session.execute(
         update(ExportedFile)
         .where(ExportedFile.id == file_id, ExportedFile.uploaded_at == claimed_at)
         .values(uploaded_at=None),
         execution_options={"synchronize_session": False},
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

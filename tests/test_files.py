@@ -21,7 +21,7 @@ from config import DEFAULT_UPLOAD_HOSTS, Settings
 from storage.models import ExportedFile
 from tests.harness import clock, teams
 from tests.harness.bot import BotUnderTest
-from tests.harness.connector import FakeConnector
+from tests.harness.connector import FakeConnector, Fault
 from tests.harness.files import (
     FILE_INFO_CARD,
     consent_cards,
@@ -139,6 +139,26 @@ async def test_a_decline_while_the_accept_is_uploading_leaves_no_half_state(
     assert await kept_files(bot) == 0
     status, _, _ = await fetch(bot, file.link)
     assert status == 404
+
+
+async def test_a_decline_while_an_upload_fails_does_not_promise_a_link(bot: BotUnderTest) -> None:
+    _, file = await exported(bot)
+    bot.connector.faults.append(Fault(500, 1, hang_seconds=1.0, match="/upload/", method="PUT"))
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    decline = consent_invoke(bot, "decline", {"file": file.file_id}, who=teams.ALICE)
+
+    async def decline_meanwhile() -> Any:
+        await asyncio.sleep(0.4)
+        return await bot.post(decline)
+
+    accepted, declined = await asyncio.gather(bot.post(accept), decline_meanwhile())
+    assert (accepted.status, declined.status) == (200, 200)
+    assert "deleted my copy" in declined.text
+    assert [u.status for u in bot.connector.uploads] == [500]
+    assert "you declined it meanwhile" in accepted.text
+    assert "still works" not in accepted.text
+    assert not links_in(accepted.calls)
+    assert await kept_files(bot) == 0
 
 
 async def test_declining_says_so_and_keeps_nothing(bot: BotUnderTest) -> None:
@@ -432,3 +452,24 @@ async def test_the_default_lifetime_is_seven_days(bot: BotUnderTest) -> None:
     expires = int(file.link.rsplit("/", 1)[1].split(".")[1])
     made = clock.now().timestamp()
     assert 7 * 86400 - 120 <= expires - made <= 7 * 86400 + 1
+
+
+def test_start_up_warns_when_links_would_name_this_machine_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from app import _announce
+    from config import load_settings
+
+    env = {
+        "MicrosoftAppId": "00000000-0000-0000-0000-000000000001",
+        "MicrosoftAppPassword": "secret",
+        "ICC_ALLOWED_TENANTS": "*",
+        "ICC_SECRET_KEY": "k" * 40,
+    }
+    with caplog.at_level("WARNING", logger="icc-bot"):
+        _announce(load_settings(env))
+    assert "ICC_PUBLIC_URL is not set" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="icc-bot"):
+        _announce(load_settings({**env, "ICC_PUBLIC_URL": "https://icc-bot.example.org"}))
+    assert "ICC_PUBLIC_URL" not in caplog.text

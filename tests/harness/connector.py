@@ -371,7 +371,8 @@ class FakeConnector:
     async def _upload(self, request: web.Request) -> web.Response:
         content = await request.read()
         fault = self._take_fault(request.method, request.path)
-        status = fault.status if fault is not None and not fault.hang_seconds else 201
+        # A fault may hang and then fail (status >= 300), or only hang (answered 201).
+        status = fault.status if fault is not None and fault.status >= 300 else 201
         if fault is not None and fault.hang_seconds:
             await asyncio.sleep(fault.hang_seconds)
         name = unquote(request.match_info["name"])
