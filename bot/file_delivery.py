@@ -43,7 +43,7 @@ _MARKDOWN_SYNTAX = re.compile(r"[\[\]()<>*_`\\#|~]")
 CONSENT_CARD = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO_CARD = "application/vnd.microsoft.teams.card.file.info"
 # Opening the 1:1 chat happens inside a turn, which Teams re-sends if it is not answered in
-# about 15 s: a short retry, then the link is given instead.
+# about 15 s: a short retry, then the asker is told to ask in the 1:1 chat.
 _OPEN_CHAT_RETRY = RetryPolicy(attempts=2, base_delay=0.5, max_delay=2.0)
 
 

@@ -304,11 +304,15 @@ class Turn:
         self, target: Target, body: dict[str, Any], *, on_sent: str | None = None
     ) -> str | None:
         """`post` for a message that is not one Adaptive Card (a file card, a link)."""
-        outbox = self.services.require_outbox()
         message = Message(
             kind="send", target=target, body=body, on_sent=on_sent,
             expires_at=self.now() + self.reply_max_age,
         )  # fmt: skip
+        return await self._send_now(message)
+
+    async def _send_now(self, message: Message) -> str | None:
+        """`message` as an outbox row in this turn's transaction, committed, then tried at once."""
+        outbox = self.services.require_outbox()
         row = outbox.stage(self.session, message, claim=True)
         await self.commit()
         return await outbox.try_now(outbox.ticket_of(row, message))
@@ -320,7 +324,6 @@ class Turn:
         activity_id = self.io.reply_to_id
         if not activity_id or self.is_automatic_refresh:
             return False  # an automatic refresh never updates the shared card: that loops
-        outbox = self.services.require_outbox()
         target = Target(
             self.service_url,
             self.reply_conversation_id,
@@ -330,10 +333,8 @@ class Turn:
             kind="update", target=target, body=card_message(card), activity_id=activity_id,
             expires_at=self.now() + self.reply_max_age,
         )  # fmt: skip
-        row = outbox.stage(self.session, message, claim=True)
-        await self.commit()
         try:
-            await outbox.try_now(outbox.ticket_of(row, message))
+            await self._send_now(message)
         except (ConversationGone, DeliveryFailed) as error:
             # The message is gone (or the bot from there): the clicker still gets their view.
             log.warning("clicked card %s could not be updated: %s", activity_id, error)
