@@ -11,7 +11,7 @@ from storage.models import ActionItem
 from tests.harness import clock, teams
 from tests.harness.bot import BotUnderTest
 from tests.harness.cards import card_text
-from tests.harness.minutes import LISBON, later, run_minutes, setup_value
+from tests.harness.minutes import run_braga_minutes, run_minutes
 
 
 async def item_status(bot: BotUnderTest, item_id: int) -> str:
@@ -24,14 +24,7 @@ async def item_status(bot: BotUnderTest, item_id: int) -> str:
 async def test_actions_lists_open_items_of_the_channels_city(rostered_bot: BotUnderTest) -> None:
     bot = rostered_bot
     await run_minutes(bot)
-    await run_minutes(
-        bot,
-        conversation=teams.BRAGA_GENERAL,
-        who=teams.BEATRIZ,
-        setup=setup_value(zone=LISBON, reps=["Beatriz Rep"]),
-        agreements="none",
-        actions=f"Braga task | city | {later(3)}",
-    )
+    await run_braga_minutes(bot)
     reply = await bot.say("actions")
     shown = card_text(reply.cards[0])
     assert "Share the EV charging data" in shown

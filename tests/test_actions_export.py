@@ -17,7 +17,7 @@ from tests.harness import teams
 from tests.harness.agenda import post_summary
 from tests.harness.bot import BotUnderTest
 from tests.harness.files import delivered_files
-from tests.harness.minutes import LISBON, later, run_minutes, setup_value, today
+from tests.harness.minutes import later, run_braga_minutes, run_minutes, today
 
 
 def tracker_rows(file: File) -> list[dict[str, object]]:
@@ -35,17 +35,6 @@ def about(file: File) -> dict[object, object]:
     return {row[0].value: row[1].value for row in sheet.iter_rows()}
 
 
-async def braga_minutes(bot: BotUnderTest) -> None:
-    await run_minutes(
-        bot,
-        conversation=teams.BRAGA_GENERAL,
-        who=teams.BEATRIZ,
-        setup=setup_value(zone=LISBON, reps=["Beatriz Rep"]),
-        agreements="none",
-        actions=f"Braga task | city | {later(3)}",
-    )
-
-
 async def test_a_city_channel_exports_that_citys_tracker_open_and_closed(
     rostered_bot: BotUnderTest,
 ) -> None:
@@ -58,7 +47,7 @@ async def test_a_city_channel_exports_that_citys_tracker_open_and_closed(
             ('=HYPERLINK("http://evil.example","open me")', "Energy Agency", later(7)),
         ),
     )
-    await braga_minutes(bot)
+    await run_braga_minutes(bot)
     async with bot.services.database.unit_of_work() as session:
         pilot = await session.scalar(
             select(ActionItem).where(ActionItem.text == "Draft the port pilot")
@@ -149,7 +138,7 @@ async def test_in_a_1_1_chat_the_one_city_is_exported_and_several_need_a_name(
 ) -> None:
     bot = rostered_bot
     await run_minutes(bot)
-    await braga_minutes(bot)
+    await run_braga_minutes(bot)
     reply = await bot.say("actions export", conversation=teams.personal(teams.ALICE))
     (file,) = await delivered_files(bot, reply)
     assert {row["Action"] for row in tracker_rows(file)} == {
@@ -205,7 +194,7 @@ async def test_the_export_button_under_the_list_sends_the_same_workbook_to_those
 ) -> None:
     bot = rostered_bot
     await run_minutes(bot)
-    await braga_minutes(bot)
+    await run_braga_minutes(bot)
     card = (await bot.say("actions")).cards[0]
     (button,) = [a for a in card["actions"] if a["title"] == "Export to Excel"]
     reply = await bot.execute(button["verb"], button["data"])

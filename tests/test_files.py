@@ -20,10 +20,11 @@ from bot.web import BACKGROUND, SERVICES
 from config import DEFAULT_UPLOAD_HOSTS, Settings
 from storage.models import ExportedFile
 from tests.harness import clock, teams
-from tests.harness.bot import BotUnderTest
+from tests.harness.bot import BotUnderTest, Reply
 from tests.harness.connector import FakeConnector, Fault
 from tests.harness.files import (
     FILE_INFO_CARD,
+    Delivered,
     consent_cards,
     consent_invoke,
     delivered,
@@ -116,20 +117,26 @@ async def test_the_same_accept_delivered_twice_at_once_uploads_once_and_sends_on
     assert "already" in first.text + second.text
 
 
+async def declined_while_uploading(bot: BotUnderTest, file: Delivered) -> tuple[Reply, Reply]:
+    """Alice allows `file`, and declines it 0.4 s later, while the (slow) upload is under way."""
+    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
+    decline = consent_invoke(bot, "decline", {"file": file.file_id}, who=teams.ALICE)
+
+    async def decline_meanwhile() -> Reply:
+        await asyncio.sleep(0.4)
+        return await bot.post(decline)
+
+    accepted, declined = await asyncio.gather(bot.post(accept), decline_meanwhile())
+    return accepted, declined
+
+
 async def test_a_decline_while_the_accept_is_uploading_leaves_no_half_state(
     bot: BotUnderTest,
 ) -> None:
     _, file = await exported(bot)
     bot.connector.clear()
     bot.connector.hang(1.0, match="/upload/", method="PUT")
-    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
-    decline = consent_invoke(bot, "decline", {"file": file.file_id}, who=teams.ALICE)
-
-    async def decline_meanwhile() -> Any:
-        await asyncio.sleep(0.4)
-        return await bot.post(decline)
-
-    accepted, declined = await asyncio.gather(bot.post(accept), decline_meanwhile())
+    accepted, declined = await declined_while_uploading(bot, file)
     assert (accepted.status, declined.status) == (200, 200)
     assert "deleted my copy" in declined.text
     # The bytes reached OneDrive before the decline could stop them: the person gets its card.
@@ -144,14 +151,7 @@ async def test_a_decline_while_the_accept_is_uploading_leaves_no_half_state(
 async def test_a_decline_while_an_upload_fails_does_not_promise_a_link(bot: BotUnderTest) -> None:
     _, file = await exported(bot)
     bot.connector.faults.append(Fault(500, 1, hang_seconds=1.0, match="/upload/", method="PUT"))
-    accept = consent_invoke(bot, "accept", {"file": file.file_id}, who=teams.ALICE, name=file.name)
-    decline = consent_invoke(bot, "decline", {"file": file.file_id}, who=teams.ALICE)
-
-    async def decline_meanwhile() -> Any:
-        await asyncio.sleep(0.4)
-        return await bot.post(decline)
-
-    accepted, declined = await asyncio.gather(bot.post(accept), decline_meanwhile())
+    accepted, declined = await declined_while_uploading(bot, file)
     assert (accepted.status, declined.status) == (200, 200)
     assert "deleted my copy" in declined.text
     assert [u.status for u in bot.connector.uploads] == [500]

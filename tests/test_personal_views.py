@@ -18,7 +18,7 @@ from tests.harness import clock, teams
 from tests.harness.agenda import TAG, build_agenda, post_summary
 from tests.harness.bot import BotUnderTest, Reply
 from tests.harness.cards import card_text
-from tests.harness.minutes import LISBON, later, run_minutes, setup_value
+from tests.harness.minutes import run_braga_minutes, run_minutes
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -411,14 +411,7 @@ async def test_a_forged_action_list_is_refused_and_shows_nothing_of_another_city
 ) -> None:
     bot = rostered_bot
     await run_minutes(bot)
-    await run_minutes(
-        bot,
-        conversation=teams.BRAGA_GENERAL,
-        who=teams.BEATRIZ,
-        setup=setup_value(zone=LISBON, reps=["Beatriz Rep"]),
-        agreements="none",
-        actions=f"Braga task | city | {later(3)}",
-    )
+    await run_braga_minutes(bot)
     pilot, braga = await item_id(bot, PILOT), await item_id(bot, "Braga task")
     for data, said in (
         ({"view": "open", "ids": f"{pilot},{braga}"}, "belongs to another conversation"),

@@ -154,3 +154,16 @@ async def settle(bot: BotUnderTest) -> None:
     """Wait until the posted minutes cards are up to date (queued updates included)."""
     await bot.services.card_sync("minutes").coalescer.wait_idle()
     await bot.services.require_outbox().wait_empty()
+
+
+async def run_braga_minutes(bot: BotUnderTest) -> None:
+    """Braga's first minutes, by its rep in its channel: no agreement, one action, "Braga task"
+    (another city's item, which Aarhus must never see)."""
+    await run_minutes(
+        bot,
+        conversation=teams.BRAGA_GENERAL,
+        who=teams.BEATRIZ,
+        setup=setup_value(zone=LISBON, reps=["Beatriz Rep"]),
+        agreements="none",
+        actions=f"Braga task | city | {later(3)}",
+    )
